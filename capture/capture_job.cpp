@@ -1,0 +1,62 @@
+#include "crashkit/capture/capture_job.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/capture/x86_64_memory.hpp"
+#include "writers.hpp"
+
+namespace crashkit::capture {
+
+Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
+                                 const ProgressFn& progress) {
+  const auto t0 = std::chrono::steady_clock::now();
+  CaptureStats stats;
+  auto core = VmcoreFile::open(req.vmcore);
+  if (!core) return std::move(core).error();
+  const auto info = Vmcoreinfo::parse((*core)->vmcoreinfo_text());
+  stats.osrelease = info.osrelease();
+  if (info.empty()) stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
+
+  std::unique_ptr<X86_64Memory> mem;
+  if ((*core)->identity().machine != 62 /* EM_X86_64 */) {
+    stats.warnings.push_back("not an x86_64 vmcore (e_machine " +
+                             std::to_string((*core)->identity().machine) +
+                             "): only zero pages can be excluded");
+  } else if (!info.empty()) {
+    auto m = X86_64Memory::create(**core, info);
+    if (m)
+      mem = std::move(m).value();
+    else
+      stats.warnings.push_back(m.error().message());
+  }
+  auto filter = PageFilter::create(**core, info, mem.get(), req.dump_level, stats.warnings);
+  if (!filter) return std::move(filter).error();
+  stats.dump_level = (*filter)->dump_level();
+  stats.max_mapnr = (*filter)->max_mapnr();
+  for (const auto& w : stats.warnings) spdlog::warn("{}", w);
+  const std::size_t warned = stats.warnings.size();
+
+  CaptureContext ctx;
+  ctx.core = core->get();
+  ctx.info = &info;
+  ctx.mem = mem.get();
+  ctx.filter = filter->get();
+  ctx.threads = req.threads ? req.threads : online_cpus();
+  ctx.compression = req.compression;
+  ctx.allow_mmap = req.allow_mmap;
+  ctx.progress = progress;
+
+  Status st = req.format == DumpFormat::kdump ? write_kdump(ctx, sink, stats)
+                                              : write_elf(ctx, sink, stats);
+  for (std::size_t i = warned; i < stats.warnings.size(); ++i)
+    spdlog::warn("{}", stats.warnings[i]);
+  if (!st) return std::move(st).error();
+  stats.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return stats;
+}
+
+}  // namespace crashkit::capture

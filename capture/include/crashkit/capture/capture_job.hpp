@@ -1,0 +1,51 @@
+#pragma once
+/// One capture: open the vmcore, set up translation and filtering, and write the requested
+/// format to a sink. The front end (src/capture_main.cpp) only parses options into
+/// CaptureRequest and prints CaptureStats.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crashkit/base/result.hpp"
+#include "crashkit/capture/output_sink.hpp"
+#include "crashkit/capture/page_compressor.hpp"
+#include "crashkit/capture/page_filter.hpp"
+
+namespace crashkit::capture {
+
+enum class DumpFormat { kdump, elf };
+
+struct CaptureRequest {
+  std::string vmcore;
+  int dump_level = 31;
+  Compression compression = Compression::zstd;
+  DumpFormat format = DumpFormat::kdump;
+  unsigned threads = 0;  ///< 0 = online CPUs
+  bool allow_mmap = true;
+};
+
+struct CaptureStats {
+  std::uint64_t max_mapnr = 0;
+  std::uint64_t ram_pages = 0;
+  ClassCounts excluded;
+  std::uint64_t dumped_pages = 0;     ///< pages with a descriptor / in a PT_LOAD's file part
+  std::uint64_t written_pages = 0;    ///< pages whose payload was written (not shared zero)
+  std::uint64_t unreadable_pages = 0; ///< EIO / SIGBUS: recorded as missing
+  std::uint64_t bytes_written = 0;
+  double seconds = 0;
+  int dump_level = 0;  ///< level actually applied
+  std::string osrelease;
+  std::vector<std::string> warnings;
+};
+
+/// Progress callback: pages done, pages total.
+using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
+
+/// Writes the dump. On failure the sink holds a partial dump flagged incomplete.
+Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
+                                 const ProgressFn& progress);
+
+}  // namespace crashkit::capture

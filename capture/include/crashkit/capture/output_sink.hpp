@@ -1,0 +1,70 @@
+#pragma once
+/// Where a dump goes. Writers address the final file by offset; a FileSink puts the bytes there
+/// (OUTPUT.incomplete, synced and renamed at the end), a FlatSink turns every write into a
+/// makedumpfile flattened-format record on a stream (stdout, a pipe to ssh).
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "crashkit/base/result.hpp"
+#include "crashkit/base/unique_fd.hpp"
+
+namespace crashkit::capture {
+
+class OutputSink {
+ public:
+  virtual ~OutputSink() = default;
+  virtual Status write_at(std::uint64_t off, const void* data, std::size_t len) = 0;
+  /// Makes the output final (sync + rename, or the stream end marker).
+  virtual Status finish() = 0;
+  /// Name for messages.
+  virtual const std::string& name() const = 0;
+  /// Bytes handed to the sink so far.
+  std::uint64_t bytes_written() const { return bytes_; }
+
+ protected:
+  std::uint64_t bytes_ = 0;
+};
+
+class FileSink final : public OutputSink {
+ public:
+  /// Creates `path`.incomplete. Fails with an `exists` error when path exists and !force.
+  static Result<std::unique_ptr<FileSink>> create(const std::string& path, bool force);
+  ~FileSink() override;
+  Status write_at(std::uint64_t off, const void* data, std::size_t len) override;
+  /// fdatasync, rename to the final name, fsync the directory.
+  Status finish() override;
+  const std::string& name() const override { return tmp_path_; }
+  const std::string& final_path() const { return path_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  std::string path_, tmp_path_;
+  UniqueFd fd_;
+};
+
+/// Flattened stream: a 4096-byte header ("makedumpfile", type 1, version 1, big-endian), then
+/// records {be64 offset, be64 size, bytes}, then the end marker {-1, -1}.
+class FlatSink final : public OutputSink {
+ public:
+  FlatSink(int fd, std::string name);
+  Status write_at(std::uint64_t off, const void* data, std::size_t len) override;
+  Status finish() override;
+  const std::string& name() const override { return name_; }
+
+ private:
+  Status ensure_header();
+  int fd_;
+  std::string name_;
+  bool header_done_ = false;
+};
+
+/// Rebuilds the random-access file from a flattened stream (makedumpfile -R). Writes
+/// `output`.incomplete and renames it when the end marker was seen. Errors name the stream
+/// offset of the bad or truncated record.
+Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
+                            bool force);
+
+}  // namespace crashkit::capture

@@ -1,0 +1,232 @@
+// kdump-compressed writer. Layout (block B = page size): header | sub-header + notes | 1st
+// bitmap | 2nd bitmap | page_desc table (one per dumpable page, rank order) | [shared zero
+// page] | payloads. The descriptor count must be known before any payload is placed, so the
+// filter runs once to count (cheap: struct pages only) and once while writing; payload reading
+// and compression happen once, on the worker threads.
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "crashkit/capture/kdump_format.hpp"
+#include "crashkit/capture/page_pipeline.hpp"
+#include "writers.hpp"
+
+namespace crashkit::capture {
+namespace {
+
+constexpr std::size_t kDataFlush = 1u << 20;
+constexpr std::size_t kDescFlush = 64u << 10;
+
+void fill_utsname(const CaptureContext& ctx, kdump::DiskDumpHeader& h) {
+  // The crashed kernel's own init_uts_ns.name; crash checks `machine`.
+  auto sym = ctx.info->symbol("init_uts_ns");
+  auto off = ctx.info->offset("uts_namespace.name");
+  if (ctx.mem && sym) {
+    char buf[6 * kdump::kUtsFieldLen];
+    // Before 4.x VMCOREINFO had no OFFSET(uts_namespace.name); the name follows a kref (4 bytes,
+    // padded to the struct's alignment of the embedded strings: 1), so 4 is the historic offset.
+    const std::uint64_t addr = *sym + static_cast<std::uint64_t>(off.value_or(4));
+    if (ctx.mem->read_virt(addr, buf, sizeof buf) && std::memcmp(buf, "Linux", 5) == 0) {
+      std::memcpy(h.utsname, buf, sizeof buf);
+      return;
+    }
+  }
+  std::snprintf(h.utsname[0], kdump::kUtsFieldLen, "Linux");
+  std::snprintf(h.utsname[2], kdump::kUtsFieldLen, "%s", ctx.info->osrelease().c_str());
+  std::snprintf(h.utsname[4], kdump::kUtsFieldLen, "x86_64");
+}
+
+}  // namespace
+
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b) {
+  constexpr std::size_t kMaxPages = 256;
+  constexpr std::uint64_t kMaxSpan = 1024;  // 4 MiB of PFNs: one mmap window
+  const std::uint64_t end = bm.base() + bm.count();
+  std::uint64_t p = bm.next_set(cursor);
+  if (p >= end) {
+    cursor = end;
+    return false;
+  }
+  const std::uint64_t span_end = std::min(end, p + kMaxSpan);
+  while (p < span_end && b.pfns.size() < kMaxPages) {
+    b.pfns.push_back(p);
+    p = bm.next_set(p + 1);
+  }
+  cursor = p;
+  return true;
+}
+
+Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stats) {
+  PageFilter& filter = *ctx.filter;
+  const std::uint64_t B = filter.page_size();
+  const std::uint64_t max_mapnr = filter.max_mapnr();
+  const std::uint64_t cycle = filter.cycle_pfns();
+  const int level = filter.dump_level();
+
+  // Pass 1: count dumpable pages (descriptor table size).
+  Bitmap ram, dumpable;
+  std::uint64_t num_dumpable = 0;
+  for (std::uint64_t b = 0; b < max_mapnr; b += cycle) {
+    CK_TRY_STATUS(filter.build(b, std::min(max_mapnr, b + cycle), ram, dumpable, nullptr));
+    num_dumpable += dumpable.popcount();
+  }
+
+  const auto& notes = ctx.core->notes();
+  const std::uint64_t sub_hdr_blocks = (sizeof(kdump::KdumpSubHeader) + notes.size() + B - 1) / B;
+  const std::uint64_t bitmap_bytes_one = ((max_mapnr + 7) / 8 + B - 1) / B * B;
+  const std::uint64_t bitmap_blocks = 2 * (bitmap_bytes_one / B);
+  const std::uint64_t bitmap1_off = (1 + sub_hdr_blocks) * B;
+  const std::uint64_t bitmap2_off = bitmap1_off + bitmap_bytes_one;
+  const std::uint64_t desc_off = (1 + sub_hdr_blocks + bitmap_blocks) * B;
+  const std::uint64_t data_start = desc_off + num_dumpable * sizeof(kdump::PageDesc);
+  const bool share_zero = level & kExcludeZero;
+  std::uint64_t data_cur = data_start + (share_zero ? B : 0);
+
+  kdump::DiskDumpHeader h{};
+  std::memcpy(h.signature, kdump::kSignature, sizeof h.signature);
+  h.header_version = kdump::kHeaderVersion;
+  fill_utsname(ctx, h);
+  h.timestamp_sec = static_cast<std::int64_t>(ctx.info->crashtime().value_or(0));
+  // Incomplete until the very end: a dump cut short by ENOSPC or a crash says so.
+  h.status = kdump_flag(ctx.compression) | kdump::kStatusIncomplete;
+  h.block_size = static_cast<std::int32_t>(B);
+  h.sub_hdr_size = static_cast<std::int32_t>(sub_hdr_blocks);
+  h.bitmap_blocks = static_cast<std::uint32_t>(bitmap_blocks);
+  h.max_mapnr = static_cast<std::uint32_t>(std::min<std::uint64_t>(max_mapnr, 0xffffffffULL));
+  h.nr_cpus = ctx.core->prstatus_count();
+  if (bitmap_blocks > 0xffffffffULL)
+    return Error(ErrorCategory::unsupported, "bitmap too large for the kdump header");
+
+  kdump::KdumpSubHeader sh{};
+  if (auto pb = ctx.info->number("phys_base")) sh.phys_base = static_cast<std::uint64_t>(*pb);
+  sh.dump_level = level;
+  sh.offset_note = B + sizeof(kdump::KdumpSubHeader);
+  sh.size_note = notes.size();
+  for (const auto& n : ctx.core->note_list())
+    if (n.name == "VMCOREINFO") {
+      sh.offset_vmcoreinfo = sh.offset_note + n.desc_offset;
+      sh.size_vmcoreinfo = n.desc_size;
+    }
+  sh.max_mapnr_64 = max_mapnr;
+
+  CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
+  CK_TRY_STATUS(sink.write_at(B, &sh, sizeof sh));
+  if (!notes.empty()) CK_TRY_STATUS(sink.write_at(sh.offset_note, notes.data(), notes.size()));
+  if (share_zero) {
+    std::vector<std::uint8_t> zero(B, 0);
+    CK_TRY_STATUS(sink.write_at(data_start, zero.data(), zero.size()));
+  }
+
+  // Pass 2: bitmaps per cycle, pages through the pipeline.
+  std::vector<std::uint8_t> data_buf;
+  std::vector<kdump::PageDesc> desc_buf;
+  std::uint64_t data_flushed = data_cur, desc_index = 0, desc_flushed = 0;
+  auto flush = [&]() -> Status {
+    if (!data_buf.empty()) {
+      CK_TRY_STATUS(sink.write_at(data_flushed, data_buf.data(), data_buf.size()));
+      data_flushed += data_buf.size();
+      data_buf.clear();
+    }
+    if (!desc_buf.empty()) {
+      CK_TRY_STATUS(sink.write_at(desc_off + desc_flushed * sizeof(kdump::PageDesc),
+                                  desc_buf.data(), desc_buf.size() * sizeof(kdump::PageDesc)));
+      desc_flushed += desc_buf.size();
+      desc_buf.clear();
+    }
+    return {};
+  };
+
+  std::uint64_t cycle_begin = 0, cursor = 0;
+  bool have_cycle = false;
+  Status fill_error;
+  auto next_cycle = [&]() -> bool {
+    while (cycle_begin < max_mapnr) {
+      const std::uint64_t e = std::min(max_mapnr, cycle_begin + cycle);
+      auto st = filter.build(cycle_begin, e, ram, dumpable, &stats.excluded, &stats.warnings);
+      if (!st) {
+        fill_error = std::move(st);
+        return false;
+      }
+      stats.ram_pages += ram.popcount();
+      auto w1 = sink.write_at(bitmap1_off + cycle_begin / 8, ram.bytes(), ram.byte_size());
+      auto w2 = w1 ? sink.write_at(bitmap2_off + cycle_begin / 8, dumpable.bytes(),
+                                   dumpable.byte_size())
+                   : std::move(w1);
+      if (!w2) {
+        fill_error = std::move(w2);
+        return false;
+      }
+      cursor = cycle_begin;
+      cycle_begin = e;
+      have_cycle = true;
+      return true;
+    }
+    return false;
+  };
+
+  PipelineOptions po;
+  po.compression = ctx.compression;
+  po.threads = ctx.threads;
+  po.detect_zero = share_zero;
+  po.page_size = B;
+  po.allow_mmap = ctx.allow_mmap;
+  PagePipeline pipe(*ctx.core, po);
+  std::uint64_t done = 0;
+  auto fill = [&](Batch& b) -> bool {
+    for (;;) {
+      if (!have_cycle && !next_cycle()) return false;
+      if (fill_batch_from_bitmap(dumpable, cursor, b)) return true;
+      have_cycle = false;
+    }
+  };
+  auto consume = [&](const Batch& b) -> Status {
+    for (const auto& r : b.records) {
+      kdump::PageDesc d{};
+      switch (r.kind) {
+        case PageRecord::Kind::zero:
+          d.offset = static_cast<std::int64_t>(data_start);
+          d.size = static_cast<std::uint32_t>(B);
+          ++stats.excluded.zero;
+          break;
+        case PageRecord::Kind::unreadable:
+          // offset 0: crash reports the page as missing instead of inventing content.
+          ++stats.unreadable_pages;
+          break;
+        case PageRecord::Kind::data:
+          d.offset = static_cast<std::int64_t>(data_cur);
+          d.size = r.size;
+          d.flags = r.flags;
+          data_buf.insert(data_buf.end(), b.data.begin() + static_cast<std::ptrdiff_t>(r.data_off),
+                          b.data.begin() + static_cast<std::ptrdiff_t>(r.data_off + r.size));
+          data_cur += r.size;
+          ++stats.written_pages;
+          break;
+      }
+      desc_buf.push_back(d);
+      ++desc_index;
+    }
+    done += b.records.size();
+    // Data before descriptors: a descriptor on disk always points at written data.
+    if (data_buf.size() >= kDataFlush || desc_buf.size() * sizeof(kdump::PageDesc) >= kDescFlush)
+      CK_TRY_STATUS(flush());
+    if (ctx.progress) ctx.progress(done, num_dumpable);
+    return {};
+  };
+  auto st = pipe.run(fill, consume);
+  if (st) st = flush();
+  if (!st) return std::move(st).error();
+  if (!fill_error) return std::move(fill_error).error();
+  if (desc_index != num_dumpable)
+    return Error(ErrorCategory::internal, "descriptor count changed between passes (" +
+                                              std::to_string(num_dumpable) + " vs " +
+                                              std::to_string(desc_index) + ")");
+  stats.dumped_pages = num_dumpable;
+
+  h.status &= ~kdump::kStatusIncomplete;
+  CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
+  stats.bytes_written = data_cur;
+  return {};
+}
+
+}  // namespace crashkit::capture

@@ -1,0 +1,175 @@
+#include "crashkit/capture/output_sink.hpp"
+
+#include <endian.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "crashkit/base/io.hpp"
+
+namespace crashkit::capture {
+namespace {
+
+constexpr std::size_t kFlatHeaderSize = 4096;
+constexpr char kFlatSignature[] = "makedumpfile";
+constexpr std::int64_t kFlatTypeHeader = 1;
+constexpr std::int64_t kFlatVersion = 1;
+// Records are split so a reader never needs more than this in one buffer.
+constexpr std::size_t kMaxRecord = 1u << 20;
+
+std::string hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::string& tmp) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !force)
+    return Error(ErrorCategory::exists, "output exists (use -f to overwrite)").with_path(path);
+  tmp = path + ".incomplete";
+  // A leftover .incomplete is our own earlier partial output: replace it.
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return Error::from_errno(errno, "create").with_path(tmp);
+  return fd;
+}
+
+Status finish_file(int fd, const std::string& tmp, const std::string& path) {
+  if (::fdatasync(fd) != 0) return Error::from_errno(errno, "fdatasync").with_path(tmp);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Error::from_errno(errno, "rename to " + path).with_path(tmp);
+  return fsync_parent_dir(path);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool force) {
+  std::unique_ptr<FileSink> s(new FileSink());
+  s->path_ = path;
+  auto fd = create_incomplete(path, force, s->tmp_path_);
+  if (!fd) return std::move(fd).error();
+  s->fd_ = std::move(fd).value();
+  return s;
+}
+
+FileSink::~FileSink() = default;
+
+Status FileSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
+  CK_TRY_STATUS(pwrite_full(fd_.get(), data, len, off, tmp_path_));
+  bytes_ += len;
+  return {};
+}
+
+Status FileSink::finish() { return finish_file(fd_.get(), tmp_path_, path_); }
+
+FlatSink::FlatSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+
+Status FlatSink::ensure_header() {
+  if (header_done_) return {};
+  std::vector<std::uint8_t> h(kFlatHeaderSize, 0);
+  std::memcpy(h.data(), kFlatSignature, sizeof kFlatSignature - 1);
+  const std::uint64_t type = htobe64(static_cast<std::uint64_t>(kFlatTypeHeader));
+  const std::uint64_t ver = htobe64(static_cast<std::uint64_t>(kFlatVersion));
+  std::memcpy(h.data() + 16, &type, 8);
+  std::memcpy(h.data() + 24, &ver, 8);
+  CK_TRY_STATUS(write_full(fd_, h.data(), h.size(), name_));
+  bytes_ += h.size();
+  header_done_ = true;
+  return {};
+}
+
+Status FlatSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
+  CK_TRY_STATUS(ensure_header());
+  const auto* p = static_cast<const std::uint8_t*>(data);
+  while (len > 0) {  // never a zero-length record: -R treats it as the end
+    const std::size_t n = std::min(len, kMaxRecord);
+    std::uint64_t rec[2] = {htobe64(off), htobe64(static_cast<std::uint64_t>(n))};
+    CK_TRY_STATUS(write_full(fd_, rec, sizeof rec, name_));
+    CK_TRY_STATUS(write_full(fd_, p, n, name_));
+    bytes_ += sizeof rec + n;
+    p += n;
+    off += n;
+    len -= n;
+  }
+  return {};
+}
+
+Status FlatSink::finish() {
+  CK_TRY_STATUS(ensure_header());
+  std::uint64_t end[2] = {~0ULL, ~0ULL};
+  CK_TRY_STATUS(write_full(fd_, end, sizeof end, name_));
+  bytes_ += sizeof end;
+  return {};
+}
+
+Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
+                            bool force) {
+  std::vector<std::uint8_t> h(kFlatHeaderSize);
+  auto got = read_full(in_fd, h.data(), h.size(), in_name);
+  if (!got) return std::move(got).error();
+  if (*got < 32 || std::memcmp(h.data(), kFlatSignature, sizeof kFlatSignature - 1) != 0)
+    return Error(ErrorCategory::data,
+                 "not a flattened dump stream (no \"makedumpfile\" signature at offset 0)")
+        .with_path(in_name);
+  std::uint64_t type, ver;
+  std::memcpy(&type, h.data() + 16, 8);
+  std::memcpy(&ver, h.data() + 24, 8);
+  if (be64toh(type) != kFlatTypeHeader || be64toh(ver) != kFlatVersion)
+    return Error(ErrorCategory::data, "unsupported flattened stream type/version " +
+                                          std::to_string(be64toh(type)) + "/" +
+                                          std::to_string(be64toh(ver)))
+        .with_path(in_name);
+  if (*got < kFlatHeaderSize)
+    return Error(ErrorCategory::data, "stream ends inside the 4096-byte header").with_path(in_name);
+
+  std::string tmp;
+  auto fd = create_incomplete(output, force, tmp);
+  if (!fd) return std::move(fd).error();
+  std::uint64_t pos = kFlatHeaderSize;
+  std::vector<std::uint8_t> buf(kMaxRecord);
+  for (;;) {
+    std::uint64_t rec[2];
+    auto n = read_full(in_fd, rec, sizeof rec, in_name);
+    if (!n) return std::move(n).error();
+    if (*n != sizeof rec)
+      return Error(ErrorCategory::data,
+                   "stream ends without the end marker (record header truncated; the dump in " +
+                       tmp + " is incomplete)")
+          .with_path(in_name)
+          .with_offset(pos);
+    const auto off = static_cast<std::int64_t>(be64toh(rec[0]));
+    const auto size = static_cast<std::int64_t>(be64toh(rec[1]));
+    if (off == -1 && size == -1) break;
+    if (off < 0 || size <= 0 || size > (std::int64_t{1} << 40))
+      return Error(ErrorCategory::data, "bad record header (offset " + std::to_string(off) +
+                                            ", size " + std::to_string(size) + ")")
+          .with_path(in_name)
+          .with_offset(pos);
+    pos += sizeof rec;
+    auto left = static_cast<std::uint64_t>(size);
+    auto dst = static_cast<std::uint64_t>(off);
+    while (left > 0) {
+      const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
+      auto r = read_full(in_fd, buf.data(), chunk, in_name);
+      if (!r) return std::move(r).error();
+      if (*r != chunk)
+        return Error(ErrorCategory::data, "stream ends inside a record of " +
+                                              std::to_string(size) + " bytes for offset " +
+                                              hex(static_cast<std::uint64_t>(off)))
+            .with_path(in_name)
+            .with_offset(pos);
+      CK_TRY_STATUS(pwrite_full(fd->get(), buf.data(), chunk, dst, tmp));
+      pos += chunk;
+      dst += chunk;
+      left -= chunk;
+    }
+  }
+  return finish_file(fd->get(), tmp, output);
+}
+
+}  // namespace crashkit::capture

@@ -1,0 +1,252 @@
+#include "crashkit/capture/page_classifier.hpp"
+
+#include <cstring>
+
+namespace crashkit::capture {
+namespace {
+
+template <typename T>
+T load(const std::uint8_t* p, std::int64_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+// Page-type values: 2.6.39–4.17 exported literal negative mapcounts, 4.18–6.11 a cleared bit
+// in 0xffffffff, 6.12+ PGTY_* << 24 with the low 24 bits free for the type's own use. A value
+// whose low 24 bits are zero and whose top byte is a type code is compared on the top byte only,
+// so a future kernel storing data in the low bits still classifies; anything else compares exactly.
+bool type_matches(std::uint32_t mapcount, std::uint32_t value) {
+  const bool top_byte_encoding = (value & 0x00ffffffU) == 0 && (value >> 24) >= 0x80 &&
+                                 (value >> 24) != 0xff;
+  if (top_byte_encoding) return (mapcount >> 24) == (value >> 24);
+  return mapcount == value;
+}
+
+}  // namespace
+
+PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std::vector<std::string>& warnings) {
+  PageClassifier c;
+  PageLayout& L = c.lay_;
+  auto num = [&](const char* n) { return info.number(n); };
+  auto u32 = [&](const char* n) -> std::optional<std::uint32_t> {
+    auto v = info.number(n);
+    if (!v) return std::nullopt;
+    return static_cast<std::uint32_t>(static_cast<std::uint64_t>(*v));
+  };
+
+  if (auto s = info.size("page")) L.struct_size = static_cast<std::uint64_t>(*s);
+  L.off_flags = info.offset("page.flags").value_or(-1);
+  L.off_mapping = info.offset("page.mapping").value_or(-1);
+  L.off_mapcount = info.offset("page._mapcount").value_or(-1);
+  L.off_private = info.offset("page.private").value_or(-1);
+  // Linux 7.1 renamed compound_head to compound_info (same tail bit 0).
+  L.off_compound_head =
+      info.offset("page.compound_head").value_or(info.offset("page.compound_info").value_or(-1));
+  L.pg_lru = num("PG_lru");
+  L.pg_private = num("PG_private");
+  L.pg_swapcache = num("PG_swapcache");
+  L.pg_swapbacked = num("PG_swapbacked");
+  L.pg_slab = num("PG_slab");
+  L.pg_hwpoison = num("PG_hwpoison");
+  L.pg_hugetlb = num("PG_hugetlb");
+  L.pg_buddy = num("PG_buddy");
+  if (auto m = num("PG_head_mask")) L.pg_head_mask = static_cast<std::uint64_t>(*m);
+  L.buddy_value = u32("PAGE_BUDDY_MAPCOUNT_VALUE");
+  L.offline_value = u32("PAGE_OFFLINE_MAPCOUNT_VALUE");
+  L.slab_value = u32("PAGE_SLAB_MAPCOUNT_VALUE");
+  L.hugetlb_value = u32("PAGE_HUGETLB_MAPCOUNT_VALUE");
+  L.unaccepted_value = u32("PAGE_UNACCEPTED_MAPCOUNT_VALUE");
+  if (auto n = info.length("zone.free_area"); n && *n > 0 && *n < 64)
+    L.max_order = static_cast<std::uint64_t>(*n);
+
+  // Compound order location, by which keys this kernel exported.
+  const auto page_sz = static_cast<std::int64_t>(L.struct_size);
+  if (auto o = info.offset("page.compound_order")) {
+    // 4.16 narrowed compound_order/dtor from unsigned short to unsigned char.
+    const std::uint32_t ver = info.kernel_version();
+    L.order_source = (ver != 0 && ver < ((4u << 16) | (16u << 8)))
+                         ? PageLayout::OrderSource::page_field_u16
+                         : PageLayout::OrderSource::page_field_u8;
+    L.off_order_in_tail = *o;
+    L.off_dtor_in_tail = info.offset("page.compound_dtor").value_or(-1);
+  } else if (auto fo = info.offset("folio._folio_order"); fo && *fo >= page_sz) {
+    L.order_source = PageLayout::OrderSource::page_field_u8;  // 6.3–6.5: folio fields in page 1
+    L.off_order_in_tail = *fo - page_sz;
+    if (auto fd = info.offset("folio._folio_dtor"); fd && *fd >= page_sz)
+      L.off_dtor_in_tail = *fd - page_sz;
+  } else if (L.pg_head_mask && L.off_flags >= 0) {
+    // 6.6+: the order is the low byte of the first tail page's flags (folio._flags_1).
+    L.order_source = PageLayout::OrderSource::tail_flags_low_byte;
+  }
+  L.hugetlb_dtor = num("HUGETLB_PAGE_DTOR");
+
+  // What the scan needs at all, and per level bit.
+  std::vector<std::string> base_missing;
+  if (L.struct_size == 0) base_missing.push_back("SIZE(page)");
+  if (L.off_flags < 0) base_missing.push_back("OFFSET(page.flags)");
+  if (!info.symbol("mem_section")) base_missing.push_back("SYMBOL(mem_section)");
+  if (!info.size("mem_section")) base_missing.push_back("SIZE(mem_section)");
+  if (!info.offset("mem_section.section_mem_map"))
+    base_missing.push_back("OFFSET(mem_section.section_mem_map)");
+  if (!info.number("SECTION_SIZE_BITS")) base_missing.push_back("NUMBER(SECTION_SIZE_BITS)");
+  if (!info.symbol("init_top_pgt") && !info.symbol("init_level4_pgt"))
+    base_missing.push_back("SYMBOL(init_top_pgt)");
+  if (L.off_compound_head < 0) base_missing.push_back("OFFSET(page.compound_head)");
+
+  int level = requested & 31;
+  if (info.empty()) {
+    if (level & ~kExcludeZero)
+      warnings.push_back("the vmcore has no VMCOREINFO note: only zero pages can be excluded "
+                         "(dump level " + std::to_string(level) + " reduced to " +
+                         std::to_string(level & kExcludeZero) + ")");
+    c.level_ = level & kExcludeZero;
+    return c;
+  }
+  if (!base_missing.empty()) {
+    if (level & ~kExcludeZero)
+      warnings.push_back("VMCOREINFO lacks " + join(base_missing) +
+                         ": struct pages cannot be read, so only zero pages are excluded (dump "
+                         "level " + std::to_string(level) + " reduced to " +
+                         std::to_string(level & kExcludeZero) + ")");
+    c.level_ = level & kExcludeZero;
+    return c;
+  }
+
+  // Slab detection matters for every class that looks at page.mapping: since 6.2 slab's
+  // fields overlap mapping, so without it a slab page can look anonymous. Keeping pages whose
+  // class we cannot decide is the safe side.
+  const bool can_slab = L.slab_value.has_value() || L.pg_slab.has_value();
+  auto drop = [&](int bit, const std::vector<std::string>& missing, const char* what) {
+    if (!(level & bit) || missing.empty()) return;
+    warnings.push_back("VMCOREINFO lacks " + join(missing) + ": " + what +
+                       " pages are kept (dump level bit " + std::to_string(bit) + " dropped)");
+    level &= ~bit;
+  };
+  {
+    std::vector<std::string> miss;
+    if (!L.pg_lru) miss.push_back("NUMBER(PG_lru)");
+    if (!L.pg_private) miss.push_back("NUMBER(PG_private)");
+    if (!L.pg_swapcache) miss.push_back("NUMBER(PG_swapcache)");
+    if (L.off_mapping < 0) miss.push_back("OFFSET(page.mapping)");
+    if (!can_slab) miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+    if (L.slab_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
+    drop(kExcludeCacheNonPrivate, miss, "page-cache");
+    drop(kExcludeCachePrivate, miss, "private page-cache");
+  }
+  {
+    std::vector<std::string> miss;
+    if (L.off_mapping < 0) miss.push_back("OFFSET(page.mapping)");
+    if (!can_slab) miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+    if (!L.pg_head_mask) miss.push_back("NUMBER(PG_head_mask)");
+    if (L.order_source == PageLayout::OrderSource::none)
+      miss.push_back("OFFSET(page.compound_order) or OFFSET(folio._folio_order)");
+    if (L.slab_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
+    drop(kExcludeUser, miss, "user-data");
+  }
+  {
+    std::vector<std::string> miss;
+    if (!L.buddy_value && !L.pg_buddy)
+      miss.push_back("NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)");
+    if (L.buddy_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
+    if (L.off_private < 0) miss.push_back("OFFSET(page.private)");
+    drop(kExcludeFree, miss, "free");
+  }
+  c.level_ = level;
+  c.can_hwpoison_ = L.pg_hwpoison.has_value();
+  c.can_offline_ = L.offline_value.has_value() && L.off_mapcount >= 0;
+  c.scan_ = (level & ~kExcludeZero) != 0 || c.can_hwpoison_ || c.can_offline_;
+  return c;
+}
+
+PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t* tail,
+                                      std::uint64_t pfn) const {
+  const PageLayout& L = lay_;
+  const auto flags = load<std::uint64_t>(sp, L.off_flags);
+  const auto compound_head = load<std::uint64_t>(sp, L.off_compound_head);
+  if (compound_head & 1) return {PageClass::tail, 1};
+
+  const std::uint32_t mapcount =
+      L.off_mapcount >= 0 ? load<std::uint32_t>(sp, L.off_mapcount) : 0xffffffffU;
+  auto bit = [&](const std::optional<std::int64_t>& b) {
+    return b && *b >= 0 && *b < 64 && ((flags >> *b) & 1);
+  };
+  auto typed = [&](const std::optional<std::uint32_t>& v) {
+    return v && L.off_mapcount >= 0 && type_matches(mapcount, *v);
+  };
+  const bool is_slab = typed(L.slab_value) || bit(L.pg_slab);
+
+  // Compound extent (order) when this is a head page.
+  std::uint64_t nr_pages = 1;
+  bool is_hugetlb = false;
+  const bool is_head = L.pg_head_mask && (flags & *L.pg_head_mask);
+  if (is_head && tail) {
+    std::uint64_t order = 0;
+    switch (L.order_source) {
+      case PageLayout::OrderSource::page_field_u16:
+        order = load<std::uint16_t>(tail, L.off_order_in_tail);
+        if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
+          is_hugetlb = load<std::uint16_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+        break;
+      case PageLayout::OrderSource::page_field_u8:
+        order = load<std::uint8_t>(tail, L.off_order_in_tail);
+        if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
+          is_hugetlb = load<std::uint8_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+        break;
+      case PageLayout::OrderSource::tail_flags_low_byte: {
+        const auto tflags = load<std::uint64_t>(tail, L.off_flags);
+        order = tflags & 0xff;
+        if (L.pg_hugetlb) is_hugetlb = (tflags >> *L.pg_hugetlb) & 1;  // 6.6–6.8
+        break;
+      }
+      case PageLayout::OrderSource::none: break;
+    }
+    // 6.9+: hugetlb is a page type of the head.
+    if (typed(L.hugetlb_value)) is_hugetlb = true;
+    // A corrupt order must not swallow neighbours: it has to be small and align with pfn.
+    if (order > 0 && order < 64 && order <= 30 && (pfn & ((1ULL << order) - 1)) == 0)
+      nr_pages = 1ULL << order;
+  } else if (typed(L.hugetlb_value)) {
+    is_hugetlb = true;
+  }
+
+  // Free (buddy): order is in page.private of the first page of the block.
+  if (level_ & kExcludeFree) {
+    const bool buddy = (L.buddy_value ? typed(L.buddy_value) && !is_slab : bit(L.pg_buddy));
+    if (buddy) {
+      const auto order = load<std::uint64_t>(sp, L.off_private);
+      if (order < L.max_order && (pfn & ((1ULL << order) - 1)) == 0)
+        return {PageClass::free, 1ULL << order};
+      return {PageClass::keep, 1};  // implausible order: keep rather than guess
+    }
+    if (typed(L.unaccepted_value)) {
+      const std::uint64_t n = 1ULL << (L.max_order - 1);
+      if ((pfn & (n - 1)) == 0) return {PageClass::unaccepted, n};
+      return {PageClass::keep, 1};
+    }
+  }
+
+  const std::uint64_t mapping = L.off_mapping >= 0 ? load<std::uint64_t>(sp, L.off_mapping) : 0;
+  const bool is_anon = (mapping & 1) && !is_slab;
+  const bool is_cache =
+      !is_slab && (bit(L.pg_lru) || (bit(L.pg_swapcache) &&
+                                     (!L.pg_swapbacked || bit(L.pg_swapbacked))));
+  const bool is_private = bit(L.pg_private);
+
+  if ((level_ & kExcludeCacheNonPrivate) && is_cache && !is_private && !is_anon)
+    return {PageClass::cache, nr_pages};
+  if ((level_ & kExcludeCachePrivate) && is_cache && !is_anon)
+    return {PageClass::cache_private, nr_pages};  // makedumpfile counts all of these as private
+  if ((level_ & kExcludeUser) && (is_anon || is_hugetlb)) return {PageClass::user, nr_pages};
+  if (bit(L.pg_hwpoison)) return {PageClass::hwpoison, 1};
+  if (can_offline_ && typed(L.offline_value) && !is_slab) return {PageClass::offline, 1};
+  return {PageClass::keep, 1};
+}
+
+}  // namespace crashkit::capture

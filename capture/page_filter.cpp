@@ -1,0 +1,131 @@
+#include "crashkit/capture/page_filter.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <bit>
+
+namespace crashkit::capture {
+namespace {
+
+// struct pages read per request: 512 × 64 B = 32 KiB of vmemmap, a few preads.
+constexpr std::uint64_t kStructChunk = 512;
+
+}  // namespace
+
+Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
+                                                       const Vmcoreinfo& info, KernelMemory* mem,
+                                                       int dump_level,
+                                                       std::vector<std::string>& warnings) {
+  std::unique_ptr<PageFilter> f(new PageFilter());
+  f->core_ = &core;
+  f->mem_ = mem;
+  if (auto ps = info.page_size()) {
+    if (!std::has_single_bit(*ps) || *ps < 4096 || *ps > (1u << 16))
+      return Error(ErrorCategory::data, "VMCOREINFO PAGESIZE=" + std::to_string(*ps) +
+                                            " is not a supported page size");
+    f->page_size_ = *ps;
+  }
+  f->page_shift_ = static_cast<unsigned>(std::countr_zero(f->page_size_));
+  std::uint64_t max_end = 0;
+  for (const auto& s : core.loads()) max_end = std::max(max_end, s.paddr + s.memsz);
+  f->max_mapnr_ = (max_end + f->page_size_ - 1) >> f->page_shift_;
+
+  f->classifier_ = std::make_unique<PageClassifier>(
+      PageClassifier::create(info, dump_level, warnings));
+  f->level_ = f->classifier_->effective_level();
+  if (f->classifier_->needs_scan()) {
+    if (!mem) {
+      warnings.push_back("kernel memory cannot be translated: only zero pages are excluded");
+      f->level_ &= kExcludeZero;
+    } else {
+      auto mm = MemMap::create(*mem, info, f->max_mapnr_, f->page_shift_);
+      if (!mm) {
+        warnings.push_back(mm.error().message() + ": only zero pages are excluded");
+        f->level_ &= kExcludeZero;
+      } else {
+        f->mem_map_ = std::make_unique<MemMap>(std::move(mm).value());
+      }
+    }
+  }
+  return f;
+}
+
+Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bitmap& dumpable,
+                         ClassCounts* counts, std::vector<std::string>* warnings) {
+  ram.reset(begin, end - begin);
+  dumpable.reset(begin, end - begin);
+  // RAM: every page that a PT_LOAD touches (a partial page at a segment edge included; its
+  // missing bytes read as zero).
+  for (const auto& s : core_->loads()) {
+    std::uint64_t first = s.paddr >> page_shift_;
+    std::uint64_t last = (s.paddr + s.memsz + page_size_ - 1) >> page_shift_;
+    first = std::max(first, begin);
+    last = std::min(last, end);
+    if (first < last) ram.set_range(first, last);
+  }
+  dumpable = ram;
+  if (!mem_map_ || !classifier_->needs_scan()) return {};
+
+  const PageClassifier& cls = *classifier_;
+  const std::uint64_t ssize = cls.layout().struct_size;
+  chunk_buf_.resize((kStructChunk + 1) * ssize);
+  const std::uint64_t pps = mem_map_->pages_per_section();
+  std::uint64_t skip_until = begin;
+  for (std::uint64_t chunk = begin; chunk < end; chunk += kStructChunk) {
+    const std::uint64_t cend = std::min(end, chunk + kStructChunk);
+    std::uint64_t first_ram = ram.next_set(chunk);
+    if (first_ram >= cend) continue;
+    if (cend <= skip_until) continue;
+    auto sp = mem_map_->struct_page(chunk);
+    if (!sp) continue;  // no mem_map: nothing known, keep
+    // One extra struct page so a head at the chunk end still sees its first tail; never past
+    // the section, whose mem_map may be elsewhere.
+    const std::uint64_t sec_end = (chunk / pps + 1) * pps;
+    const std::uint64_t n = cend - chunk;
+    const std::uint64_t nread = std::min<std::uint64_t>(n + 1, sec_end - chunk);
+    auto st = mem_->read_virt(*sp, chunk_buf_.data(), nread * ssize);
+    if (!st) {
+      // Keep the pages: excluding what we cannot see would be the worst outcome.
+      if (bad_chunks_++ == 0 && warnings)
+        warnings->push_back("struct pages for PFN " + std::to_string(chunk) +
+                            " unreadable, pages kept: " + st.error().message());
+      continue;
+    }
+    for (std::uint64_t pfn = std::max(chunk, skip_until); pfn < cend; ++pfn) {
+      if (!ram.test(pfn)) continue;
+      const std::uint64_t i = pfn - chunk;
+      const std::uint8_t* tail = i + 1 < nread ? chunk_buf_.data() + (i + 1) * ssize : nullptr;
+      PageDecision d = cls.classify(chunk_buf_.data() + i * ssize, tail, pfn);
+      if (d.cls == PageClass::keep || d.cls == PageClass::tail) continue;
+      std::uint64_t* ctr = nullptr;
+      if (counts) {
+        switch (d.cls) {
+          case PageClass::cache: ctr = &counts->cache; break;
+          case PageClass::cache_private: ctr = &counts->cache_private; break;
+          case PageClass::user: ctr = &counts->user; break;
+          case PageClass::free:
+          case PageClass::unaccepted: ctr = &counts->free; break;
+          case PageClass::hwpoison: ctr = &counts->hwpoison; break;
+          case PageClass::offline: ctr = &counts->offline; break;
+          default: break;
+        }
+      }
+      const std::uint64_t stop = std::min(end, pfn + d.nr_pages);
+      for (std::uint64_t p = pfn; p < stop; ++p) {
+        if (dumpable.test(p)) {
+          dumpable.clear(p);
+          if (ctr) ++*ctr;
+        }
+      }
+      if (d.nr_pages > 1) {
+        skip_until = pfn + d.nr_pages;
+        if (skip_until > cend) break;
+        pfn = skip_until - 1;
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace crashkit::capture

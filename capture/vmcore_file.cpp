@@ -1,0 +1,221 @@
+#include "crashkit/capture/vmcore_file.hpp"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "crashkit/base/io.hpp"
+
+namespace crashkit::capture {
+namespace {
+
+// /proc/vmcore of a multi-TiB NUMA machine has a few hundred PT_LOADs; anything near 2^20 is a
+// corrupt header, and allocating for it would be the first thing to fail in a small capture kernel.
+constexpr std::size_t kMaxPhdrs = 1u << 20;
+constexpr std::uint64_t kMaxNotesBytes = 64u << 20;
+
+struct ElfCloser {
+  void operator()(Elf* e) const { elf_end(e); }
+};
+
+Error data_error(const std::string& path, std::string what) {
+  return Error(ErrorCategory::data, std::move(what)).with_path(path);
+}
+
+std::string hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+}  // namespace
+
+VmcoreFile::~VmcoreFile() = default;
+
+Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
+  std::unique_ptr<VmcoreFile> f(new VmcoreFile());
+  f->path_ = path;
+  f->fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f->fd_.valid()) return Error::from_errno(errno, "open").with_path(path);
+  struct stat st {};
+  if (::fstat(f->fd_.get(), &st) != 0) return Error::from_errno(errno, "stat").with_path(path);
+  f->regular_ = S_ISREG(st.st_mode);
+  f->file_size_ = static_cast<std::uint64_t>(st.st_size);
+
+  // Check the identification bytes ourselves first so a non-ELF file gets a plain message.
+  unsigned char ident[EI_NIDENT];
+  auto got = pread_some(f->fd_.get(), ident, sizeof ident, 0, path);
+  if (!got) return std::move(got).error();
+  if (*got < EI_NIDENT || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+    return data_error(path, "not an ELF file (no \\177ELF magic at offset 0)");
+  if (ident[EI_CLASS] != ELFCLASS64)
+    return data_error(path, "not an ELF64 core (EI_CLASS is " + std::to_string(ident[EI_CLASS]) +
+                                "); only 64-bit vmcores are supported");
+  if (ident[EI_DATA] != ELFDATA2LSB)
+    return data_error(path, "big-endian vmcore not supported");
+
+  elf_version(EV_CURRENT);
+  std::unique_ptr<Elf, ElfCloser> elf(elf_begin(f->fd_.get(), ELF_C_READ, nullptr));
+  if (!elf) return data_error(path, std::string("libelf: ") + elf_errmsg(-1));
+  GElf_Ehdr eh;
+  if (!gelf_getehdr(elf.get(), &eh))
+    return data_error(path, std::string("ELF header: ") + elf_errmsg(-1));
+  if (eh.e_type != ET_CORE)
+    return data_error(path, "ELF type is " + std::to_string(eh.e_type) + ", not ET_CORE (4)");
+  std::memcpy(f->identity_.ident, eh.e_ident, EI_NIDENT);
+  f->identity_.machine = eh.e_machine;
+  f->identity_.flags = eh.e_flags;
+
+  std::size_t phnum = 0;
+  if (elf_getphdrnum(elf.get(), &phnum) != 0)
+    return data_error(path, std::string("program header count: ") + elf_errmsg(-1));
+  if (phnum == 0) return data_error(path, "no program headers");
+  if (phnum > kMaxPhdrs)
+    return data_error(path, "absurd program header count " + std::to_string(phnum));
+  if (f->regular_ && eh.e_phoff + phnum * sizeof(Elf64_Phdr) > f->file_size_)
+    return data_error(path, "program headers (" + std::to_string(phnum) + " at offset " +
+                                hex(eh.e_phoff) + ") extend past the end of the file (" +
+                                hex(f->file_size_) + " bytes)");
+
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> note_ranges;
+  for (std::size_t i = 0; i < phnum; ++i) {
+    GElf_Phdr ph;
+    if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
+      return data_error(path, "program header #" + std::to_string(i) + ": " + elf_errmsg(-1));
+    const std::string where = (ph.p_type == PT_LOAD ? "PT_LOAD #" : "PT_NOTE #") +
+                              std::to_string(i) + " at offset " + hex(ph.p_offset);
+    if (ph.p_type == PT_NOTE) {
+      if (ph.p_filesz > kMaxNotesBytes)
+        return data_error(path, where + ": absurd note size " + hex(ph.p_filesz));
+      note_ranges.emplace_back(ph.p_offset, ph.p_filesz);
+    }
+    if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE) continue;
+    if (ph.p_offset + ph.p_filesz < ph.p_offset)
+      return data_error(path, where + ": offset + size overflows");
+    if (f->regular_ && ph.p_offset + ph.p_filesz > f->file_size_)
+      return data_error(path, where + ": segment of " + hex(ph.p_filesz) +
+                                  " bytes extends past the end of the file (" +
+                                  hex(f->file_size_) + " bytes): truncated vmcore");
+    if (ph.p_type == PT_LOAD) {
+      if (ph.p_filesz > ph.p_memsz)
+        return data_error(path, where + ": p_filesz " + hex(ph.p_filesz) + " > p_memsz " +
+                                    hex(ph.p_memsz));
+      if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
+        return data_error(path, where + ": physical range overflows");
+      if (ph.p_memsz == 0) continue;
+      f->loads_.push_back({ph.p_paddr, ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz});
+    }
+  }
+  if (f->loads_.empty()) return data_error(path, "no PT_LOAD segments: nothing to dump");
+  f->raw_loads_ = f->loads_;
+  std::sort(f->loads_.begin(), f->loads_.end(),
+            [](const LoadSegment& a, const LoadSegment& b) { return a.paddr < b.paddr; });
+  // The kernel-text PT_LOAD of /proc/vmcore duplicates part of a System RAM range; keep the
+  // RAM ranges only, so every physical page belongs to exactly one segment.
+  std::vector<LoadSegment> merged;
+  for (const auto& s : f->loads_) {
+    if (!merged.empty()) {
+      auto& last = merged.back();
+      if (s.paddr < last.paddr + last.memsz) {
+        if (s.paddr + s.memsz <= last.paddr + last.memsz) continue;  // contained: drop
+        if (s.paddr == last.paddr) {
+          last = s;  // same start, larger: prefer the larger
+          continue;
+        }
+        return data_error(path, "PT_LOADs overlap partially at physical " + hex(s.paddr));
+      }
+    }
+    merged.push_back(s);
+  }
+  f->loads_ = std::move(merged);
+
+  for (auto [off, size] : note_ranges) {
+    std::size_t base = f->notes_.size();
+    f->notes_.resize(base + size);
+    CK_TRY_STATUS(pread_full(f->fd_.get(), f->notes_.data() + base, size, off, path));
+    Elf_Data* d = elf_getdata_rawchunk(elf.get(), static_cast<int64_t>(off), size, ELF_T_NHDR);
+    if (!d) return data_error(path, "PT_NOTE at offset " + hex(off) + ": " + elf_errmsg(-1));
+    std::size_t pos = 0;
+    while (pos < d->d_size) {
+      GElf_Nhdr nh;
+      std::size_t name_off = 0, desc_off = 0;
+      std::size_t next = gelf_getnote(d, pos, &nh, &name_off, &desc_off);
+      if (next == 0) {
+        // Kernels pad the note segment of /proc/vmcore with zeros after the last note.
+        bool rest_zero = true;
+        for (std::size_t k = pos; k < d->d_size; ++k)
+          if (static_cast<const unsigned char*>(d->d_buf)[k] != 0) rest_zero = false;
+        if (rest_zero) break;
+        return data_error(path, "malformed ELF note at file offset " + hex(off + pos) +
+                                    " (name or descriptor size runs past the PT_NOTE end)");
+      }
+      if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0) break;
+      NoteRef n;
+      if (nh.n_namesz > 0) {
+        const char* nm = static_cast<const char*>(d->d_buf) + name_off;
+        n.name.assign(nm, strnlen(nm, nh.n_namesz));
+      }
+      n.type = nh.n_type;
+      n.desc_offset = base + desc_off;
+      n.desc_size = nh.n_descsz;
+      f->note_list_.push_back(std::move(n));
+      pos = next;
+    }
+  }
+  return f;
+}
+
+std::string VmcoreFile::vmcoreinfo_text() const {
+  for (const auto& n : note_list_)
+    if (n.name == "VMCOREINFO")
+      return std::string(reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
+                         strnlen(reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
+                                 n.desc_size));
+  return {};
+}
+
+int VmcoreFile::prstatus_count() const {
+  int n = 0;
+  for (const auto& note : note_list_)
+    if (note.name == "CORE" && note.type == NT_PRSTATUS) ++n;
+  return n;
+}
+
+const LoadSegment* VmcoreFile::segment_for(std::uint64_t paddr) const {
+  auto it = std::upper_bound(loads_.begin(), loads_.end(), paddr,
+                             [](std::uint64_t a, const LoadSegment& s) { return a < s.paddr; });
+  if (it == loads_.begin()) return nullptr;
+  --it;
+  if (paddr - it->paddr < it->memsz) return &*it;
+  return nullptr;
+}
+
+Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len) const {
+  auto* out = static_cast<std::uint8_t*>(buf);
+  while (len > 0) {
+    const LoadSegment* s = segment_for(paddr);
+    if (!s)
+      return Error(ErrorCategory::data,
+                   "physical address " + hex(paddr) + " is not in any PT_LOAD (memory hole)")
+          .with_path(path_);
+    std::uint64_t in_seg = paddr - s->paddr;
+    std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(len, s->memsz - in_seg));
+    std::size_t from_file = 0;
+    if (in_seg < s->filesz) {
+      from_file = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, s->filesz - in_seg));
+      CK_TRY_STATUS(pread_full(fd_.get(), out, from_file, s->offset + in_seg, path_));
+    }
+    std::memset(out + from_file, 0, chunk - from_file);
+    out += chunk;
+    paddr += chunk;
+    len -= chunk;
+  }
+  return {};
+}
+
+}  // namespace crashkit::capture

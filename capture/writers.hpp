@@ -1,0 +1,33 @@
+#pragma once
+// Private to capture/: what the format writers share.
+
+#include <memory>
+
+#include "crashkit/capture/capture_job.hpp"
+#include "crashkit/capture/kernel_memory.hpp"
+#include "crashkit/capture/page_pipeline.hpp"
+#include "crashkit/capture/page_filter.hpp"
+#include "crashkit/capture/vmcore_file.hpp"
+#include "crashkit/capture/vmcoreinfo.hpp"
+
+namespace crashkit::capture {
+
+struct CaptureContext {
+  const VmcoreFile* core = nullptr;
+  const Vmcoreinfo* info = nullptr;
+  KernelMemory* mem = nullptr;  // null when translation is impossible
+  PageFilter* filter = nullptr;
+  unsigned threads = 1;
+  Compression compression = Compression::zstd;
+  bool allow_mmap = true;
+  ProgressFn progress;
+};
+
+Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stats);
+Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stats);
+
+/// Fills the batch with up to max_pages dumpable PFNs from `bm` starting at *cursor, keeping
+/// the PFN span of one batch small enough for one mmap window.
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b);
+
+}  // namespace crashkit::capture
