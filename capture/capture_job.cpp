@@ -47,6 +47,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;
   ctx.allow_mmap = req.allow_mmap;
+  ctx.dedup = req.dedup;
   ctx.progress = progress;
 
   Status st = req.format == DumpFormat::kdump ? write_kdump(ctx, sink, stats)

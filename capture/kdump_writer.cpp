@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "crashkit/capture/kdump_format.hpp"
+#include "crashkit/capture/dedup_table.hpp"
 #include "crashkit/capture/page_pipeline.hpp"
 #include "writers.hpp"
 
@@ -165,13 +166,16 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return false;
   };
 
+  DedupTable dedup(16);  // 64 Ki entries, 2 MiB
   PipelineOptions po;
+  po.dedup = ctx.dedup ? &dedup : nullptr;
   po.compression = ctx.compression;
   po.threads = ctx.threads;
   po.detect_zero = share_zero;
   po.page_size = B;
   po.allow_mmap = ctx.allow_mmap;
   PagePipeline pipe(*ctx.core, po);
+
   std::uint64_t done = 0;
   auto fill = [&](Batch& b) -> bool {
     for (;;) {
@@ -179,6 +183,33 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       if (fill_batch_from_bitmap(dumpable, cursor, b)) return true;
       have_cycle = false;
     }
+  };
+  // Identical pages share one payload (dedup_table.hpp). The decision is the writer's alone,
+  // against its own table, so the output does not depend on worker timing: a worker's "dup"
+  // is accepted only if the writer's table still names the same page, and a worker's fresh
+  // payload is replaced by an existing one only after the writer compared the pages.
+  PageCompressor writer_comp(ctx.compression, B);
+  std::vector<std::uint8_t> page_a(B), page_b(B);
+  auto same_content = [&](std::uint64_t pfn_a, std::uint64_t pfn_b) {
+    return ctx.core->read_phys(pfn_a * B, page_a.data(), B) &&
+           ctx.core->read_phys(pfn_b * B, page_b.data(), B) &&
+           std::memcmp(page_a.data(), page_b.data(), B) == 0;
+  };
+  auto put_payload = [&](std::uint64_t pfn, std::uint64_t hash, const std::uint8_t* p,
+                         std::uint32_t size, std::uint32_t flags, kdump::PageDesc& d) {
+    d.offset = static_cast<std::int64_t>(data_cur);
+    d.size = size;
+    d.flags = flags;
+    data_buf.insert(data_buf.end(), p, p + size);
+    data_cur += size;
+    ++stats.written_pages;
+    if (ctx.dedup) dedup.insert({hash, pfn, static_cast<std::uint64_t>(d.offset), size, flags});
+  };
+  auto share = [&](const DedupEntry& e, kdump::PageDesc& d) {
+    d.offset = static_cast<std::int64_t>(e.offset);
+    d.size = e.size;
+    d.flags = e.flags;
+    ++stats.shared_pages;
   };
   auto consume = [&](const Batch& b) -> Status {
     for (const auto& r : b.records) {
@@ -193,15 +224,34 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
           // offset 0: crash reports the page as missing instead of inventing content.
           ++stats.unreadable_pages;
           break;
-        case PageRecord::Kind::data:
-          d.offset = static_cast<std::int64_t>(data_cur);
-          d.size = r.size;
-          d.flags = r.flags;
-          data_buf.insert(data_buf.end(), b.data.begin() + static_cast<std::ptrdiff_t>(r.data_off),
-                          b.data.begin() + static_cast<std::ptrdiff_t>(r.data_off + r.size));
-          data_cur += r.size;
-          ++stats.written_pages;
+        case PageRecord::Kind::dup: {
+          // Same rule as for data pages: share iff the writer's entry holds equal content
+          // (the worker already compared against ref; any other entry is compared here).
+          auto e = dedup.find(r.hash);
+          if (e && (e->pfn == r.ref.pfn || same_content(e->pfn, r.pfn))) {
+            share(*e, d);
+            break;
+          }
+          // The entry was replaced since the worker looked: compress here.
+          if (!ctx.core->read_phys(r.pfn * B, page_a.data(), B)) {
+            ++stats.unreadable_pages;
+            break;
+          }
+          auto out = writer_comp.compress(page_a.data());
+          put_payload(r.pfn, r.hash, out.data, out.size, out.flags, d);
           break;
+        }
+        case PageRecord::Kind::data: {
+          if (ctx.dedup) {
+            auto e = dedup.find(r.hash);
+            if (e && same_content(e->pfn, r.pfn)) {
+              share(*e, d);
+              break;
+            }
+          }
+          put_payload(r.pfn, r.hash, b.data.data() + r.data_off, r.size, r.flags, d);
+          break;
+        }
       }
       desc_buf.push_back(d);
       ++desc_index;

@@ -4,8 +4,11 @@
 #include <memory>
 
 #include "crashkit/capture/page_reader.hpp"
+#include <xxhash.h>
 
 namespace crashkit::capture {
+
+std::uint64_t page_hash(const std::uint8_t* p, std::size_t n) { return XXH3_64bits(p, n); }
 
 PagePipeline::PagePipeline(const VmcoreFile& core, PipelineOptions opt) : core_(core), opt_(opt) {
   if (opt_.threads == 0) opt_.threads = 1;
@@ -23,6 +26,7 @@ PagePipeline::~PagePipeline() {
 void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
   b.records.resize(b.pfns.size());
   b.data.clear();
+  thread_local std::vector<std::uint8_t> verify_buf;
   for (std::size_t i = 0; i < b.pfns.size(); ++i) {
     PageRecord& r = b.records[i];
     r = PageRecord{};
@@ -42,6 +46,18 @@ void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
     if (!opt_.keep_data) continue;
     static const std::vector<std::uint8_t> kZeros(65536, 0);
     if (!p) p = kZeros.data();  // a hole kept as data (zero pages not excluded)
+    if (opt_.dedup) {
+      r.hash = page_hash(p, opt_.page_size);
+      if (auto e = opt_.dedup->find(r.hash)) {
+        verify_buf.resize(opt_.page_size);
+        if (core_.read_phys(e->pfn * opt_.page_size, verify_buf.data(), opt_.page_size) &&
+            std::memcmp(verify_buf.data(), p, opt_.page_size) == 0) {
+          r.kind = PageRecord::Kind::dup;
+          r.ref = *e;
+          continue;
+        }
+      }
+    }
     auto out = comp->compress(p);
     r.data_off = b.data.size();
     r.size = out.size;

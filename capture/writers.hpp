@@ -20,6 +20,7 @@ struct CaptureContext {
   unsigned threads = 1;
   Compression compression = Compression::zstd;
   bool allow_mmap = true;
+  bool dedup = true;
   ProgressFn progress;
 };
 

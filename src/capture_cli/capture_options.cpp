@@ -65,6 +65,8 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   app.add_flag("--progress", o.progress, "show progress on stderr even when not a terminal");
   app.add_flag("--json", o.json, "print a JSON summary on standard output");
   app.add_flag("--non-mmap", non_mmap, "read the vmcore with pread only");
+  bool no_dedup = false;
+  app.add_flag("--no-dedup", no_dedup, "store identical pages separately (kdump format)");
   app.add_option("args", pos, "VMCORE OUTPUT | VMCORE (-F) | OUTPUT (-R) | VMCORE FILE (--dump-dmesg)");
 
   try {
@@ -103,6 +105,7 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   }
   if (threads) o.request.threads = *threads;
   o.request.allow_mmap = !non_mmap;
+  o.request.dedup = !no_dedup;
 
   const int modes = int(reassemble) + int(dmesg) + int(flat_format);
   if (modes > 1) return Error(ErrorCategory::usage, "-R, -F and --dump-dmesg exclude each other");

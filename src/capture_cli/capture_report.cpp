@@ -69,6 +69,7 @@ std::string summary_table(const capture::CaptureStats& s, std::uint64_t page_siz
   out += line("Total pages     ", s.max_mapnr);
   if (s.unreadable_pages)
     out += line("Unreadable pages (EIO, recorded as missing)", s.unreadable_pages);
+  if (s.shared_pages) out += line("Identical pages sharing a payload", s.shared_pages);
   const double mb = static_cast<double>(output_bytes) / 1e6;
   const double in_mb = static_cast<double>(ram * page_size) / 1e6;
   std::snprintf(b, sizeof b,
@@ -103,6 +104,7 @@ std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_by
       {"dumped", s.dumped_pages},
       {"written", s.written_pages},
       {"unreadable", s.unreadable_pages},
+      {"shared", s.shared_pages},
   };
   j["bytes_written"] = output_bytes;
   j["seconds"] = s.seconds;

@@ -25,6 +25,7 @@ struct CaptureRequest {
   DumpFormat format = DumpFormat::kdump;
   unsigned threads = 0;  ///< 0 = online CPUs
   bool allow_mmap = true;
+  bool dedup = true;  ///< kdump format: identical pages share one payload
 };
 
 struct CaptureStats {
@@ -34,6 +35,7 @@ struct CaptureStats {
   std::uint64_t dumped_pages = 0;     ///< pages with a descriptor / in a PT_LOAD's file part
   std::uint64_t written_pages = 0;    ///< pages whose payload was written (not shared zero)
   std::uint64_t unreadable_pages = 0; ///< EIO / SIGBUS: recorded as missing
+  std::uint64_t shared_pages = 0;     ///< identical to an earlier page: payload shared
   std::uint64_t bytes_written = 0;
   double seconds = 0;
   int dump_level = 0;  ///< level actually applied

@@ -1,0 +1,525 @@
+#include "crashkit/capture/dmesg.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <vector>
+
+namespace crashkit::capture {
+namespace {
+
+// LP64 only: pointers, unsigned long lpos values and atomic_long_t counters are 8 bytes.
+constexpr std::uint64_t kWord = 8;
+// Kernel log_buf_len is a u32 rounded to a power of two, so neither ring can exceed 2^31 bytes,
+// and there is at most one descriptor per 2^PRB_AVGBITS (32) text bytes.
+constexpr std::uint64_t kMaxCountBits = 30;
+constexpr std::uint64_t kMaxSizeBits = 31;
+constexpr std::uint64_t kMaxLogBufLen = 1ULL << 31;
+// Any SIZE/OFFSET a printk structure could plausibly have; larger values are garbage.
+constexpr std::int64_t kMaxLayoutValue = 1 << 16;
+// Descriptors (and their printk_info) are fetched this many at a time.
+constexpr std::uint64_t kDescWindow = 256;
+
+// printk_ringbuffer.h (5.10+): on LP64 the top two bits of state_var hold the descriptor
+// state, the rest its id. Only committed and finalized records are complete.
+constexpr std::uint64_t kDescIdMask = ~(3ULL << 62);
+constexpr std::uint64_t kDescCommitted = 1;
+constexpr std::uint64_t kDescFinalized = 2;
+
+template <typename T> T load(const std::uint8_t *p, std::uint64_t off) {
+  T v;
+  std::memcpy(&v, p + off, sizeof v);
+  return v;
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string join(const std::vector<std::string> &v) {
+  std::string s;
+  for (const auto &x : v)
+    s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+Error data_error(const std::string &what) {
+  return Error(ErrorCategory::data, "dmesg: " + what);
+}
+
+// Appends one record the way makedumpfile 1.7.2 (printk.c dump_record / makedumpfile.c
+// dump_log_entry) prints it. It tests `isprint(*p) || isspace(*p)` on a signed char in the C
+// locale and prints the rest with "\\x%02x" of that char promoted to int, so bytes >= 0x80 come
+// out sign-extended ("\xffffffc3"); a newline is followed by the prefix's width of spaces.
+void append_record(std::string &out, std::uint64_t ts_nsec, const std::uint8_t *text,
+                   std::size_t len) {
+  char prefix[64];
+  const int n = std::snprintf(prefix, sizeof prefix, "[%5llu.%06lu] ",
+                              static_cast<unsigned long long>(ts_nsec / 1000000000ULL),
+                              static_cast<unsigned long>((ts_nsec % 1000000000ULL) / 1000));
+  const std::size_t indent = n > 0 ? static_cast<std::size_t>(n) : 0;
+  out.append(prefix, indent);
+  for (std::size_t i = 0; i < len; ++i) {
+    const std::uint8_t c = text[i];
+    if (c == '\n') {
+      out += '\n';
+      out.append(indent, ' ');
+    } else if ((c >= 0x20 && c < 0x7f) || (c >= '\t' && c <= '\r')) {
+      out += static_cast<char>(c);
+    } else {
+      char esc[16];
+      const unsigned v = c >= 0x80 ? (0xffffff00U | c) : c;
+      const int m = std::snprintf(esc, sizeof esc, "\\x%02x", v);
+      out.append(esc, m > 0 ? static_cast<std::size_t>(m) : 0);
+    }
+  }
+  out += '\n';
+}
+
+// Looks up the VMCOREINFO keys of one layout, collecting every missing or impossible one so the
+// error names them all at once.
+class Keys {
+public:
+  explicit Keys(const Vmcoreinfo &info) : info_(info) {}
+
+  std::uint64_t symbol(const std::string &name) {
+    auto v = info_.symbol(name);
+    if (!v)
+      missing_.push_back("SYMBOL(" + name + ")");
+    return v.value_or(0);
+  }
+  std::uint64_t size(const std::string &type) {
+    return layout_value("SIZE(" + type + ")", info_.size(type));
+  }
+  std::uint64_t offset(const std::string &member) {
+    return layout_value("OFFSET(" + member + ")", info_.offset(member));
+  }
+  /// A field of `width` bytes at `off` must lie inside a structure of `size` bytes.
+  void fits(std::uint64_t off, std::uint64_t width, std::uint64_t size, const std::string &what) {
+    if (off + width > size) {
+      bad_.push_back(what + " ends at " + std::to_string(off + width) + ", beyond the " +
+                     std::to_string(size) + "-byte structure");
+    }
+  }
+  bool complete() const { return missing_.empty() && bad_.empty(); }
+
+  Status check(const std::string &layout) const {
+    if (!missing_.empty()) {
+      return Error(ErrorCategory::unsupported,
+                   "dmesg: " + layout + ": VMCOREINFO lacks " + join(missing_));
+    }
+    if (!bad_.empty()) {
+      return data_error(layout + ": inconsistent VMCOREINFO layout: " + join(bad_));
+    }
+    return {};
+  }
+
+private:
+  std::uint64_t layout_value(const std::string &key, std::optional<std::int64_t> v) {
+    if (!v) {
+      missing_.push_back(key);
+      return 0;
+    }
+    if (*v < 0 || *v > kMaxLayoutValue) {
+      bad_.push_back(key + "=" + std::to_string(*v));
+      return 0;
+    }
+    return static_cast<std::uint64_t>(*v);
+  }
+
+  const Vmcoreinfo &info_;
+  std::vector<std::string> missing_;
+  std::vector<std::string> bad_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Lockless printk_ringbuffer (5.10+).
+
+struct PrbLayout {
+  std::uint64_t prb = 0; // address of the `prb` pointer variable
+  std::uint64_t rb_size = 0, rb_desc_ring = 0, rb_text_ring = 0;
+  std::uint64_t ring_count_bits = 0, ring_descs = 0, ring_infos = 0, ring_head = 0, ring_tail = 0;
+  std::uint64_t desc_size = 0, desc_state = 0, desc_lpos = 0;
+  std::uint64_t lpos_begin = 0, lpos_next = 0;
+  std::uint64_t info_size = 0, info_ts = 0, info_text_len = 0;
+  std::uint64_t data_size_bits = 0, data_data = 0;
+  std::uint64_t counter = 0; // OFFSET(atomic_long_t.counter)
+};
+
+Result<PrbLayout> prb_layout(const Vmcoreinfo &info) {
+  const std::string what = "printk_ringbuffer";
+  if (auto w = info.size("atomic_long_t"); w && *w != static_cast<std::int64_t>(kWord)) {
+    return Error(ErrorCategory::unsupported, "dmesg: " + what +
+                                                 ": SIZE(atomic_long_t)=" + std::to_string(*w) +
+                                                 ", only 64-bit kernels are supported");
+  }
+  Keys k(info);
+  PrbLayout L;
+  L.prb = k.symbol("prb");
+  L.rb_size = k.size("printk_ringbuffer");
+  L.rb_desc_ring = k.offset("printk_ringbuffer.desc_ring");
+  L.rb_text_ring = k.offset("printk_ringbuffer.text_data_ring");
+  L.ring_count_bits = k.offset("prb_desc_ring.count_bits");
+  L.ring_descs = k.offset("prb_desc_ring.descs");
+  L.ring_infos = k.offset("prb_desc_ring.infos");
+  L.ring_head = k.offset("prb_desc_ring.head_id");
+  L.ring_tail = k.offset("prb_desc_ring.tail_id");
+  L.desc_size = k.size("prb_desc");
+  L.desc_state = k.offset("prb_desc.state_var");
+  L.desc_lpos = k.offset("prb_desc.text_blk_lpos");
+  L.lpos_begin = k.offset("prb_data_blk_lpos.begin");
+  L.lpos_next = k.offset("prb_data_blk_lpos.next");
+  L.info_size = k.size("printk_info");
+  L.info_ts = k.offset("printk_info.ts_nsec");
+  L.info_text_len = k.offset("printk_info.text_len");
+  L.data_size_bits = k.offset("prb_data_ring.size_bits");
+  L.data_data = k.offset("prb_data_ring.data");
+  L.counter = k.offset("atomic_long_t.counter");
+  if (!k.complete())
+    return std::move(k.check(what)).error();
+
+  const std::uint64_t dr = L.rb_desc_ring, tr = L.rb_text_ring;
+  k.fits(dr + L.ring_count_bits, 4, L.rb_size, "prb_desc_ring.count_bits");
+  k.fits(dr + L.ring_descs, kWord, L.rb_size, "prb_desc_ring.descs");
+  k.fits(dr + L.ring_infos, kWord, L.rb_size, "prb_desc_ring.infos");
+  k.fits(dr + L.ring_head + L.counter, kWord, L.rb_size, "prb_desc_ring.head_id");
+  k.fits(dr + L.ring_tail + L.counter, kWord, L.rb_size, "prb_desc_ring.tail_id");
+  k.fits(tr + L.data_size_bits, 4, L.rb_size, "prb_data_ring.size_bits");
+  k.fits(tr + L.data_data, kWord, L.rb_size, "prb_data_ring.data");
+  k.fits(L.desc_state + L.counter, kWord, L.desc_size, "prb_desc.state_var");
+  k.fits(L.desc_lpos + L.lpos_begin, kWord, L.desc_size, "prb_desc.text_blk_lpos.begin");
+  k.fits(L.desc_lpos + L.lpos_next, kWord, L.desc_size, "prb_desc.text_blk_lpos.next");
+  k.fits(L.info_ts, 8, L.info_size, "printk_info.ts_nsec");
+  k.fits(L.info_text_len, 2, L.info_size, "printk_info.text_len");
+  if (!k.complete())
+    return std::move(k.check(what)).error();
+  return L;
+}
+
+// Descriptors and their printk_info, fetched a window at a time. A window that cannot be read
+// whole (a hole in the dump) falls back to reading the one descriptor asked for.
+class DescCache {
+public:
+  DescCache(KernelMemory &mem, const PrbLayout &L, std::uint64_t descs, std::uint64_t infos,
+            std::uint64_t count)
+      : mem_(mem), L_(L), descs_(descs), infos_(infos), window_(std::min(count, kDescWindow)) {}
+
+  /// Makes descriptor `index` available through desc()/info(); false when unreadable.
+  bool load(std::uint64_t index) {
+    const std::uint64_t start = index - index % window_;
+    if (start != start_) {
+      start_ = start;
+      desc_.resize(window_ * L_.desc_size);
+      info_.resize(window_ * L_.info_size);
+      window_ok_ = read(start, window_, desc_, info_);
+    }
+    if (window_ok_) {
+      cur_desc_ = desc_.data() + (index - start_) * L_.desc_size;
+      cur_info_ = info_.data() + (index - start_) * L_.info_size;
+      return true;
+    }
+    one_desc_.resize(L_.desc_size);
+    one_info_.resize(L_.info_size);
+    if (!read(index, 1, one_desc_, one_info_))
+      return false;
+    cur_desc_ = one_desc_.data();
+    cur_info_ = one_info_.data();
+    return true;
+  }
+  const std::uint8_t *desc() const { return cur_desc_; }
+  const std::uint8_t *info() const { return cur_info_; }
+
+private:
+  bool read(std::uint64_t first, std::uint64_t n, std::vector<std::uint8_t> &d,
+            std::vector<std::uint8_t> &i) {
+    return mem_.read_virt(descs_ + first * L_.desc_size, d.data(), n * L_.desc_size) &&
+           mem_.read_virt(infos_ + first * L_.info_size, i.data(), n * L_.info_size);
+  }
+
+  KernelMemory &mem_;
+  const PrbLayout &L_;
+  std::uint64_t descs_, infos_, window_;
+  std::uint64_t start_ = ~0ULL;
+  bool window_ok_ = false;
+  std::vector<std::uint8_t> desc_, info_, one_desc_, one_info_;
+  const std::uint8_t *cur_desc_ = nullptr;
+  const std::uint8_t *cur_info_ = nullptr;
+};
+
+Result<std::string> dump_lockless(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &st) {
+  auto lay = prb_layout(info);
+  if (!lay)
+    return std::move(lay).error();
+  const PrbLayout &L = *lay;
+
+  // SYMBOL(prb) is the pointer variable; it points at printk_rb_static or, once
+  // setup_log_buf() ran, at printk_rb_dynamic.
+  auto prb = mem.read_u64(L.prb);
+  if (!prb)
+    return std::move(prb).error().context("dmesg: read pointer prb at " + hex(L.prb));
+  std::vector<std::uint8_t> rb(L.rb_size);
+  if (auto r = mem.read_virt(*prb, rb.data(), rb.size()); !r) {
+    return std::move(r).error().context("dmesg: read printk_ringbuffer at " + hex(*prb));
+  }
+  const std::uint8_t *dr = rb.data() + L.rb_desc_ring;
+  const std::uint8_t *tr = rb.data() + L.rb_text_ring;
+  const std::uint32_t count_bits = load<std::uint32_t>(dr, L.ring_count_bits);
+  const std::uint32_t size_bits = load<std::uint32_t>(tr, L.data_size_bits);
+  if (count_bits > kMaxCountBits) {
+    return data_error("printk_ringbuffer at " + hex(*prb) + ": desc_ring.count_bits " +
+                      std::to_string(count_bits) + " exceeds " + std::to_string(kMaxCountBits));
+  }
+  if (size_bits > kMaxSizeBits || size_bits < 4) {
+    return data_error("printk_ringbuffer at " + hex(*prb) + ": text_data_ring.size_bits " +
+                      std::to_string(size_bits) + " outside 4.." + std::to_string(kMaxSizeBits));
+  }
+  const std::uint64_t count = 1ULL << count_bits;
+  const std::uint64_t size = 1ULL << size_bits;
+  const std::uint64_t descs = load<std::uint64_t>(dr, L.ring_descs);
+  const std::uint64_t infos = load<std::uint64_t>(dr, L.ring_infos);
+  const std::uint64_t data = load<std::uint64_t>(tr, L.data_data);
+  const std::uint64_t head = load<std::uint64_t>(dr, L.ring_head + L.counter) & kDescIdMask;
+  std::uint64_t tail = load<std::uint64_t>(dr, L.ring_tail + L.counter) & kDescIdMask;
+
+  // A consistent ring has head - tail < count. Otherwise only the last `count` ids can still
+  // have descriptors; walking 2^62 ids like makedumpfile would never finish.
+  std::uint64_t span = (head - tail) & kDescIdMask;
+  if (span >= count) {
+    st.walk_cut_short = true;
+    span = count - 1;
+    tail = (head - span) & kDescIdMask;
+  }
+
+  DescCache cache(mem, L, descs, infos, count);
+  std::string out;
+  std::vector<std::uint8_t> text;
+  for (std::uint64_t i = 0; i <= span; ++i) {
+    const std::uint64_t id = (tail + i) & kDescIdMask;
+    if (!cache.load(id & (count - 1))) {
+      ++st.skipped_unreadable;
+      continue;
+    }
+    const std::uint8_t *d = cache.desc();
+    const std::uint64_t sv = load<std::uint64_t>(d, L.desc_state + L.counter);
+    const std::uint64_t state = sv >> 62;
+    // Another id (recycled slot) or reserved/reusable: not a readable record, not damage.
+    if ((sv & kDescIdMask) != id || (state != kDescCommitted && state != kDescFinalized))
+      continue;
+
+    // Logical positions count bytes ever written; lpos >> size_bits is the wrap number.
+    const std::uint64_t begin = load<std::uint64_t>(d, L.desc_lpos + L.lpos_begin);
+    const std::uint64_t next = load<std::uint64_t>(d, L.desc_lpos + L.lpos_next);
+    if (begin == next)
+      continue; // data-less record (FAILED_LPOS / NO_LPOS)
+    // As the kernel's get_data(): a block either lies inside one wrap, or would have crossed
+    // the end and was stored whole at the start of the next wrap (only its id sits at
+    // @begin). makedumpfile compares the positions modulo the ring size instead, which gives
+    // the same answer for every block shorter than half the ring (records are <= 1 KiB, rings
+    // >= 4 KiB) and garbage for damaged ones.
+    std::uint64_t block = 0;
+    std::uint64_t block_len = 0;
+    if ((begin >> size_bits) == (next >> size_bits) && begin < next) {
+      block = begin & (size - 1);
+      block_len = next - begin;
+    } else if (((begin + size) >> size_bits) == (next >> size_bits)) {
+      block = 0;
+      block_len = next & (size - 1);
+    } else {
+      ++st.skipped_corrupt;
+      continue;
+    }
+    if (block_len < kWord) { // no room even for the block's id
+      ++st.skipped_corrupt;
+      continue;
+    }
+    const std::uint64_t start = block + kWord;
+    const std::uint8_t *inf = cache.info();
+    // text_len larger than the block: a truncated record; print what the block holds.
+    const std::uint64_t len =
+        std::min<std::uint64_t>(load<std::uint16_t>(inf, L.info_text_len), block_len - kWord);
+    text.resize(len);
+    if (len > 0 && !mem.read_virt(data + start, text.data(), len)) {
+      ++st.skipped_unreadable;
+      continue;
+    }
+    append_record(out, load<std::uint64_t>(inf, L.info_ts), text.data(), len);
+    ++st.records;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// log_buf (< 5.10).
+
+struct LogBuf {
+  std::uint64_t addr = 0;
+  std::uint64_t len = 0;
+};
+
+Result<LogBuf> read_log_buf(KernelMemory &mem, std::uint64_t sym_log_buf,
+                            std::uint64_t sym_log_buf_len) {
+  auto addr = mem.read_u64(sym_log_buf);
+  if (!addr)
+    return std::move(addr).error().context("dmesg: read log_buf at " + hex(sym_log_buf));
+  // int (2.6) or u32 (3.x+); both read as 32 bits.
+  auto len = mem.read_u32(sym_log_buf_len);
+  if (!len) {
+    return std::move(len).error().context("dmesg: read log_buf_len at " + hex(sym_log_buf_len));
+  }
+  if (*len == 0 || *len > kMaxLogBufLen) {
+    return data_error("log_buf_len " + std::to_string(*len) + " outside 1.." +
+                      std::to_string(kMaxLogBufLen));
+  }
+  return LogBuf{*addr, *len};
+}
+
+Status read_bytes(KernelMemory &mem, std::uint64_t addr, std::uint64_t len, std::string &out,
+                  const char *what) {
+  const std::size_t at = out.size();
+  out.resize(at + len);
+  if (auto r = mem.read_virt(addr, out.data() + at, len); !r) {
+    return std::move(r).error().context(std::string("dmesg: read ") + what + " at " + hex(addr));
+  }
+  return {};
+}
+
+// < 3.5: log_buf is plain text and log_end a running count of characters ever written (masked
+// into the buffer). makedumpfile writes the buffer out unchanged, oldest byte first.
+Result<std::string> dump_plain(KernelMemory &mem, const Vmcoreinfo &info) {
+  Keys k(info);
+  const std::uint64_t sym_buf = k.symbol("log_buf");
+  const std::uint64_t sym_len = k.symbol("log_buf_len");
+  const std::uint64_t sym_end = k.symbol("log_end");
+  CK_TRY_STATUS(k.check("log_buf (plain)"));
+  auto lb = read_log_buf(mem, sym_buf, sym_len);
+  if (!lb)
+    return std::move(lb).error();
+
+  // log_end was `unsigned long` up to 2.6.24 and `unsigned` from 2.6.25 on.
+  const std::uint32_t ver = info.kernel_version();
+  const bool long_end = ver != 0 && ver < ((2U << 16) | (6U << 8) | 25U);
+  std::uint64_t log_end = 0;
+  if (long_end) {
+    auto v = mem.read_u64(sym_end);
+    if (!v)
+      return std::move(v).error().context("dmesg: read log_end at " + hex(sym_end));
+    log_end = *v;
+  } else {
+    auto v = mem.read_u32(sym_end);
+    if (!v)
+      return std::move(v).error().context("dmesg: read log_end at " + hex(sym_end));
+    log_end = *v;
+  }
+
+  std::string out;
+  if (log_end < lb->len) {
+    CK_TRY_STATUS(read_bytes(mem, lb->addr, log_end, out, "log_buf"));
+  } else {
+    // The kernel masks with log_buf_len - 1 (always a power of two); % is the same then and
+    // stays in bounds if it is not.
+    const std::uint64_t idx = log_end % lb->len;
+    CK_TRY_STATUS(read_bytes(mem, lb->addr + idx, lb->len - idx, out, "log_buf"));
+    CK_TRY_STATUS(read_bytes(mem, lb->addr, idx, out, "log_buf"));
+  }
+  return out;
+}
+
+// 3.5–5.9: log_buf holds variable-length records: a struct printk_log header (named `struct
+// log` until 3.11) followed by text and dict; a header with len 0 marks the end of the used
+// part of the buffer and the walk continues at offset 0.
+Result<std::string> dump_records(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &st) {
+  const std::string type = info.size("printk_log") || !info.size("log") ? "printk_log" : "log";
+  Keys k(info);
+  const std::uint64_t sym_buf = k.symbol("log_buf");
+  const std::uint64_t sym_len = k.symbol("log_buf_len");
+  const std::uint64_t sym_first = k.symbol("log_first_idx");
+  const std::uint64_t sym_next = k.symbol("log_next_idx");
+  const std::uint64_t hdr = k.size(type);
+  const std::uint64_t off_ts = k.offset(type + ".ts_nsec");
+  const std::uint64_t off_len = k.offset(type + ".len");
+  const std::uint64_t off_text_len = k.offset(type + ".text_len");
+  const std::string what = "log_buf records";
+  CK_TRY_STATUS(k.check(what));
+  k.fits(off_ts, 8, hdr, type + ".ts_nsec");
+  k.fits(off_len, 2, hdr, type + ".len");
+  k.fits(off_text_len, 2, hdr, type + ".text_len");
+  CK_TRY_STATUS(k.check(what));
+
+  auto lb = read_log_buf(mem, sym_buf, sym_len);
+  if (!lb)
+    return std::move(lb).error();
+  auto first = mem.read_u32(sym_first);
+  if (!first)
+    return std::move(first).error().context("dmesg: read log_first_idx at " + hex(sym_first));
+  auto next = mem.read_u32(sym_next);
+  if (!next)
+    return std::move(next).error().context("dmesg: read log_next_idx at " + hex(sym_next));
+  if (*first >= lb->len || *next >= lb->len) {
+    return data_error("log_first_idx " + hex(*first) + " / log_next_idx " + hex(*next) +
+                      " outside the " + std::to_string(lb->len) + "-byte log_buf");
+  }
+
+  std::string raw;
+  CK_TRY_STATUS(read_bytes(mem, lb->addr, lb->len, raw, "log_buf"));
+  const auto *buf = reinterpret_cast<const std::uint8_t *>(raw.data());
+  const std::uint64_t len = lb->len;
+
+  std::string out;
+  // Every record is at least a header long, so a sound walk takes fewer steps than this.
+  const std::uint64_t max_steps = len / hdr + 2;
+  std::uint64_t idx = *first;
+  for (std::uint64_t steps = 0; idx != *next && steps < max_steps && hdr <= len; ++steps) {
+    std::uint64_t rec = idx;
+    if (rec + hdr > len)
+      break;
+    std::uint64_t rec_len = load<std::uint16_t>(buf, rec + off_len);
+    if (rec_len == 0) { // end-of-buffer marker: the record is at the start
+      rec = 0;
+      rec_len = load<std::uint16_t>(buf, off_len);
+    }
+    // A broken length leaves no way to find the next record.
+    if (rec_len < hdr || rec + rec_len > len)
+      break;
+    const std::uint64_t text_len =
+        std::min<std::uint64_t>(load<std::uint16_t>(buf, rec + off_text_len), rec_len - hdr);
+    append_record(out, load<std::uint64_t>(buf, rec + off_ts), buf + rec + hdr, text_len);
+    ++st.records;
+    idx = rec + rec_len;
+  }
+  if (idx != *next) {
+    st.walk_cut_short = true;
+    ++st.skipped_corrupt;
+  }
+  return out;
+}
+
+} // namespace
+
+Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &stats) {
+  stats = DmesgStats{};
+  if (info.symbol("prb")) {
+    stats.layout = DmesgStats::Layout::lockless;
+    return dump_lockless(mem, info, stats);
+  }
+  if (!info.symbol("log_buf")) {
+    return Error(ErrorCategory::unsupported,
+                 "dmesg: VMCOREINFO has neither SYMBOL(prb) (printk ring buffer, 5.10+) nor "
+                 "SYMBOL(log_buf) (older kernels)");
+  }
+  if (info.symbol("log_end")) {
+    stats.layout = DmesgStats::Layout::plain;
+    return dump_plain(mem, info);
+  }
+  stats.layout = DmesgStats::Layout::variable_records;
+  return dump_records(mem, info, stats);
+}
+
+Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info) {
+  DmesgStats stats;
+  return extract_dmesg(mem, info, stats);
+}
+
+} // namespace crashkit::capture
