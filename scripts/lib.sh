@@ -5,9 +5,10 @@ CRASHKIT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${CRASHKIT_BUILD_DIR:-$CRASHKIT_ROOT/build}"
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libelf-dev libdw-dev libzstd-dev
-  zlib1g-dev liblzo2-dev libsnappy-dev libspdlog-dev libcli11-dev catch2 nlohmann-json3-dev)
+  zlib1g-dev liblzo2-dev libsnappy-dev libxxhash-dev libspdlog-dev libcli11-dev catch2
+  nlohmann-json3-dev libfuse3-dev)
 RIG_PACKAGES=(qemu-system-x86 busybox-static kexec-tools cpio crash gdb makedumpfile
-  python3-libkdumpfile time xz-utils zstd)
+  python3-libkdumpfile time xz-utils zstd fuse3 mandoc)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
