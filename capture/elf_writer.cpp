@@ -137,7 +137,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   eh.e_machine = ctx.core->identity().machine;
   eh.e_version = EV_CURRENT;
   eh.e_phoff = sizeof(Elf64_Ehdr);
-  eh.e_flags = ctx.core->identity().flags | kElfIncomplete;
+  const bool provisional = !sink.is_stream();  // see kdump_writer.cpp
+  eh.e_flags = ctx.core->identity().flags | (provisional ? kElfIncomplete : 0);
   eh.e_ehsize = sizeof(Elf64_Ehdr);
   eh.e_phentsize = sizeof(Elf64_Phdr);
   eh.e_phnum = xnum ? PN_XNUM : static_cast<Elf64_Half>(nph);
@@ -197,8 +198,10 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   stats.written_pages = stats.dumped_pages;
   stats.bytes_written = off;
 
-  eh.e_flags &= ~kElfIncomplete;
-  CK_TRY_STATUS(sink.write_at(0, &eh, sizeof eh));
+  if (provisional) {
+    eh.e_flags &= ~kElfIncomplete;
+    CK_TRY_STATUS(sink.write_at(0, &eh, sizeof eh));
+  }
   return {};
 }
 

@@ -89,8 +89,10 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   h.header_version = kdump::kHeaderVersion;
   fill_utsname(ctx, h);
   h.timestamp_sec = static_cast<std::int64_t>(ctx.info->crashtime().value_or(0));
-  // Incomplete until the very end: a dump cut short by ENOSPC or a crash says so.
-  h.status = kdump_flag(ctx.compression) | kdump::kStatusIncomplete;
+  // Incomplete until the very end: a dump cut short by ENOSPC or a crash says so. A stream
+  // reader takes the first header it sees, so a stream gets the final header only.
+  const bool provisional = !sink.is_stream();
+  h.status = kdump_flag(ctx.compression) | (provisional ? kdump::kStatusIncomplete : 0);
   h.block_size = static_cast<std::int32_t>(B);
   h.sub_hdr_size = static_cast<std::int32_t>(sub_hdr_blocks);
   h.bitmap_blocks = static_cast<std::uint32_t>(bitmap_blocks);
@@ -168,7 +170,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
 
   DedupTable dedup(16);  // 64 Ki entries, 2 MiB
   PipelineOptions po;
-  po.dedup = ctx.dedup ? &dedup : nullptr;
+  po.hash_pages = ctx.dedup;
   po.compression = ctx.compression;
   po.threads = ctx.threads;
   po.detect_zero = share_zero;
@@ -184,11 +186,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       have_cycle = false;
     }
   };
-  // Identical pages share one payload (dedup_table.hpp). The decision is the writer's alone,
-  // against its own table, so the output does not depend on worker timing: a worker's "dup"
-  // is accepted only if the writer's table still names the same page, and a worker's fresh
-  // payload is replaced by an existing one only after the writer compared the pages.
-  PageCompressor writer_comp(ctx.compression, B);
+  // Identical pages share one payload (dedup_table.hpp): the writer alone decides, in output
+  // order, after comparing the pages, so the output does not depend on worker timing.
   std::vector<std::uint8_t> page_a(B), page_b(B);
   auto same_content = [&](std::uint64_t pfn_a, std::uint64_t pfn_b) {
     return ctx.core->read_phys(pfn_a * B, page_a.data(), B) &&
@@ -224,23 +223,6 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
           // offset 0: crash reports the page as missing instead of inventing content.
           ++stats.unreadable_pages;
           break;
-        case PageRecord::Kind::dup: {
-          // Same rule as for data pages: share iff the writer's entry holds equal content
-          // (the worker already compared against ref; any other entry is compared here).
-          auto e = dedup.find(r.hash);
-          if (e && (e->pfn == r.ref.pfn || same_content(e->pfn, r.pfn))) {
-            share(*e, d);
-            break;
-          }
-          // The entry was replaced since the worker looked: compress here.
-          if (!ctx.core->read_phys(r.pfn * B, page_a.data(), B)) {
-            ++stats.unreadable_pages;
-            break;
-          }
-          auto out = writer_comp.compress(page_a.data());
-          put_payload(r.pfn, r.hash, out.data, out.size, out.flags, d);
-          break;
-        }
         case PageRecord::Kind::data: {
           if (ctx.dedup) {
             auto e = dedup.find(r.hash);
@@ -273,8 +255,10 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
                                               std::to_string(desc_index) + ")");
   stats.dumped_pages = num_dumpable;
 
-  h.status &= ~kdump::kStatusIncomplete;
-  CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
+  if (provisional) {
+    h.status &= ~kdump::kStatusIncomplete;
+    CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
+  }
   stats.bytes_written = data_cur;
   return {};
 }

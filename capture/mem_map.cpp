@@ -12,6 +12,7 @@ constexpr std::uint64_t kSectionMarkedPresent = 1;
 constexpr std::uint64_t kSectionFlagMask = (1ULL << 5) - 1;
 // Upper bound on sections we will index (2^25 sections = 4 PiB with 128 MiB sections).
 constexpr std::uint64_t kMaxSections = 1ULL << 25;
+constexpr std::int64_t kX86_64SectionSizeBits = 27;
 
 std::string hex(std::uint64_t v) {
   char b[24];
@@ -27,12 +28,14 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   auto sym = info.symbol("mem_section");
   auto ms_size = info.size("mem_section");
   auto smm_off = info.offset("mem_section.section_mem_map");
+  // Kernels before 5.11 do not export SECTION_SIZE_BITS; on x86_64 it has always been 27.
   auto ssb = info.number("SECTION_SIZE_BITS");
+  if (!ssb) ssb = kX86_64SectionSizeBits;
   auto page_sz = info.size("page");
   if (!sym || !ms_size || !smm_off || !ssb || !page_sz)
     return Error(ErrorCategory::data,
                  "VMCOREINFO lacks the SPARSEMEM keys (SYMBOL(mem_section), SIZE(mem_section), "
-                 "OFFSET(mem_section.section_mem_map), NUMBER(SECTION_SIZE_BITS), SIZE(page))");
+                 "OFFSET(mem_section.section_mem_map), SIZE(page))");
   if (*ssb <= static_cast<std::int64_t>(page_shift) || *ssb > 40 || *ms_size <= 0 ||
       *ms_size > 4096 || *page_sz <= 0 || *page_sz > 1024)
     return Error(ErrorCategory::data, "implausible SPARSEMEM values in VMCOREINFO");

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crashkit/base/io.hpp"
+#include "direct_writer.hpp"
 
 namespace crashkit::capture {
 namespace {
@@ -48,24 +49,38 @@ Status finish_file(int fd, const std::string& tmp, const std::string& path) {
 
 }  // namespace
 
-Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool force) {
+Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool force,
+                                                   bool direct_io) {
   std::unique_ptr<FileSink> s(new FileSink());
   s->path_ = path;
   auto fd = create_incomplete(path, force, s->tmp_path_);
   if (!fd) return std::move(fd).error();
   s->fd_ = std::move(fd).value();
+  if (direct_io) {
+    // tmpfs (before 6.6) and some network filesystems refuse O_DIRECT: then stay buffered.
+    s->direct_fd_.reset(::open(s->tmp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    s->direct_ = std::make_unique<DirectWriter>(s->fd_.get(), s->direct_fd_.get(), s->tmp_path_);
+  }
   return s;
 }
 
 FileSink::~FileSink() = default;
 
 Status FileSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
-  CK_TRY_STATUS(pwrite_full(fd_.get(), data, len, off, tmp_path_));
+  if (direct_)
+    CK_TRY_STATUS(direct_->write_at(off, data, len));
+  else
+    CK_TRY_STATUS(pwrite_full(fd_.get(), data, len, off, tmp_path_));
   bytes_ += len;
   return {};
 }
 
-Status FileSink::finish() { return finish_file(fd_.get(), tmp_path_, path_); }
+Status FileSink::finish() {
+  if (direct_) CK_TRY_STATUS(direct_->flush_all());
+  return finish_file(fd_.get(), tmp_path_, path_);
+}
+
+Status FileSink::flush() { return direct_ ? direct_->flush_all() : Status{}; }
 
 FlatSink::FlatSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
 

@@ -95,7 +95,6 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
   if (!info.size("mem_section")) base_missing.push_back("SIZE(mem_section)");
   if (!info.offset("mem_section.section_mem_map"))
     base_missing.push_back("OFFSET(mem_section.section_mem_map)");
-  if (!info.number("SECTION_SIZE_BITS")) base_missing.push_back("NUMBER(SECTION_SIZE_BITS)");
   if (!info.symbol("init_top_pgt") && !info.symbol("init_level4_pgt"))
     base_missing.push_back("SYMBOL(init_top_pgt)");
   if (L.off_compound_head < 0) base_missing.push_back("OFFSET(page.compound_head)");

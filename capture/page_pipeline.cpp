@@ -3,8 +3,10 @@
 #include <cstring>
 #include <memory>
 
-#include "crashkit/capture/page_reader.hpp"
 #include <xxhash.h>
+
+#include "crashkit/capture/dedup_table.hpp"
+#include "crashkit/capture/page_reader.hpp"
 
 namespace crashkit::capture {
 
@@ -26,7 +28,6 @@ PagePipeline::~PagePipeline() {
 void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
   b.records.resize(b.pfns.size());
   b.data.clear();
-  thread_local std::vector<std::uint8_t> verify_buf;
   for (std::size_t i = 0; i < b.pfns.size(); ++i) {
     PageRecord& r = b.records[i];
     r = PageRecord{};
@@ -46,18 +47,7 @@ void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
     if (!opt_.keep_data) continue;
     static const std::vector<std::uint8_t> kZeros(65536, 0);
     if (!p) p = kZeros.data();  // a hole kept as data (zero pages not excluded)
-    if (opt_.dedup) {
-      r.hash = page_hash(p, opt_.page_size);
-      if (auto e = opt_.dedup->find(r.hash)) {
-        verify_buf.resize(opt_.page_size);
-        if (core_.read_phys(e->pfn * opt_.page_size, verify_buf.data(), opt_.page_size) &&
-            std::memcmp(verify_buf.data(), p, opt_.page_size) == 0) {
-          r.kind = PageRecord::Kind::dup;
-          r.ref = *e;
-          continue;
-        }
-      }
-    }
+    if (opt_.hash_pages) r.hash = page_hash(p, opt_.page_size);
     auto out = comp->compress(p);
     r.data_off = b.data.size();
     r.size = out.size;
@@ -91,7 +81,7 @@ void PagePipeline::worker_main(unsigned) {
 Status PagePipeline::run(const std::function<bool(Batch&)>& fill,
                          const std::function<Status(const Batch&)>& consume) {
   // Enough batches in flight to keep every worker busy while the writer drains one.
-  const std::size_t depth = opt_.threads * 4 + 2;
+  const std::size_t depth = opt_.threads * 2 + 2;
   std::vector<std::unique_ptr<Slot>> slots;
   for (std::size_t i = 0; i < depth; ++i) slots.push_back(std::make_unique<Slot>());
   if (threads_.empty())

@@ -46,7 +46,8 @@ int run_dump(const CaptureOptions& o) {
     std::unique_ptr<capture::FlatSink> flat;
     capture::OutputSink* sink = nullptr;
     if (!o.output.empty()) {
-      auto f = capture::FileSink::create(o.output, o.force);
+      // Dump files bypass the page cache: the capture kernel has little memory to spare.
+      auto f = capture::FileSink::create(o.output, o.force, /*direct_io=*/!o.flat);
       if (!f) return fail(f.error());
       file = std::move(f).value();
       sink = file.get();
@@ -66,6 +67,7 @@ int run_dump(const CaptureOptions& o) {
     progress.finish();
     if (!stats) {
       const Error& e = stats.error();
+      if (file) (void)file->flush();  // keep what was staged: the partial dump stays readable
       if (e.category() == ErrorCategory::no_space && file) {
         if (attempt + 1 < o.dump_levels.size()) {
           std::fprintf(stderr,

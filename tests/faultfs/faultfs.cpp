@@ -88,12 +88,12 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "crashkit-faultfs: unknown option %s\n", argv[i]);
       return 64;
     }
-    unsigned long long s = 0, l = 0;
+    long long s = 0, l = 0;
     if (std::sscanf(argv[i + 1], "%lli:%lli", &s, &l) != 2) {
       std::fprintf(stderr, "crashkit-faultfs: --eio wants OFFSET:LENGTH, got %s\n", argv[i + 1]);
       return 64;
     }
-    g.eio.emplace_back(s, s + l);
+    g.eio.emplace_back(static_cast<std::uint64_t>(s), static_cast<std::uint64_t>(s + l));
   }
   fuse_operations ops{};
   ops.getattr = do_getattr;

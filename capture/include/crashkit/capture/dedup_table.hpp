@@ -3,15 +3,14 @@
 /// so any number of descriptors may point at one payload (the format already does this for
 /// the zero page). The table maps a page's 64-bit content hash to the payload of the first
 /// page written with that content. It is direct-mapped and bounded (memory in the capture
-/// kernel is small); only the writer thread inserts, in output order, which keeps the output
-/// identical whatever the thread count. A hash match is never trusted alone: the page
-/// contents are compared before a payload is shared.
+/// kernel is small) and used by the writer thread only, in output order, which keeps the
+/// output identical whatever the thread count (workers only compute the hashes). A hash match
+/// is never trusted alone: the page contents are compared before a payload is shared.
+/// Not thread-safe.
 
 #include <cstdint>
 #include <optional>
 #include <cstddef>
-#include <mutex>
-#include <shared_mutex>
 #include <vector>
 
 namespace crashkit::capture {
@@ -30,23 +29,18 @@ class DedupTable {
   explicit DedupTable(unsigned log2_entries) : mask_((1ULL << log2_entries) - 1) {
     slots_.resize(mask_ + 1);
   }
-  /// Thread-safe lookup (workers and writer).
   std::optional<DedupEntry> find(std::uint64_t hash) const {
-    std::shared_lock lk(mu_);
     const DedupEntry& e = slots_[hash & mask_];
     if (e.pfn == ~0ULL || e.hash != hash) return std::nullopt;
     return e;
   }
-  /// Writer only.
   void insert(const DedupEntry& e) {
-    std::unique_lock lk(mu_);
     slots_[e.hash & mask_] = e;
   }
 
  private:
   std::uint64_t mask_;
   std::vector<DedupEntry> slots_;
-  mutable std::shared_mutex mu_;
 };
 
 /// 64-bit content hash of a page (XXH3).

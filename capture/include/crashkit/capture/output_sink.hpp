@@ -21,6 +21,9 @@ class OutputSink {
   virtual Status finish() = 0;
   /// Name for messages.
   virtual const std::string& name() const = 0;
+  /// True for a stream: a reader may use the first copy of a rewritten range (crash does for
+  /// flattened files), so writers must not write provisional headers.
+  virtual bool is_stream() const { return false; }
   /// Bytes handed to the sink so far.
   std::uint64_t bytes_written() const { return bytes_; }
 
@@ -31,11 +34,16 @@ class OutputSink {
 class FileSink final : public OutputSink {
  public:
   /// Creates `path`.incomplete. Fails with an `exists` error when path exists and !force.
-  static Result<std::unique_ptr<FileSink>> create(const std::string& path, bool force);
+  /// With direct_io, long sequential writes bypass the page cache (O_DIRECT), where the
+  /// filesystem allows it.
+  static Result<std::unique_ptr<FileSink>> create(const std::string& path, bool force,
+                                                  bool direct_io = false);
   ~FileSink() override;
   Status write_at(std::uint64_t off, const void* data, std::size_t len) override;
   /// fdatasync, rename to the final name, fsync the directory.
   Status finish() override;
+  /// Writes staged bytes without finishing (a failed dump keeps what it had).
+  Status flush();
   const std::string& name() const override { return tmp_path_; }
   const std::string& final_path() const { return path_; }
   int fd() const { return fd_.get(); }
@@ -43,6 +51,8 @@ class FileSink final : public OutputSink {
  private:
   std::string path_, tmp_path_;
   UniqueFd fd_;
+  UniqueFd direct_fd_;
+  std::unique_ptr<class DirectWriter> direct_;
 };
 
 /// Flattened stream: a 4096-byte header ("makedumpfile", type 1, version 1, big-endian), then
@@ -53,6 +63,7 @@ class FlatSink final : public OutputSink {
   Status write_at(std::uint64_t off, const void* data, std::size_t len) override;
   Status finish() override;
   const std::string& name() const override { return name_; }
+  bool is_stream() const override { return true; }
 
  private:
   Status ensure_header();

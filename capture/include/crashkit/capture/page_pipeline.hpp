@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
-#include "crashkit/capture/dedup_table.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 
@@ -22,15 +21,13 @@ namespace crashkit::capture {
 class PageReader;
 
 struct PageRecord {
-  /// dup: the worker verified the content equals `ref`, a payload already written.
-  enum class Kind : std::uint8_t { data, zero, unreadable, dup };
+  enum class Kind : std::uint8_t { data, zero, unreadable };
   std::uint64_t pfn = 0;
   Kind kind = Kind::data;
   std::uint32_t size = 0;   ///< payload bytes in Batch::data
   std::uint32_t flags = 0;  ///< kdump compression flag, 0 = raw
   std::uint64_t data_off = 0;
-  std::uint64_t hash = 0;   ///< content hash (data and dup pages, when dedup is on)
-  DedupEntry ref;           ///< for dup
+  std::uint64_t hash = 0;   ///< content hash of data pages (when hash_pages)
 };
 
 struct Batch {
@@ -51,9 +48,8 @@ struct PipelineOptions {
   bool keep_data = true;    ///< false: only classify (ELF pre-pass)
   bool allow_mmap = true;
   std::uint64_t page_size = 4096;
-  /// When set, workers hash data pages and skip compressing pages whose content is already
-  /// in the table (verified by comparing the pages).
-  const DedupTable* dedup = nullptr;
+  /// Workers hash data pages for the writer's identical-page table.
+  bool hash_pages = false;
 };
 
 class PagePipeline {
