@@ -144,9 +144,15 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
 }
 
 Status DirectWriter::flush_all() {
-  for (auto& r : regions_) CK_TRY_STATUS(flush_region(*r, true));
+  // Every region, even after a failure: a full disk may still take the bytes that land in
+  // blocks already allocated (the preallocated descriptor table).
+  Status first;
+  for (auto& r : regions_) {
+    auto st = flush_region(*r, true);
+    if (!st && first) first = std::move(st);
+  }
   regions_.clear();
-  return {};
+  return first;
 }
 
 }  // namespace crashkit::capture

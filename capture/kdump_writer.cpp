@@ -4,11 +4,16 @@
 // filter runs once to count (cheap: struct pages only) and once while writing; payload reading
 // and compression happen once, on the worker threads.
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include "crashkit/capture/kdump_format.hpp"
+#include "crashkit/base/io.hpp"
 #include "crashkit/capture/dedup_table.hpp"
 #include "crashkit/capture/page_pipeline.hpp"
 #include "writers.hpp"
@@ -38,12 +43,41 @@ void fill_utsname(const CaptureContext& ctx, kdump::DiskDumpHeader& h) {
   std::snprintf(h.utsname[4], kdump::kUtsFieldLen, "x86_64");
 }
 
+// After a full disk: payloads end where the first hole after the data start is; descriptors
+// that point past it (their payload never reached the disk) are cleared, so crash reports those
+// pages as missing instead of failing to decompress them. The table itself was preallocated.
+Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t count,
+                                  std::uint64_t data_begin) {
+  const off_t hole = ::lseek(fd, static_cast<off_t>(data_begin), SEEK_HOLE);
+  if (hole < 0) return Error::from_errno(errno, "find the end of the written data");
+  const auto data_end = static_cast<std::uint64_t>(hole);
+  std::vector<kdump::PageDesc> chunk(4096);
+  for (std::uint64_t i = 0; i < count; i += chunk.size()) {
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - i));
+    const std::uint64_t off = desc_off + i * sizeof(kdump::PageDesc);
+    CK_TRY_STATUS(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+    bool changed = false;
+    for (std::size_t k = 0; k < n; ++k) {
+      auto& d = chunk[k];
+      if (d.offset > 0 && static_cast<std::uint64_t>(d.offset) + d.size > data_end) {
+        d = kdump::PageDesc{};
+        changed = true;
+      }
+    }
+    if (changed)
+      CK_TRY_STATUS(pwrite_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+  }
+  ::fdatasync(fd);
+  return {};
+}
+
 }  // namespace
 
-bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b) {
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
+                            std::uint64_t limit) {
   constexpr std::size_t kMaxPages = 256;
   constexpr std::uint64_t kMaxSpan = 1024;  // 4 MiB of PFNs: one mmap window
-  const std::uint64_t end = bm.base() + bm.count();
+  const std::uint64_t end = std::min(bm.base() + bm.count(), limit);
   std::uint64_t p = bm.next_set(cursor);
   if (p >= end) {
     cursor = end;
@@ -65,12 +99,14 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   const std::uint64_t cycle = filter.cycle_pfns();
   const int level = filter.dump_level();
 
-  // Pass 1: count dumpable pages (descriptor table size).
+  // Pass 1: count dumpable pages (descriptor table size), per cycle for rank lookups.
   Bitmap ram, dumpable;
   std::uint64_t num_dumpable = 0;
+  std::vector<std::uint64_t> cycle_counts;
   for (std::uint64_t b = 0; b < max_mapnr; b += cycle) {
     CK_TRY_STATUS(filter.build(b, std::min(max_mapnr, b + cycle), ram, dumpable, nullptr));
-    num_dumpable += dumpable.popcount();
+    cycle_counts.push_back(dumpable.popcount());
+    num_dumpable += cycle_counts.back();
   }
 
   const auto& notes = ctx.core->notes();
@@ -113,6 +149,15 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     }
   sh.max_mapnr_64 = max_mapnr;
 
+  // Reserve the metadata (headers, bitmaps, descriptor table, zero page) up front: when the disk
+  // fills later, descriptors of the pages that did get written can still be stored.
+  if (int fd = sink.file_fd(); fd >= 0) {
+    const int r = ::posix_fallocate(fd, 0, static_cast<off_t>(data_start + B));
+    if (r == ENOSPC)
+      return Error::from_errno(r, "reserving " + std::to_string(data_start + B) +
+                                      " bytes for headers and the page table")
+          .with_path(sink.name());
+  }
   CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
   CK_TRY_STATUS(sink.write_at(B, &sh, sizeof sh));
   if (!notes.empty()) CK_TRY_STATUS(sink.write_at(sh.offset_note, notes.data(), notes.size()));
@@ -121,10 +166,13 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     CK_TRY_STATUS(sink.write_at(data_start, zero.data(), zero.size()));
   }
 
-  // Pass 2: bitmaps per cycle, pages through the pipeline.
+  // Pass 2: pages through the pipeline. Descriptors must sit in rank order, but payload
+  // offsets are free, so payloads go out in the order crash needs them: first the kernel image,
+  // then the rest of the kernel's own data (what level 31 keeps), then user, cache and free
+  // pages. A dump cut short by a full disk loses the least useful pages.
   std::vector<std::uint8_t> data_buf;
   std::vector<kdump::PageDesc> desc_buf;
-  std::uint64_t data_flushed = data_cur, desc_index = 0, desc_flushed = 0;
+  std::uint64_t data_flushed = data_cur, desc_buf_rank = 0, descs_written = 0;
   auto flush = [&]() -> Status {
     if (!data_buf.empty()) {
       CK_TRY_STATUS(sink.write_at(data_flushed, data_buf.data(), data_buf.size()));
@@ -132,36 +180,68 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       data_buf.clear();
     }
     if (!desc_buf.empty()) {
-      CK_TRY_STATUS(sink.write_at(desc_off + desc_flushed * sizeof(kdump::PageDesc),
+      CK_TRY_STATUS(sink.write_at(desc_off + desc_buf_rank * sizeof(kdump::PageDesc),
                                   desc_buf.data(), desc_buf.size() * sizeof(kdump::PageDesc)));
-      desc_flushed += desc_buf.size();
+      desc_buf_rank += desc_buf.size();
       desc_buf.clear();
     }
     return {};
   };
 
-  std::uint64_t cycle_begin = 0, cursor = 0;
+  // The kernel image: the PT_LOAD /proc/vmcore gives for kernel text, an alias of RAM.
+  std::uint64_t kimg_begin = 0, kimg_end = 0;
+  for (const auto& seg : ctx.core->raw_loads())
+    if (seg.vaddr >= 0xffffffff80000000ULL &&
+        std::none_of(ctx.core->loads().begin(), ctx.core->loads().end(),
+                     [&](const LoadSegment& l) { return l.offset == seg.offset; })) {
+      kimg_begin = std::min(seg.paddr / B, max_mapnr);
+      kimg_end = std::min((seg.paddr + seg.memsz + B - 1) / B, max_mapnr);
+      break;
+    }
+
+  enum class Phase { kernel_image, kernel_data, rest };
+  Phase phase = Phase::kernel_image;
+  Bitmap important, selected;
+  std::uint64_t cycle_begin = 0, cursor = 0, cycle_end = 0;
+  std::uint64_t rank_pfn = 0, rank_value = 0;  // rank of rank_pfn = dumpable pages before it
   bool have_cycle = false;
   Status fill_error;
   auto next_cycle = [&]() -> bool {
     while (cycle_begin < max_mapnr) {
-      const std::uint64_t e = std::min(max_mapnr, cycle_begin + cycle);
-      auto st = filter.build(cycle_begin, e, ram, dumpable, &stats.excluded, &stats.warnings);
+      const std::uint64_t c = cycle_begin / cycle, e = std::min(max_mapnr, cycle_begin + cycle);
+      const std::uint64_t b0 = cycle_begin;
+      cycle_begin = e;
+      if (phase == Phase::kernel_image && (e <= kimg_begin || b0 >= kimg_end)) continue;
+      const bool counting = phase == Phase::kernel_data;
+      auto st = filter.build(b0, e, ram, dumpable, counting ? &stats.excluded : nullptr,
+                             counting ? &stats.warnings : nullptr,
+                             phase == Phase::kernel_image ? nullptr : &important);
+      if (st && phase != Phase::rest) {
+        st = sink.write_at(bitmap1_off + b0 / 8, ram.bytes(), ram.byte_size());
+        if (st) st = sink.write_at(bitmap2_off + b0 / 8, dumpable.bytes(), dumpable.byte_size());
+      }
       if (!st) {
         fill_error = std::move(st);
         return false;
       }
-      stats.ram_pages += ram.popcount();
-      auto w1 = sink.write_at(bitmap1_off + cycle_begin / 8, ram.bytes(), ram.byte_size());
-      auto w2 = w1 ? sink.write_at(bitmap2_off + cycle_begin / 8, dumpable.bytes(),
-                                   dumpable.byte_size())
-                   : std::move(w1);
-      if (!w2) {
-        fill_error = std::move(w2);
-        return false;
+      if (counting) stats.ram_pages += ram.popcount();
+      selected = dumpable;
+      for (std::uint64_t p = b0; p < e; p = selected.next_set(p + 1)) {
+        if (!selected.test(p)) continue;
+        const bool in_kimg = p >= kimg_begin && p < kimg_end;
+        bool keep = false;
+        switch (phase) {
+          case Phase::kernel_image: keep = in_kimg; break;
+          case Phase::kernel_data: keep = !in_kimg && important.test(p); break;
+          case Phase::rest: keep = !in_kimg && !important.test(p); break;
+        }
+        if (!keep) selected.clear(p);
       }
-      cursor = cycle_begin;
-      cycle_begin = e;
+      rank_value = 0;
+      for (std::uint64_t k = 0; k < c; ++k) rank_value += cycle_counts[k];
+      rank_pfn = b0;
+      cursor = b0;
+      cycle_end = e;
       have_cycle = true;
       return true;
     }
@@ -182,7 +262,14 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   auto fill = [&](Batch& b) -> bool {
     for (;;) {
       if (!have_cycle && !next_cycle()) return false;
-      if (fill_batch_from_bitmap(dumpable, cursor, b)) return true;
+      if (fill_batch_from_bitmap(selected, cursor, b, cycle_end)) {
+        for (auto p : b.pfns) {
+          rank_value += dumpable.count_range(rank_pfn, p);
+          rank_pfn = p;
+          b.ranks.push_back(rank_value);
+        }
+        return true;
+      }
       have_cycle = false;
     }
   };
@@ -211,7 +298,13 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     ++stats.shared_pages;
   };
   auto consume = [&](const Batch& b) -> Status {
-    for (const auto& r : b.records) {
+    for (std::size_t i = 0; i < b.records.size(); ++i) {
+      const PageRecord& r = b.records[i];
+      if (b.ranks[i] != desc_buf_rank + desc_buf.size()) {
+        // A gap in rank order (pages of another phase): start a new descriptor run.
+        CK_TRY_STATUS(flush());
+        desc_buf_rank = b.ranks[i];
+      }
       kdump::PageDesc d{};
       switch (r.kind) {
         case PageRecord::Kind::zero:
@@ -236,7 +329,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
         }
       }
       desc_buf.push_back(d);
-      ++desc_index;
+      ++descs_written;
     }
     done += b.records.size();
     // Data before descriptors: a descriptor on disk always points at written data.
@@ -245,14 +338,26 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     if (ctx.progress) ctx.progress(done, num_dumpable);
     return {};
   };
-  auto st = pipe.run(fill, consume);
-  if (st) st = flush();
-  if (!st) return std::move(st).error();
-  if (!fill_error) return std::move(fill_error).error();
-  if (desc_index != num_dumpable)
+  for (Phase ph : {Phase::kernel_image, Phase::kernel_data, Phase::rest}) {
+    phase = ph;
+    cycle_begin = 0;
+    have_cycle = false;
+    auto st = pipe.run(fill, consume);
+    if (st) st = flush();
+    if (!st) {
+      if (st.error().category() == ErrorCategory::no_space && sink.file_fd() >= 0) {
+        (void)flush();
+        (void)sink.flush_staged();
+        (void)drop_descriptors_past_data(sink.file_fd(), desc_off, num_dumpable, data_start + B);
+      }
+      return std::move(st).error();
+    }
+    if (!fill_error) return std::move(fill_error).error();
+  }
+  if (descs_written != num_dumpable)
     return Error(ErrorCategory::internal, "descriptor count changed between passes (" +
                                               std::to_string(num_dumpable) + " vs " +
-                                              std::to_string(desc_index) + ")");
+                                              std::to_string(descs_written) + ")");
   stats.dumped_pages = num_dumpable;
 
   if (provisional) {

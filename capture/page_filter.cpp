@@ -45,6 +45,9 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
         f->level_ &= kExcludeZero;
       } else {
         f->mem_map_ = std::make_unique<MemMap>(std::move(mm).value());
+        std::vector<std::string> ignored;  // the real classifier already warned
+        f->importance_ = std::make_unique<PageClassifier>(
+            PageClassifier::create(info, 31, ignored));
       }
     }
   }
@@ -52,9 +55,9 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
 }
 
 Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bitmap& dumpable,
-                         ClassCounts* counts, std::vector<std::string>* warnings) {
+                         ClassCounts* counts, std::vector<std::string>* warnings,
+                         Bitmap* important) {
   ram.reset(begin, end - begin);
-  dumpable.reset(begin, end - begin);
   // RAM: every page that a PT_LOAD touches (a partial page at a segment edge included; its
   // missing bytes read as zero).
   for (const auto& s : core_->loads()) {
@@ -65,9 +68,16 @@ Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bi
     if (first < last) ram.set_range(first, last);
   }
   dumpable = ram;
+  if (important) *important = ram;
   if (!mem_map_ || !classifier_->needs_scan()) return {};
+  CK_TRY_STATUS(scan(*classifier_, begin, end, ram, dumpable, counts, warnings));
+  if (important && importance_) CK_TRY_STATUS(scan(*importance_, begin, end, ram, *important, nullptr, nullptr));
+  return {};
+}
 
-  const PageClassifier& cls = *classifier_;
+Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uint64_t end,
+                        const Bitmap& ram, Bitmap& dumpable, ClassCounts* counts,
+                        std::vector<std::string>* warnings) {
   const std::uint64_t ssize = cls.layout().struct_size;
   chunk_buf_.resize((kStructChunk + 1) * ssize);
   const std::uint64_t pps = mem_map_->pages_per_section();

@@ -29,6 +29,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 
 /// Fills the batch with up to max_pages dumpable PFNs from `bm` starting at *cursor, keeping
 /// the PFN span of one batch small enough for one mmap window.
-bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b);
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
+                            std::uint64_t limit = ~0ULL);
 
 }  // namespace crashkit::capture

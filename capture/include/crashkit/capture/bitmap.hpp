@@ -48,6 +48,21 @@ class Bitmap {
     for (auto w : words_) n += static_cast<std::uint64_t>(std::popcount(w));
     return n;
   }
+  /// Number of set bits in [from, to).
+  std::uint64_t count_range(std::uint64_t from, std::uint64_t to) const {
+    std::uint64_t n = 0;
+    for (std::uint64_t p = from; p < to;) {
+      const std::uint64_t i = p - base_;
+      if (i % 64 == 0 && to - p >= 64) {
+        n += static_cast<std::uint64_t>(std::popcount(words_[i / 64]));
+        p += 64;
+      } else {
+        n += test(p);
+        ++p;
+      }
+    }
+    return n;
+  }
   /// First set bit at or after pfn, or base+count when none.
   std::uint64_t next_set(std::uint64_t pfn) const {
     std::uint64_t i = pfn - base_;

@@ -24,6 +24,10 @@ class OutputSink {
   /// True for a stream: a reader may use the first copy of a rewritten range (crash does for
   /// flattened files), so writers must not write provisional headers.
   virtual bool is_stream() const { return false; }
+  /// The file descriptor of a random-access output (for preallocation and repair), else -1.
+  virtual int file_fd() const { return -1; }
+  /// Writes whatever is staged, continuing past errors (used when a dump has failed).
+  virtual Status flush_staged() { return {}; }
   /// Bytes handed to the sink so far.
   std::uint64_t bytes_written() const { return bytes_; }
 
@@ -44,6 +48,8 @@ class FileSink final : public OutputSink {
   Status finish() override;
   /// Writes staged bytes without finishing (a failed dump keeps what it had).
   Status flush();
+  int file_fd() const override { return fd_.get(); }
+  Status flush_staged() override { return flush(); }
   const std::string& name() const override { return tmp_path_; }
   const std::string& final_path() const { return path_; }
   int fd() const { return fd_.get(); }

@@ -51,15 +51,21 @@ class PageFilter {
   std::uint64_t unreadable_struct_chunks() const { return bad_chunks_; }
 
   /// Fills ram and dumpable for [begin, end) (begin a multiple of cycle_pfns()). Counts excluded
-  /// pages per class into counts (if non-null). Not thread-safe; call cycles in order.
+  /// pages per class into counts (if non-null). With `important`, also marks the pages a
+  /// full (level 31) filter would keep: the kernel's own data, which crash needs to start.
+  /// Not thread-safe.
   Status build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bitmap& dumpable,
-               ClassCounts* counts, std::vector<std::string>* warnings = nullptr);
+               ClassCounts* counts, std::vector<std::string>* warnings = nullptr,
+               Bitmap* important = nullptr);
 
  private:
   PageFilter() = default;
+  Status scan(const PageClassifier& cls, std::uint64_t begin, std::uint64_t end, const Bitmap& ram,
+              Bitmap& out, ClassCounts* counts, std::vector<std::string>* warnings);
   const VmcoreFile* core_ = nullptr;
   KernelMemory* mem_ = nullptr;
   std::unique_ptr<PageClassifier> classifier_;
+  std::unique_ptr<PageClassifier> importance_;  // level 31: what crash needs first
   std::unique_ptr<MemMap> mem_map_;
   std::uint64_t page_size_ = 4096;
   unsigned page_shift_ = 12;

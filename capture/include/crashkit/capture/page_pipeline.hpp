@@ -32,10 +32,12 @@ struct PageRecord {
 
 struct Batch {
   std::vector<std::uint64_t> pfns;  ///< filled by the producer, ascending
+  std::vector<std::uint64_t> ranks; ///< producer's bookkeeping (kdump descriptor index)
   std::vector<PageRecord> records;  ///< one per pfn, filled by a worker
   std::vector<std::uint8_t> data;   ///< payloads back to back
   void clear() {
     pfns.clear();
+    ranks.clear();
     records.clear();
     data.clear();
   }
