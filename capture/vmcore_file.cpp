@@ -18,6 +18,7 @@ namespace {
 // corrupt header, and allocating for it would be the first thing to fail in a small capture kernel.
 constexpr std::size_t kMaxPhdrs = 1u << 20;
 constexpr std::uint64_t kMaxNotesBytes = 64u << 20;
+constexpr std::uint64_t kMaxPhysEnd = 1ULL << 52;
 
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
@@ -105,8 +106,11 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       if (ph.p_filesz > ph.p_memsz)
         return data_error(path, where + ": p_filesz " + hex(ph.p_filesz) + " > p_memsz " +
                                     hex(ph.p_memsz));
-      if (ph.p_paddr + ph.p_memsz < ph.p_paddr)
-        return data_error(path, where + ": physical range overflows");
+      // 52 bits is the architectural limit of physical addresses on x86_64 (and arm64); a core
+      // claiming more is corrupt, and sizing bitmaps from it would take forever.
+      if (ph.p_paddr + ph.p_memsz < ph.p_paddr || ph.p_paddr + ph.p_memsz > kMaxPhysEnd)
+        return data_error(path, where + ": physical range " + hex(ph.p_paddr) + "+" +
+                                    hex(ph.p_memsz) + " is beyond 52-bit physical addresses");
       if (ph.p_memsz == 0) continue;
       f->loads_.push_back({ph.p_paddr, ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz});
     }
