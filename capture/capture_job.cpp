@@ -46,7 +46,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.filter = filter->get();
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;
-  ctx.allow_mmap = req.allow_mmap;
+  ctx.read_mode = req.read_mode;
   ctx.dedup = req.dedup;
   ctx.progress = progress;
 

@@ -47,7 +47,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   po.detect_zero = true;
   po.keep_data = false;
   po.page_size = B;
-  po.allow_mmap = ctx.allow_mmap;
+  po.read_mode = ctx.read_mode;
 
   // Pass 1: decide the output segments.
   std::vector<OutSegment> out;

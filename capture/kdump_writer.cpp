@@ -255,7 +255,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   po.threads = ctx.threads;
   po.detect_zero = share_zero;
   po.page_size = B;
-  po.allow_mmap = ctx.allow_mmap;
+  po.read_mode = ctx.read_mode;
   PagePipeline pipe(*ctx.core, po);
 
   std::uint64_t done = 0;

@@ -15,6 +15,7 @@ namespace crashkit::capture {
 namespace {
 
 constexpr std::uint64_t kWindow = 4ULL << 20;
+constexpr std::uint64_t kReadWindow = 1ULL << 20;
 
 // SIGBUS on a mapped page that cannot be read (a regular-file copy on a failing disk) must
 // become "unreadable page", not a dead capture. The handler jumps back only for the thread that
@@ -55,8 +56,11 @@ bool touch_guarded(const std::uint8_t* p, std::size_t n) {
 
 }  // namespace
 
-PageReader::PageReader(const VmcoreFile& core, std::uint64_t page_size, bool allow_mmap)
-    : core_(core), page_size_(page_size), use_mmap_(allow_mmap) {
+PageReader::PageReader(const VmcoreFile& core, std::uint64_t page_size, ReadMode mode)
+    : core_(core),
+      page_size_(page_size),
+      use_mmap_(mode == ReadMode::mmap ||
+                (mode == ReadMode::automatic && !core.is_regular_file())) {
   std::call_once(g_handler_once, install_handler);
   buf_.resize(page_size_);
 }
@@ -85,6 +89,18 @@ bool PageReader::map_window(std::uint64_t file_off) {
   win_ = static_cast<std::uint8_t*>(p);
   win_off_ = start;
   win_len_ = len;
+  return true;
+}
+
+bool PageReader::fill_window(std::uint64_t file_off) {
+  const std::uint64_t start = file_off & ~(kReadWindow - 1);
+  rbuf_.resize(kReadWindow);
+  auto n = pread_some(core_.fd(), rbuf_.data(), kReadWindow, start, core_.path());
+  rbuf_valid_ = false;
+  if (!n) return false;  // EIO somewhere in the window: the caller goes page by page
+  rbuf_off_ = start;
+  rbuf_len_ = *n;
+  rbuf_valid_ = true;
   return true;
 }
 
@@ -134,23 +150,34 @@ PageReader::Outcome PageReader::read(std::uint64_t pfn, const std::uint8_t** out
   }
   const std::uint64_t off = s->offset + (paddr - s->paddr);
   if (in_hole(off)) return Outcome::zero_hole;
-  if (use_mmap_) {
-    if (!(win_ && off >= win_off_ && off + page_size_ <= win_off_ + win_len_)) {
-      // A page straddling the window end (file offsets not page aligned) is read with pread.
-      const std::uint64_t start = off & ~(kWindow - 1);
-      if (off + page_size_ > start + kWindow) return read_slow(pfn, out);
-      if (!map_window(off) || off + page_size_ > win_off_ + win_len_) return read_slow(pfn, out);
+  if (!use_mmap_) {
+    const std::uint64_t start = off & ~(kReadWindow - 1);
+    if (!(rbuf_valid_ && off >= rbuf_off_ && off + page_size_ <= rbuf_off_ + rbuf_len_)) {
+      // A window that failed (EIO somewhere in it) is not read again: go page by page.
+      if (start == bad_window_ || start != ((off + page_size_ - 1) & ~(kReadWindow - 1)))
+        return read_slow(pfn, out);
+      if (!fill_window(off) || off + page_size_ > rbuf_off_ + rbuf_len_) {
+        bad_window_ = start;
+        return read_slow(pfn, out);
+      }
     }
-    const std::uint8_t* p = win_ + (off - win_off_);
-    if (!touch_guarded(p, page_size_)) {
-      // The mapping faulted: find out with pread whether the page is really unreadable.
-      unmap();
-      return read_slow(pfn, out);
-    }
-    *out = p;
+    *out = rbuf_.data() + (off - rbuf_off_);
     return Outcome::data;
   }
-  return read_slow(pfn, out);
+  if (!(win_ && off >= win_off_ && off + page_size_ <= win_off_ + win_len_)) {
+    // A page straddling the window end (file offsets not page aligned) is read with pread.
+    const std::uint64_t start = off & ~(kWindow - 1);
+    if (off + page_size_ > start + kWindow) return read_slow(pfn, out);
+    if (!map_window(off) || off + page_size_ > win_off_ + win_len_) return read_slow(pfn, out);
+  }
+  const std::uint8_t* p = win_ + (off - win_off_);
+  if (!touch_guarded(p, page_size_)) {
+    // The mapping faulted: find out with pread whether the page is really unreadable.
+    unmap();
+    return read_slow(pfn, out);
+  }
+  *out = p;
+  return Outcome::data;
 }
 
 bool PageReader::is_zero(const std::uint8_t* p, std::size_t n) {

@@ -6,6 +6,7 @@
 #include "crashkit/capture/capture_job.hpp"
 #include "crashkit/capture/kernel_memory.hpp"
 #include "crashkit/capture/page_pipeline.hpp"
+#include "crashkit/capture/page_reader.hpp"
 #include "crashkit/capture/page_filter.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 #include "crashkit/capture/vmcoreinfo.hpp"
@@ -19,7 +20,7 @@ struct CaptureContext {
   PageFilter* filter = nullptr;
   unsigned threads = 1;
   Compression compression = Compression::zstd;
-  bool allow_mmap = true;
+  ReadMode read_mode = ReadMode::automatic;
   bool dedup = true;
   ProgressFn progress;
 };

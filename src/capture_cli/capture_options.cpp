@@ -64,7 +64,11 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   app.add_flag("--dump-dmesg", dmesg, "write the kernel log of VMCORE to FILE");
   app.add_flag("--progress", o.progress, "show progress on stderr even when not a terminal");
   app.add_flag("--json", o.json, "print a JSON summary on standard output");
-  app.add_flag("--non-mmap", non_mmap, "read the vmcore with pread only");
+  app.add_flag("--non-mmap", non_mmap, "read the vmcore with pread only (--read-mode pread)");
+  std::string read_mode;
+  app.add_option("--read-mode", read_mode,
+                 "auto (mmap for /proc/vmcore, pread for a file copy), mmap or pread")
+      ->check(CLI::IsMember({"auto", "mmap", "pread"}));
   bool no_dedup = false;
   app.add_flag("--no-dedup", no_dedup, "store identical pages separately (kdump format)");
   app.add_option("args", pos, "VMCORE OUTPUT | VMCORE (-F) | OUTPUT (-R) | VMCORE FILE (--dump-dmesg)");
@@ -104,7 +108,9 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
     o.request.compression = capture::Compression::none;
   }
   if (threads) o.request.threads = *threads;
-  o.request.allow_mmap = !non_mmap;
+  if (non_mmap) o.request.read_mode = capture::ReadMode::pread;
+  if (read_mode == "mmap") o.request.read_mode = capture::ReadMode::mmap;
+  if (read_mode == "pread") o.request.read_mode = capture::ReadMode::pread;
   o.request.dedup = !no_dedup;
 
   const int modes = int(reassemble) + int(dmesg) + int(flat_format);

@@ -13,6 +13,7 @@
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
+#include "crashkit/capture/page_reader.hpp"
 
 namespace crashkit::capture {
 
@@ -24,7 +25,7 @@ struct CaptureRequest {
   Compression compression = Compression::zstd;
   DumpFormat format = DumpFormat::kdump;
   unsigned threads = 0;  ///< 0 = online CPUs
-  bool allow_mmap = true;
+  ReadMode read_mode = ReadMode::automatic;
   bool dedup = true;  ///< kdump format: identical pages share one payload
 };
 

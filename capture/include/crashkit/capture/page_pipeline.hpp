@@ -14,6 +14,7 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/capture/page_compressor.hpp"
+#include "crashkit/capture/page_reader.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 
 namespace crashkit::capture {
@@ -48,7 +49,7 @@ struct PipelineOptions {
   unsigned threads = 1;
   bool detect_zero = true;  ///< classify all-zero pages as zero (no payload)
   bool keep_data = true;    ///< false: only classify (ELF pre-pass)
-  bool allow_mmap = true;
+  ReadMode read_mode = ReadMode::automatic;
   std::uint64_t page_size = 4096;
   /// Workers hash data pages for the writer's identical-page table.
   bool hash_pages = false;

@@ -1,9 +1,10 @@
 #pragma once
-/// Reads whole pages of the vmcore for one thread: through mmap windows of the file (the
-/// capture kernel's /proc/vmcore read() path ioremaps every page; mmap maps 4 MiB at once),
-/// falling back to pread when mmap is refused. On a regular file, holes (SEEK_DATA) are known
-/// to be zero without reading them. A page that faults (SIGBUS) or returns EIO is reported as
-/// unreadable instead of ending the dump.
+/// Reads whole pages of the vmcore for one thread. /proc/vmcore is read through mmap windows
+/// (its read() path ioremaps every page; mmap maps 4 MiB at once); a regular-file copy is read
+/// with one pread per 1 MiB window into our buffer (no page faults, no munmap shootdowns between
+/// threads); either falls back to a pread per page. On a regular file, holes (SEEK_DATA) are
+/// known to be zero without reading them. A page that faults (SIGBUS) or returns EIO is
+/// reported as unreadable instead of ending the dump.
 
 #include <cstddef>
 #include <cstdint>
@@ -13,11 +14,15 @@
 
 namespace crashkit::capture {
 
+/// automatic: mmap for /proc/vmcore (and any non-regular file), pread windows for a regular file.
+enum class ReadMode { automatic, mmap, pread };
+
 class PageReader {
  public:
   enum class Outcome { data, zero_hole, unreadable };
 
-  PageReader(const VmcoreFile& core, std::uint64_t page_size, bool allow_mmap = true);
+  PageReader(const VmcoreFile& core, std::uint64_t page_size,
+             ReadMode mode = ReadMode::automatic);
   ~PageReader();
   PageReader(const PageReader&) = delete;
   PageReader& operator=(const PageReader&) = delete;
@@ -31,6 +36,7 @@ class PageReader {
 
  private:
   bool map_window(std::uint64_t file_off);
+  bool fill_window(std::uint64_t file_off);
   void unmap();
   bool in_hole(std::uint64_t file_off);
   Outcome read_slow(std::uint64_t pfn, const std::uint8_t** out);
@@ -44,6 +50,11 @@ class PageReader {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> data_extents_;
   std::uint64_t extents_from_ = 0, extents_to_ = 0;
   std::vector<std::uint8_t> buf_;
+  // pread window (regular files)
+  std::vector<std::uint8_t> rbuf_;
+  std::uint64_t rbuf_off_ = 0, rbuf_len_ = 0;
+  bool rbuf_valid_ = false;
+  std::uint64_t bad_window_ = ~0ULL;
 };
 
 }  // namespace crashkit::capture
