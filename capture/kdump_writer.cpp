@@ -339,6 +339,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return {};
   };
   for (Phase ph : {Phase::kernel_image, Phase::kernel_data, Phase::rest}) {
+    if (ph == Phase::rest && !filter.importance_differs()) break;  // nothing left over
     phase = ph;
     cycle_begin = 0;
     have_cycle = false;

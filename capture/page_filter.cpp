@@ -8,8 +8,8 @@
 namespace crashkit::capture {
 namespace {
 
-// struct pages read per request: 512 × 64 B = 32 KiB of vmemmap, a few preads.
-constexpr std::uint64_t kStructChunk = 512;
+// struct pages read per request: 4096 × 64 B = 256 KiB of vmemmap, usually one pread.
+constexpr std::uint64_t kStructChunk = 4096;
 
 }  // namespace
 
@@ -47,7 +47,7 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
         f->mem_map_ = std::make_unique<MemMap>(std::move(mm).value());
         std::vector<std::string> ignored;  // the real classifier already warned
         f->importance_ = std::make_unique<PageClassifier>(
-            PageClassifier::create(info, 31, ignored));
+            PageClassifier::create(info, 31 & ~kExcludeZero, ignored));
       }
     }
   }
@@ -71,7 +71,12 @@ Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bi
   if (important) *important = ram;
   if (!mem_map_ || !classifier_->needs_scan()) return {};
   CK_TRY_STATUS(scan(*classifier_, begin, end, ram, dumpable, counts, warnings));
-  if (important && importance_) CK_TRY_STATUS(scan(*importance_, begin, end, ram, *important, nullptr, nullptr));
+  if (important && importance_) {
+    if (!importance_differs())
+      *important = dumpable;  // same classification: no second scan
+    else
+      CK_TRY_STATUS(scan(*importance_, begin, end, ram, *important, nullptr, nullptr));
+  }
   return {};
 }
 

@@ -47,6 +47,12 @@ class PageFilter {
   int dump_level() const { return level_; }
   /// PFNs per cycle: a power of two large enough that no buddy block or huge page crosses it.
   std::uint64_t cycle_pfns() const { return cycle_; }
+  /// True when `important` (see build) can differ from dumpable: the level keeps some pages a
+  /// level-31 filter would drop.
+  bool importance_differs() const {
+    return importance_ && classifier_ &&
+           importance_->effective_level() != (classifier_->effective_level() & ~kExcludeZero);
+  }
   /// struct-page chunks that could not be read (pages kept).
   std::uint64_t unreadable_struct_chunks() const { return bad_chunks_; }
 
