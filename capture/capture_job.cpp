@@ -46,6 +46,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.filter = filter->get();
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;
+  ctx.zstd_level = req.zstd_level;
   ctx.read_mode = req.read_mode;
   ctx.dedup = req.dedup;
   ctx.progress = progress;

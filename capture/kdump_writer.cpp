@@ -252,6 +252,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   PipelineOptions po;
   po.hash_pages = ctx.dedup;
   po.compression = ctx.compression;
+  po.zstd_level = ctx.zstd_level;
   po.threads = ctx.threads;
   po.detect_zero = share_zero;
   po.page_size = B;

@@ -57,7 +57,7 @@ struct PageCompressor::Impl {
   }
 };
 
-PageCompressor::PageCompressor(Compression c, std::size_t page_size)
+PageCompressor::PageCompressor(Compression c, std::size_t page_size, int zstd_level)
     : method_(c), page_size_(page_size), impl_(std::make_unique<Impl>()) {
   std::size_t bound = page_size;
   switch (c) {
@@ -74,7 +74,7 @@ PageCompressor::PageCompressor(Compression c, std::size_t page_size)
     case Compression::snappy: bound = snappy_max_compressed_length(page_size); break;
     case Compression::zstd:
       impl_->zctx = ZSTD_createCCtx();
-      ZSTD_CCtx_setParameter(impl_->zctx, ZSTD_c_compressionLevel, 1);
+      ZSTD_CCtx_setParameter(impl_->zctx, ZSTD_c_compressionLevel, zstd_level);
       bound = ZSTD_compressBound(page_size);
       break;
     case Compression::none: break;

@@ -59,7 +59,7 @@ void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
 void PagePipeline::worker_main(unsigned) {
   // Each worker owns its mmap window and compressor context.
   PageReader reader(core_, opt_.page_size, opt_.read_mode);
-  PageCompressor comp(opt_.compression, opt_.page_size);
+  PageCompressor comp(opt_.compression, opt_.page_size, opt_.zstd_level);
   for (;;) {
     Slot* s = nullptr;
     {

@@ -20,6 +20,7 @@ struct CaptureContext {
   PageFilter* filter = nullptr;
   unsigned threads = 1;
   Compression compression = Compression::zstd;
+  int zstd_level = 1;
   ReadMode read_mode = ReadMode::automatic;
   bool dedup = true;
   ProgressFn progress;

@@ -49,6 +49,9 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   app.add_flag("-z", zstd, "compress pages with zstd (the default)");
   app.add_option("--compress", compress, "zstd|zlib|lzo|snappy|none")
       ->check(CLI::IsMember({"zstd", "zlib", "lzo", "snappy", "none"}));
+  app.add_option("--zstd-level", o.request.zstd_level,
+                 "zstd level, 1 by default as makedumpfile; negative levels are faster and larger")
+      ->check(CLI::Range(-7, 19));
   app.add_flag("-E", elf, "write filtered ELF (gdb reads it; not compressed)");
   app.add_flag("-F", flat, "write the flattened stream to standard output");
   app.add_option("--format", format, "kdump|elf|flat")

@@ -23,6 +23,7 @@ struct CaptureRequest {
   std::string vmcore;
   int dump_level = 31;
   Compression compression = Compression::zstd;
+  int zstd_level = 1;  ///< zstd only
   DumpFormat format = DumpFormat::kdump;
   unsigned threads = 0;  ///< 0 = online CPUs
   ReadMode read_mode = ReadMode::automatic;

@@ -21,7 +21,8 @@ const char* compression_name(Compression c);
 
 class PageCompressor {
  public:
-  PageCompressor(Compression c, std::size_t page_size);
+  /// zstd_level applies to zstd only (makedumpfile uses 1; negative levels trade size for speed).
+  PageCompressor(Compression c, std::size_t page_size, int zstd_level = 1);
   ~PageCompressor();
   PageCompressor(const PageCompressor&) = delete;
   PageCompressor& operator=(const PageCompressor&) = delete;

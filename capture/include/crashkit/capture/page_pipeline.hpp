@@ -46,6 +46,7 @@ struct Batch {
 
 struct PipelineOptions {
   Compression compression = Compression::none;
+  int zstd_level = 1;
   unsigned threads = 1;
   bool detect_zero = true;  ///< classify all-zero pages as zero (no payload)
   bool keep_data = true;    ///< false: only classify (ELF pre-pass)
