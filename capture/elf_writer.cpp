@@ -7,6 +7,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <set>
 #include <cstring>
 #include <vector>
 
@@ -24,6 +25,7 @@ constexpr std::size_t kCopyChunk = 1u << 20;
 
 struct OutSegment {
   std::uint64_t paddr, vaddr, filesz, memsz, offset;
+  bool alias;  // the kernel-text view of RAM that another segment also holds
 };
 
 bool is_alias(const VmcoreFile& core, const LoadSegment& s) {
@@ -51,6 +53,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 
   // Pass 1: decide the output segments.
   std::vector<OutSegment> out;
+  std::set<std::uint64_t> counted_cycles;
   Bitmap ram, dumpable;
   std::uint64_t progress_total = 0, progress_done = 0;
   for (const auto& s : ctx.core->raw_loads()) progress_total += s.memsz >> shift;
@@ -62,7 +65,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
     std::uint64_t cur_start = s.paddr;  // start of the output segment being built
     std::uint64_t run_start = 0, run_len = 0;
     auto close_at = [&](std::uint64_t file_end, std::uint64_t mem_end) {
-      OutSegment o{cur_start, s.vaddr + (cur_start - s.paddr), 0, mem_end - cur_start, 0};
+      OutSegment o{cur_start, s.vaddr + (cur_start - s.paddr), 0, mem_end - cur_start, 0, alias};
       o.filesz = std::min(file_end, s.paddr + s.filesz) > cur_start
                      ? std::min(file_end, s.paddr + s.filesz) - cur_start
                      : 0;
@@ -70,8 +73,10 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
     };
     for (std::uint64_t cb = pfn_first / cycle * cycle; cb < pfn_last; cb += cycle) {
       const std::uint64_t ce = std::min(cb + cycle, filter.max_mapnr());
-      CK_TRY_STATUS(filter.build(cb, ce, ram, dumpable,
-                                 alias ? nullptr : &stats.excluded, &stats.warnings));
+      // A cycle holds several segments: count its exclusions once.
+      const bool count = !alias && counted_cycles.insert(cb).second;
+      CK_TRY_STATUS(filter.build(cb, ce, ram, dumpable, count ? &stats.excluded : nullptr,
+                                 count ? &stats.warnings : nullptr));
       const std::uint64_t lo = std::max(cb, pfn_first), hi = std::min(ce, pfn_last);
       if (level & kExcludeZero) {
         // Zero pages must be known before any PT_LOAD is final: read the dumpable ones now.
@@ -193,7 +198,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
       if (ctx.progress)
         ctx.progress(progress_total / 2 + std::min(copied, progress_total) / 2, progress_total);
     }
-    stats.dumped_pages += (o.filesz + B - 1) / B;
+    if (!o.alias) stats.dumped_pages += (o.filesz + B - 1) / B;
   }
   stats.written_pages = stats.dumped_pages;
   stats.bytes_written = off;

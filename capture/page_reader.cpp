@@ -133,7 +133,9 @@ bool PageReader::in_hole(std::uint64_t off) {
 }
 
 PageReader::Outcome PageReader::read_slow(std::uint64_t pfn, const std::uint8_t** out) {
-  auto st = core_.read_phys(pfn * page_size_, buf_.data(), page_size_);
+  // holes_as_zero: a page at a segment edge (RAM ending at 0x9fc00) keeps its real bytes and
+  // reads the rest as zero, as the kdump readers do.
+  auto st = core_.read_phys(pfn * page_size_, buf_.data(), page_size_, true);
   if (!st) return Outcome::unreadable;
   *out = buf_.data();
   return Outcome::data;

@@ -52,8 +52,11 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
   unsigned char ident[EI_NIDENT];
   auto got = pread_some(f->fd_.get(), ident, sizeof ident, 0, path);
   if (!got) return std::move(got).error();
-  if (*got < EI_NIDENT || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+  if (*got < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
     return data_error(path, "not an ELF file (no \\177ELF magic at offset 0)");
+  if (f->regular_ && f->file_size_ < sizeof(Elf64_Ehdr))
+    return data_error(path, "file ends at offset " + hex(f->file_size_) +
+                                ", inside the 64-byte ELF header: truncated vmcore");
   if (ident[EI_CLASS] != ELFCLASS64)
     return data_error(path, "not an ELF64 core (EI_CLASS is " + std::to_string(ident[EI_CLASS]) +
                                 "); only 64-bit vmcores are supported");
@@ -72,10 +75,22 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
   f->identity_.machine = eh.e_machine;
   f->identity_.flags = eh.e_flags;
 
+  // Check the raw header before libelf: it quietly caps a count that does not fit the file.
+  if (eh.e_phentsize != sizeof(Elf64_Phdr))
+    return data_error(path, "e_phentsize is " + std::to_string(eh.e_phentsize) +
+                                ", not 56 (ELF header at offset 0x36)");
+  if (eh.e_phnum != PN_XNUM && f->regular_ &&
+      eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > f->file_size_)
+    return data_error(path, std::to_string(eh.e_phnum) + " program headers at offset " +
+                                hex(eh.e_phoff) + " extend past the end of the file (" +
+                                hex(f->file_size_) + " bytes): corrupt e_phnum or truncated vmcore");
   std::size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0)
     return data_error(path, std::string("program header count: ") + elf_errmsg(-1));
   if (phnum == 0) return data_error(path, "no program headers");
+  if (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum)
+    return data_error(path, "program header count " + std::to_string(eh.e_phnum) +
+                                " cannot be read (libelf sees " + std::to_string(phnum) + ")");
   if (phnum > kMaxPhdrs)
     return data_error(path, "absurd program header count " + std::to_string(phnum));
   if (f->regular_ && eh.e_phoff + phnum * sizeof(Elf64_Phdr) > f->file_size_)
@@ -87,7 +102,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
   for (std::size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
-      return data_error(path, "program header #" + std::to_string(i) + ": " + elf_errmsg(-1));
+      return data_error(path, "program header #" + std::to_string(i) + " at offset " +
+                                  hex(eh.e_phoff + i * sizeof(Elf64_Phdr)) + ": " + elf_errmsg(-1));
     const std::string where = (ph.p_type == PT_LOAD ? "PT_LOAD #" : "PT_NOTE #") +
                               std::to_string(i) + " at offset " + hex(ph.p_offset);
     if (ph.p_type == PT_NOTE) {
@@ -96,6 +112,13 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       note_ranges.emplace_back(ph.p_offset, ph.p_filesz);
     }
     if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE) continue;
+    // Segment data follows the header table in every core the kernel writes; a table that
+    // runs into it means e_phnum is wrong and the "headers" past the real ones are data.
+    const std::uint64_t table_end = eh.e_phoff + phnum * sizeof(Elf64_Phdr);
+    if (ph.p_filesz > 0 && ph.p_offset < table_end && ph.p_offset + ph.p_filesz > eh.e_phoff)
+      return data_error(path, "program header table (" + std::to_string(phnum) +
+                                  " entries at offset " + hex(eh.e_phoff) + ") overlaps " + where +
+                                  ": corrupt e_phnum");
     if (ph.p_offset + ph.p_filesz < ph.p_offset)
       return data_error(path, where + ": offset + size overflows");
     if (f->regular_ && ph.p_offset + ph.p_filesz > f->file_size_)
@@ -199,10 +222,23 @@ const LoadSegment* VmcoreFile::segment_for(std::uint64_t paddr) const {
   return nullptr;
 }
 
-Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len) const {
+Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len,
+                             bool holes_as_zero) const {
   auto* out = static_cast<std::uint8_t*>(buf);
   while (len > 0) {
     const LoadSegment* s = segment_for(paddr);
+    if (!s && holes_as_zero) {
+      // Zero up to the next segment (or the end of the request).
+      auto next = std::upper_bound(loads_.begin(), loads_.end(), paddr,
+                                   [](std::uint64_t a, const LoadSegment& l) { return a < l.paddr; });
+      const std::uint64_t stop = next == loads_.end() ? paddr + len : next->paddr;
+      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, stop - paddr));
+      std::memset(out, 0, n);
+      out += n;
+      paddr += n;
+      len -= n;
+      continue;
+    }
     if (!s)
       return Error(ErrorCategory::data,
                    "physical address " + hex(paddr) + " is not in any PT_LOAD (memory hole)")

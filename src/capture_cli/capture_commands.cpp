@@ -39,6 +39,9 @@ int run_dmesg(const CaptureOptions& o) {
 }
 
 int run_dump(const CaptureOptions& o) {
+  // Open the input before creating OUTPUT.incomplete: a missing or malformed vmcore must not
+  // leave an empty dump file behind.
+  if (auto core = capture::VmcoreFile::open(o.request.vmcore); !core) return fail(core.error());
   for (std::size_t attempt = 0; attempt < o.dump_levels.size(); ++attempt) {
     capture::CaptureRequest req = o.request;
     req.dump_level = o.dump_levels[attempt];

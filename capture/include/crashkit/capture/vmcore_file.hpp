@@ -68,9 +68,11 @@ class VmcoreFile {
   /// Segment containing physical address, or nullptr (memory hole).
   const LoadSegment* segment_for(std::uint64_t paddr) const;
 
-  /// Reads physical memory that lies inside one segment (pread path; thread-safe).
-  /// A hole is a data error; EIO is an io error naming the file offset.
-  Status read_phys(std::uint64_t paddr, void* buf, std::size_t len) const;
+  /// Reads physical memory (pread path; thread-safe). A hole is a data error unless
+  /// holes_as_zero (a page that a PT_LOAD covers only partly); EIO is an io error naming the
+  /// file offset.
+  Status read_phys(std::uint64_t paddr, void* buf, std::size_t len,
+                   bool holes_as_zero = false) const;
 
  private:
   VmcoreFile() = default;
