@@ -93,12 +93,20 @@ bool PageReader::map_window(std::uint64_t file_off) {
 }
 
 bool PageReader::fill_window(std::uint64_t file_off) {
-  const std::uint64_t start = file_off & ~(kReadWindow - 1);
+  // Adapt the read size to the access pattern: a dense run of dumpable pages reads 1 MiB at a
+  // time, a sparse one (level 31 leaves scattered kernel pages) shrinks towards one page so we
+  // do not copy what nobody asked for.
+  const std::uint64_t window_pages = rwin_ / page_size_;
+  if (rbuf_valid_) {
+    if (rused_ * 4 < window_pages && rwin_ > page_size_) rwin_ /= 2;
+    else if (rused_ * 4 >= window_pages * 3 && rwin_ < kReadWindow) rwin_ *= 2;
+  }
   rbuf_.resize(kReadWindow);
-  auto n = pread_some(core_.fd(), rbuf_.data(), kReadWindow, start, core_.path());
+  auto n = pread_some(core_.fd(), rbuf_.data(), rwin_, file_off, core_.path());
   rbuf_valid_ = false;
+  rused_ = 0;
   if (!n) return false;  // EIO somewhere in the window: the caller goes page by page
-  rbuf_off_ = start;
+  rbuf_off_ = file_off;
   rbuf_len_ = *n;
   rbuf_valid_ = true;
   return true;
@@ -153,16 +161,16 @@ PageReader::Outcome PageReader::read(std::uint64_t pfn, const std::uint8_t** out
   const std::uint64_t off = s->offset + (paddr - s->paddr);
   if (in_hole(off)) return Outcome::zero_hole;
   if (!use_mmap_) {
-    const std::uint64_t start = off & ~(kReadWindow - 1);
     if (!(rbuf_valid_ && off >= rbuf_off_ && off + page_size_ <= rbuf_off_ + rbuf_len_)) {
       // A window that failed (EIO somewhere in it) is not read again: go page by page.
-      if (start == bad_window_ || start != ((off + page_size_ - 1) & ~(kReadWindow - 1)))
-        return read_slow(pfn, out);
+      if (off >= bad_from_ && off < bad_to_) return read_slow(pfn, out);
       if (!fill_window(off) || off + page_size_ > rbuf_off_ + rbuf_len_) {
-        bad_window_ = start;
+        bad_from_ = off;
+        bad_to_ = off + rwin_;
         return read_slow(pfn, out);
       }
     }
+    ++rused_;
     *out = rbuf_.data() + (off - rbuf_off_);
     return Outcome::data;
   }

@@ -54,7 +54,9 @@ class PageReader {
   std::vector<std::uint8_t> rbuf_;
   std::uint64_t rbuf_off_ = 0, rbuf_len_ = 0;
   bool rbuf_valid_ = false;
-  std::uint64_t bad_window_ = ~0ULL;
+  std::uint64_t rwin_ = 1u << 20;  // current read size, adapted in fill_window
+  std::uint64_t rused_ = 0;        // pages served from the current window
+  std::uint64_t bad_from_ = 0, bad_to_ = 0;  // last window that failed with EIO
 };
 
 }  // namespace crashkit::capture
