@@ -57,7 +57,25 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
 Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bitmap& dumpable,
                          ClassCounts* counts, std::vector<std::string>* warnings,
                          Bitmap* important) {
-  ram.reset(begin, end - begin);
+  // Writers build the same cycle several times (count, then write in phases); on machines up
+  // to 32 GiB that is one cycle, so keep the last result instead of scanning again.
+  const bool hit = memo_.valid && memo_.begin == begin && memo_.end == end &&
+                   (!important || memo_.has_important);
+  if (!hit) {
+    memo_ = Memo{};
+    CK_TRY_STATUS(compute(begin, end, important != nullptr));
+  }
+  ram = memo_.ram;
+  dumpable = memo_.dumpable;
+  if (important) *important = memo_.important;
+  if (counts) *counts += memo_.counts;
+  if (warnings) warnings->insert(warnings->end(), memo_.warnings.begin(), memo_.warnings.end());
+  return {};
+}
+
+Status PageFilter::compute(std::uint64_t begin, std::uint64_t end, bool want_important) {
+  Memo& m = memo_;
+  m.ram.reset(begin, end - begin);
   // RAM: every page that a PT_LOAD touches (a partial page at a segment edge included; its
   // missing bytes read as zero).
   for (const auto& s : core_->loads()) {
@@ -65,18 +83,23 @@ Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bi
     std::uint64_t last = (s.paddr + s.memsz + page_size_ - 1) >> page_shift_;
     first = std::max(first, begin);
     last = std::min(last, end);
-    if (first < last) ram.set_range(first, last);
+    if (first < last) m.ram.set_range(first, last);
   }
-  dumpable = ram;
-  if (important) *important = ram;
-  if (!mem_map_ || !classifier_->needs_scan()) return {};
-  CK_TRY_STATUS(scan(*classifier_, begin, end, ram, dumpable, counts, warnings));
-  if (important && importance_) {
-    if (!importance_differs())
-      *important = dumpable;  // same classification: no second scan
-    else
-      CK_TRY_STATUS(scan(*importance_, begin, end, ram, *important, nullptr, nullptr));
+  m.dumpable = m.ram;
+  if (want_important) m.important = m.ram;
+  if (mem_map_ && classifier_->needs_scan()) {
+    CK_TRY_STATUS(scan(*classifier_, begin, end, m.ram, m.dumpable, &m.counts, &m.warnings));
+    if (want_important && importance_) {
+      if (!importance_differs())
+        m.important = m.dumpable;  // same classification: no second scan
+      else
+        CK_TRY_STATUS(scan(*importance_, begin, end, m.ram, m.important, nullptr, nullptr));
+    }
   }
+  m.begin = begin;
+  m.end = end;
+  m.has_important = want_important;
+  m.valid = true;
   return {};
 }
 
@@ -87,6 +110,7 @@ Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uin
   chunk_buf_.resize((kStructChunk + 1) * ssize);
   const std::uint64_t pps = mem_map_->pages_per_section();
   std::uint64_t skip_until = begin;
+  std::uint64_t bad_chunks_in_scan = 0;
   for (std::uint64_t chunk = begin; chunk < end; chunk += kStructChunk) {
     const std::uint64_t cend = std::min(end, chunk + kStructChunk);
     std::uint64_t first_ram = ram.next_set(chunk);
@@ -102,9 +126,10 @@ Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uin
     auto st = mem_->read_virt(*sp, chunk_buf_.data(), nread * ssize);
     if (!st) {
       // Keep the pages: excluding what we cannot see would be the worst outcome.
-      if (bad_chunks_++ == 0 && warnings)
+      if (bad_chunks_in_scan++ == 0 && warnings)
         warnings->push_back("struct pages for PFN " + std::to_string(chunk) +
                             " unreadable, pages kept: " + st.error().message());
+      ++bad_chunks_;
       continue;
     }
     for (std::uint64_t pfn = std::max(chunk, skip_until); pfn < cend; ++pfn) {

@@ -80,6 +80,15 @@ class PageFilter {
   int level_ = 0;
   std::uint64_t bad_chunks_ = 0;
   std::vector<std::uint8_t> chunk_buf_;
+  struct Memo {
+    bool valid = false, has_important = false;
+    std::uint64_t begin = 0, end = 0;
+    Bitmap ram, dumpable, important;
+    ClassCounts counts;
+    std::vector<std::string> warnings;
+  };
+  Memo memo_;
+  Status compute(std::uint64_t begin, std::uint64_t end, bool want_important);
 };
 
 }  // namespace crashkit::capture
