@@ -1,0 +1,65 @@
+#include "crashkit/loader/fake_kexec_sys.hpp"
+
+#include <fcntl.h>
+
+#include <cerrno>
+
+namespace crashkit::loader {
+
+void FakeKexecSys::set_kexec_state(bool crash_loaded, bool reboot_loaded,
+                                   std::uint64_t crash_size) {
+  files["/sys/kernel/kexec_crash_loaded"] = crash_loaded ? "1\n" : "0\n";
+  files["/sys/kernel/kexec_loaded"] = reboot_loaded ? "1\n" : "0\n";
+  files["/sys/kernel/kexec_crash_size"] = std::to_string(crash_size) + "\n";
+  files["/sys/kernel/security/lockdown"] = "[none] integrity confidentiality\n";
+}
+
+Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
+  auto it = images.find(path);
+  if (it == images.end()) return std::move(Error::from_errno(ENOENT, "open").with_path(path));
+  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path("/dev/null"));
+  opened_fds[path] = fd;
+  return OpenedImage{UniqueFd(fd), it->second};
+}
+
+Status FakeKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<const char> cmdline,
+                                     unsigned long flags) {
+  FileLoadCall c;
+  c.kernel_fd = kernel_fd;
+  c.initrd_fd = initrd_fd;
+  c.cmdline_len = cmdline.size();
+  c.cmdline_ptr_null = cmdline.data() == nullptr;
+  if (!cmdline.empty()) c.cmdline_bytes.assign(cmdline.data(), cmdline.size());
+  c.flags = flags;
+  file_load_calls.push_back(c);
+
+  const bool crash = (flags & kKexecFileOnCrash) != 0;
+  const std::string slot = crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded";
+  if (file_load_errno != 0) {
+    // A failed load (not unload) frees the old crash image first (kernel/kexec_file.c).
+    if (track_sysfs && crash && !(flags & kKexecFileUnload) && files.count(slot))
+      files[slot] = "0\n";
+    return Error::from_errno(file_load_errno, "kexec_file_load");
+  }
+  if (track_sysfs && files.count(slot)) files[slot] = (flags & kKexecFileUnload) ? "0\n" : "1\n";
+  return {};
+}
+
+Status FakeKexecSys::kexec_load(std::uint64_t, std::span<const KexecSegment>, unsigned long) {
+  ++kexec_load_calls;
+  return Error::from_errno(ENOSYS, "kexec_load");
+}
+
+Result<std::string> FakeKexecSys::read_file(const std::string& path) {
+  auto it = files.find(path);
+  if (it == files.end()) return std::move(Error::from_errno(ENOENT, "open").with_path(path));
+  return it->second;
+}
+
+Status FakeKexecSys::reboot_kexec() {
+  ++reboot_calls;
+  return {};
+}
+
+}  // namespace crashkit::loader

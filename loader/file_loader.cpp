@@ -1,0 +1,159 @@
+#include "crashkit/loader/file_loader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "crashkit/loader/cmdline.hpp"
+#include "crashkit/loader/system_state.hpp"
+
+namespace crashkit::loader {
+namespace {
+
+Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string& what,
+                    const std::string& suffix = {}) {
+  const int err = e.sys_errno();
+  ErrorCategory cat = ErrorCategory::io;
+  switch (err) {
+    case EPERM:
+    case EACCES:
+    case EKEYREJECTED:
+    case ENOKEY:
+    case EBADMSG:
+    case ENODATA:
+    case ENOPKG:
+    case ELIBBAD:
+    case EMSGSIZE:
+      cat = ErrorCategory::no_input;
+      break;
+    case ENOEXEC:
+    case EFBIG:
+      cat = ErrorCategory::data;
+      break;
+    case ENOSYS:
+      cat = ErrorCategory::unsupported;
+      break;
+    default:
+      break;
+  }
+  return Error(cat, what + ": " + load_advice(err, ctx) + suffix, err);
+}
+
+}  // namespace
+
+const char* slot_name(Slot s) { return s == Slot::panic ? "panic" : "reboot"; }
+
+Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {
+  std::string base;
+  if (req.command_line) {
+    base = *req.command_line;
+  } else if (req.reuse) {
+    auto text = sys.read_file(kPathCmdline);
+    if (!text) return std::move(text).error().context("--reuse-cmdline");
+    base = join_cmdline(tokenize_cmdline(*text));
+    if (req.slot == Slot::panic) {
+      CmdlineFilter f = default_panic_filter();
+      if (req.remove) f.remove = *req.remove;
+      if (req.capture_params) f.append = *req.capture_params;
+      base = filter_cmdline(base, f);
+    }
+  }
+  return append_cmdline(base, req.append);
+}
+
+Status load(KexecSys& sys, const LoadRequest& req) {
+  const std::string what = std::string("load --") + slot_name(req.slot) + " " + req.kernel;
+  if (req.syscall == SyscallChoice::legacy)
+    return Error(ErrorCategory::unsupported,
+                 what +
+                     ": --syscall legacy (kexec_load with crashkit's purgatory) is not "
+                     "implemented yet; use --syscall file");
+
+  auto kernel = sys.open_image(req.kernel);
+  if (!kernel)
+    return Error(kernel.error().category(), what + ": cannot open the kernel",
+                 kernel.error().sys_errno());
+  std::optional<OpenedImage> initrd;
+  if (req.initrd) {
+    auto i = sys.open_image(*req.initrd);
+    if (!i)
+      return Error(i.error().category(), what + ": cannot open the initrd " + *req.initrd,
+                   i.error().sys_errno());
+    initrd = std::move(*i);
+  }
+
+  auto state = probe_system(sys);
+  if (!state) return std::move(state).error().context(what);
+  const bool panic = req.slot == Slot::panic;
+  if (panic && !state->crash_supported)
+    return Error(ErrorCategory::unsupported,
+                 what + ": this kernel cannot load a panic kernel (CONFIG_CRASH_DUMP off: no " +
+                     kPathCrashLoaded + ")");
+
+  std::vector<char> cmdline(req.cmdline.begin(), req.cmdline.end());
+  cmdline.push_back('\0');  // the kernel checks cmdline[len-1] == '\0'
+
+  AdviceContext ctx;
+  ctx.slot = req.slot;
+  ctx.kernel_size = kernel->size;
+  if (initrd) ctx.initrd_size = initrd->size;
+  ctx.cmdline_len = cmdline.size();
+  ctx.crash_size = state->crash_bytes();
+  // Segments go into the highest range only; since ~v6.4 kexec_crash_size also counts the low
+  // chunk, so the visible high range is the size that has to hold the images.
+  if (state->reservation && !state->reservation->addresses_hidden &&
+      state->reservation->segment_range())
+    ctx.crash_size = state->reservation->segment_range()->size();
+  ctx.lockdown = state->lockdown;
+  ctx.load_disabled = state->load_disabled;
+  ctx.cap_sys_boot = sys.has_cap_sys_boot();
+
+  if (panic) {
+    const std::uint64_t images = kernel->size + (initrd ? initrd->size : 0);
+    if (ctx.crash_size && (*ctx.crash_size == 0 || images > *ctx.crash_size))
+      return Error(ErrorCategory::unsupported,
+                   what + ": " + load_advice(EADDRNOTAVAIL, ctx) +
+                       (state->crash_loaded ? "; not attempted, the armed panic kernel is kept"
+                                            : "; not attempted"),
+                   EADDRNOTAVAIL);
+  }
+
+  unsigned long flags = panic ? kKexecFileOnCrash : 0;
+  if (!initrd) flags |= kKexecFileNoInitramfs;
+  spdlog::debug("kexec_file_load kernel={} initrd={} cmdline_len={} flags={:#x}", req.kernel,
+                req.initrd.value_or("-"), cmdline.size(), flags);
+  spdlog::debug("command line: {}", req.cmdline);
+  auto rc = sys.kexec_file_load(kernel->fd.get(), initrd ? initrd->fd.get() : -1, cmdline, flags);
+  if (rc) return {};
+
+  std::string suffix;
+  if (rc.error().sys_errno() == ENOSYS && req.syscall == SyscallChoice::automatic)
+    suffix = "; the kexec_load fallback (--syscall legacy) is not implemented yet";
+  if (panic) {
+    // kernel/kexec_file.c frees the armed crash image before loading the new one.
+    auto after = probe_system(sys);
+    if (after && !after->crash_loaded)
+      suffix += state->crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
+                                    : "; no panic kernel is armed";
+  }
+  return syscall_error(rc.error(), ctx, what + ": kexec_file_load", suffix);
+}
+
+Status unload(KexecSys& sys, Slot slot) {
+  unsigned long flags = kKexecFileUnload | (slot == Slot::panic ? kKexecFileOnCrash : 0);
+  auto rc = sys.kexec_file_load(-1, -1, {}, flags);
+  if (rc) return {};
+  AdviceContext ctx;
+  ctx.slot = slot;
+  ctx.unload = true;
+  ctx.cap_sys_boot = sys.has_cap_sys_boot();
+  if (auto state = probe_system(sys)) {
+    ctx.lockdown = state->lockdown;
+    ctx.load_disabled = state->load_disabled;
+  }
+  return syscall_error(rc.error(), ctx,
+                       std::string("unload --") + slot_name(slot) + ": kexec_file_load");
+}
+
+}  // namespace crashkit::loader

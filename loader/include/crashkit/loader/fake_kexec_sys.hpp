@@ -1,0 +1,55 @@
+#pragma once
+/// A KexecSys that records every call and answers from tables, for unit tests.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crashkit/loader/kexec_sys.hpp"
+
+namespace crashkit::loader {
+
+class FakeKexecSys final : public KexecSys {
+ public:
+  /// One recorded kexec_file_load call.
+  struct FileLoadCall {
+    int kernel_fd = -1;
+    int initrd_fd = -1;
+    std::uint64_t cmdline_len = 0;
+    std::string cmdline_bytes;  ///< exactly cmdline_len bytes, NUL included
+    bool cmdline_ptr_null = true;
+    unsigned long flags = 0;
+  };
+
+  /// Images that open_image finds: path -> size. The fd handed out is a real fd on /dev/null so
+  /// the loader's RAII closes something real; opened_fds records path -> fd.
+  std::map<std::string, std::uint64_t> images;
+  std::map<std::string, int> opened_fds;
+  /// Files that read_file finds: path -> content. Missing paths fail with ENOENT.
+  std::map<std::string, std::string> files;
+  bool cap_sys_boot = true;
+  /// errno the next kexec_file_load calls return (0 = success).
+  int file_load_errno = 0;
+  /// On success, update the sysfs flags in `files` as the kernel would.
+  bool track_sysfs = true;
+
+  std::vector<FileLoadCall> file_load_calls;
+  int kexec_load_calls = 0;
+  int reboot_calls = 0;
+
+  /// Fills files with a machine that has crash support, nothing loaded, and lockdown none.
+  void set_kexec_state(bool crash_loaded, bool reboot_loaded, std::uint64_t crash_size);
+
+  Result<OpenedImage> open_image(const std::string& path) override;
+  Status kexec_file_load(int kernel_fd, int initrd_fd, std::span<const char> cmdline,
+                         unsigned long flags) override;
+  Status kexec_load(std::uint64_t entry, std::span<const KexecSegment> segments,
+                    unsigned long flags) override;
+  Result<std::string> read_file(const std::string& path) override;
+  bool has_cap_sys_boot() override { return cap_sys_boot; }
+  Status reboot_kexec() override;
+};
+
+}  // namespace crashkit::loader

@@ -1,0 +1,55 @@
+#pragma once
+/// Arming and disarming a kexec slot with kexec_file_load(2), and the command line it gets.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crashkit/base/result.hpp"
+#include "crashkit/loader/kexec_sys.hpp"
+#include "crashkit/loader/load_advice.hpp"
+
+namespace crashkit::loader {
+
+/// Which syscall loads: auto (kexec_file_load; kexec_load once it exists, on ENOSYS), file, or
+/// legacy (kexec_load with our purgatory, not implemented yet).
+enum class SyscallChoice { automatic, file, legacy };
+
+/// How the command line is made.
+struct CmdlineRequest {
+  Slot slot = Slot::panic;
+  /// --command-line: used as is (no reuse, no filter).
+  std::optional<std::string> command_line;
+  /// --reuse-cmdline: start from /proc/cmdline; for the panic slot apply the filter.
+  bool reuse = false;
+  /// Overrides of default_panic_filter()'s lists (each replaces its list when set).
+  std::optional<std::vector<std::string>> remove;
+  std::optional<std::vector<std::string>> capture_params;
+  /// --append: added last, verbatim.
+  std::string append;
+};
+
+/// Builds the command line. Errors: no_input when /proc/cmdline is unreadable.
+Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req);
+
+struct LoadRequest {
+  Slot slot = Slot::panic;
+  std::string kernel;
+  std::optional<std::string> initrd;
+  std::string cmdline;  ///< without the NUL; the loader adds it
+  SyscallChoice syscall = SyscallChoice::automatic;
+};
+
+/// Loads req.kernel into its slot. Before a panic load it refuses, without calling the kernel,
+/// when no crash memory is reserved or the image files alone exceed it: the kernel frees the
+/// armed crash kernel before trying, so a doomed attempt would disarm the machine. Errors carry
+/// the errno and one sentence of advice; after a failed panic load the message says whether the
+/// crash slot is now empty. Errors: unsupported for --syscall legacy (not implemented yet).
+Status load(KexecSys& sys, const LoadRequest& req);
+
+/// Unloads the slot (kexec_file_load with KEXEC_FILE_UNLOAD). Unloading an empty slot succeeds.
+Status unload(KexecSys& sys, Slot slot);
+
+const char* slot_name(Slot s);
+
+}  // namespace crashkit::loader

@@ -1,0 +1,69 @@
+#include "options.hpp"
+
+namespace crashkit::cli {
+
+Result<Invocation> parse_options(int argc, char** argv) {
+  Invocation inv;
+  LoadArgs load;
+  UnloadArgs unload;
+  StatusArgs status;
+  ShowmemArgs showmem;
+  CLI::App app{
+      "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
+      "fast reboots"};
+  app.set_version_flag("--version", "crashkit 0.1");
+  app.require_subcommand(1);
+  app.add_flag("-v,--verbose", inv.verbose, "debug messages on stderr");
+  app.add_option("--sysroot", inv.sysroot, "read /proc and /sys below DIR (testing)")->group("");
+  auto* load_app = add_load_command(app, load);
+  auto* unload_app = add_unload_command(app, unload);
+  auto* status_app = add_status_command(app, status);
+  auto* showmem_app = add_showmem_command(app, showmem);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    return std::move(Error(ErrorCategory::usage, app.help()).with_path("help"));
+  } catch (const CLI::CallForVersion&) {
+    return std::move(Error(ErrorCategory::usage, "crashkit 0.1").with_path("help"));
+  } catch (const CLI::ParseError& e) {
+    // Subcommand help is thrown from inside the subcommand; CLI11 names it by exit code 0.
+    if (e.get_exit_code() == 0) {
+      const CLI::App* sub = load_app->parsed()      ? load_app
+                            : unload_app->parsed()  ? unload_app
+                            : status_app->parsed()  ? status_app
+                            : showmem_app->parsed() ? showmem_app
+                                                    : &app;
+      return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
+    }
+    return Error(ErrorCategory::usage, e.what());
+  }
+  if (load_app->parsed()) {
+    CK_TRY_STATUS(validate_load(load));
+    inv.command = load;
+  } else if (unload_app->parsed()) {
+    inv.command = unload;
+  } else if (status_app->parsed()) {
+    inv.command = status;
+  } else {
+    inv.command = showmem;
+  }
+  return inv;
+}
+
+int run(const Invocation& inv, loader::KexecSys& sys) {
+  return std::visit(
+      [&](const auto& args) -> int {
+        using T = std::decay_t<decltype(args)>;
+        if constexpr (std::is_same_v<T, LoadArgs>)
+          return run_load(args, sys);
+        else if constexpr (std::is_same_v<T, UnloadArgs>)
+          return run_unload(args, sys);
+        else if constexpr (std::is_same_v<T, StatusArgs>)
+          return run_status(args, sys);
+        else
+          return run_showmem(args, sys);
+      },
+      inv.command);
+}
+
+}  // namespace crashkit::cli

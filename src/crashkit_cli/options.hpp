@@ -1,0 +1,28 @@
+#pragma once
+// The crashkit command line: global options plus one request struct per subcommand.
+
+#include <string>
+#include <variant>
+
+#include "crashkit/base/result.hpp"
+#include "load_command.hpp"
+#include "showmem_command.hpp"
+#include "status_command.hpp"
+#include "unload_command.hpp"
+
+namespace crashkit::cli {
+
+struct Invocation {
+  bool verbose = false;
+  std::string sysroot;  ///< read /proc and /sys below this directory (tests)
+  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs> command;
+};
+
+/// Parses argv. Errors: usage with CLI11's message; --help/--version come back as an Error
+/// whose path() is "help" and what() the text to print on stdout.
+Result<Invocation> parse_options(int argc, char** argv);
+
+/// Runs the chosen subcommand; returns the exit code.
+int run(const Invocation& inv, loader::KexecSys& sys);
+
+}  // namespace crashkit::cli

@@ -1,0 +1,23 @@
+#include "status_command.hpp"
+
+#include <cstdio>
+
+#include "crashkit/loader/system_state.hpp"
+#include "exit_codes.hpp"
+
+namespace crashkit::cli {
+
+CLI::App* add_status_command(CLI::App& app, StatusArgs&) {
+  return app.add_subcommand("status",
+                            "what is loaded and reserved; exit 0 when a panic kernel is armed, "
+                            "3 when not");
+}
+
+int run_status(const StatusArgs&, loader::KexecSys& sys) {
+  auto state = loader::probe_system(sys);
+  if (!state) return report_error(state.error());
+  std::fputs(loader::describe_status(*state).c_str(), stdout);
+  return loader::status_exit_code(*state);
+}
+
+}  // namespace crashkit::cli

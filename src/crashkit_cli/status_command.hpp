@@ -1,0 +1,17 @@
+#pragma once
+// `crashkit status` (exit 0 armed, 3 not) and `crashkit showmem`.
+
+#include <CLI/CLI.hpp>
+
+#include "crashkit/loader/kexec_sys.hpp"
+
+namespace crashkit::cli {
+
+struct StatusArgs {};
+
+CLI::App* add_status_command(CLI::App& app, StatusArgs& args);
+
+/// Prints what is loaded and the reservation; kStatusArmed / kStatusNotArmed, or an error code.
+int run_status(const StatusArgs& args, loader::KexecSys& sys);
+
+}  // namespace crashkit::cli
