@@ -15,10 +15,12 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   const auto t0 = std::chrono::steady_clock::now();
   CaptureStats stats;
   auto core = VmcoreFile::open(req.vmcore);
-  if (!core) return std::move(core).error();
+  if (!core)
+    return std::move(core).error();
   const auto info = Vmcoreinfo::parse((*core)->vmcoreinfo_text());
   stats.osrelease = info.osrelease();
-  if (info.empty()) stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
+  if (info.empty())
+    stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
 
   std::unique_ptr<X86_64Memory> mem;
   if ((*core)->identity().machine != 62 /* EM_X86_64 */) {
@@ -33,10 +35,12 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
       stats.warnings.push_back(m.error().message());
   }
   auto filter = PageFilter::create(**core, info, mem.get(), req.dump_level, stats.warnings);
-  if (!filter) return std::move(filter).error();
+  if (!filter)
+    return std::move(filter).error();
   stats.dump_level = (*filter)->dump_level();
   stats.max_mapnr = (*filter)->max_mapnr();
-  for (const auto& w : stats.warnings) spdlog::warn("{}", w);
+  for (const auto& w : stats.warnings)
+    spdlog::warn("{}", w);
   const std::size_t warned = stats.warnings.size();
 
   CaptureContext ctx;
@@ -51,14 +55,14 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.dedup = req.dedup;
   ctx.progress = progress;
 
-  Status st = req.format == DumpFormat::kdump ? write_kdump(ctx, sink, stats)
-                                              : write_elf(ctx, sink, stats);
+  Status st =
+      req.format == DumpFormat::kdump ? write_kdump(ctx, sink, stats) : write_elf(ctx, sink, stats);
   for (std::size_t i = warned; i < stats.warnings.size(); ++i)
     spdlog::warn("{}", stats.warnings[i]);
-  if (!st) return std::move(st).error();
-  stats.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!st)
+    return std::move(st).error();
+  stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return stats;
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

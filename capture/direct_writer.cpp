@@ -15,7 +15,7 @@ namespace {
 // 4096 covers the logical block size of every disk we write to; a device that wants more
 // fails the O_DIRECT write with EINVAL and we fall back to buffered writes.
 constexpr std::uint64_t kAlign = 4096;
-constexpr std::size_t kStage = 1u << 20;  // whole blocks go out when this much is staged
+constexpr std::size_t kStage = 1u << 20; // whole blocks go out when this much is staged
 constexpr std::size_t kMaxRegions = 4;
 // Writes smaller than this that do not continue a stream go straight to the buffered fd.
 constexpr std::size_t kSmallWrite = 64u << 10;
@@ -24,12 +24,12 @@ struct FreeDeleter {
   void operator()(std::uint8_t* p) const { std::free(p); }
 };
 
-}  // namespace
+} // namespace
 
 struct DirectWriter::Region {
-  std::uint64_t base = 0;   // aligned file offset of buf[0]
-  std::size_t skip = 0;     // bytes of buf before the first byte we own (unaligned start)
-  std::size_t len = 0;      // bytes of buf in use (including skip)
+  std::uint64_t base = 0; // aligned file offset of buf[0]
+  std::size_t skip = 0;   // bytes of buf before the first byte we own (unaligned start)
+  std::size_t len = 0;    // bytes of buf in use (including skip)
   std::uint64_t last_use = 0;
   std::unique_ptr<std::uint8_t, FreeDeleter> buf;
   std::uint64_t next_off() const { return base + len; }
@@ -48,9 +48,10 @@ Status DirectWriter::write_direct(std::uint64_t off, const std::uint8_t* data, s
   while (len > 0) {
     ssize_t n = ::pwrite(dfd_, data, len, static_cast<off_t>(off));
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       if (errno == EINVAL) {
-        dfd_ = -1;  // alignment not accepted after all: stay buffered from now on
+        dfd_ = -1; // alignment not accepted after all: stay buffered from now on
         return write_buffered(off, data, len);
       }
       return Error::from_errno(errno, "write").with_path(path_).with_offset(off);
@@ -73,7 +74,8 @@ Status DirectWriter::flush_region(Region& r, bool everything) {
   // The first block holds bytes we do not own: write our part of it through the page cache.
   if (start % kAlign != 0) {
     const std::size_t head_end = std::min(r.len, (start / kAlign + 1) * kAlign);
-    if (!everything && head_end != (start / kAlign + 1) * kAlign) return {};
+    if (!everything && head_end != (start / kAlign + 1) * kAlign)
+      return {};
     CK_TRY_STATUS(write_buffered(r.base + start, p + start, head_end - start));
     start = head_end;
   }
@@ -92,11 +94,13 @@ Status DirectWriter::flush_region(Region& r, bool everything) {
   // Keep the unwritten tail (less than one block) at the front of the buffer.
   const std::size_t keep_from = start / kAlign * kAlign;
   const std::size_t tail = r.len - keep_from;
-  if (keep_from > 0 && tail > 0) std::memmove(r.buf.get(), p + keep_from, tail);
+  if (keep_from > 0 && tail > 0)
+    std::memmove(r.buf.get(), p + keep_from, tail);
   r.base += keep_from;
   r.skip = start - keep_from;
   r.len = tail;
-  if (everything) r.len = r.skip = 0;
+  if (everything)
+    r.len = r.skip = 0;
   return {};
 }
 
@@ -105,18 +109,23 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
   ++tick_;
   // A write overlapping staged bytes must land after them: flush those regions first.
   for (auto& r : regions_) {
-    if (r->len == r->skip) continue;
+    if (r->len == r->skip)
+      continue;
     const std::uint64_t a = r->base + r->skip, b = r->next_off();
-    if (off < b && off + len > a && off != b) CK_TRY_STATUS(flush_region(*r, true));
+    if (off < b && off + len > a && off != b)
+      CK_TRY_STATUS(flush_region(*r, true));
   }
   Region* cont = nullptr;
   for (auto& r : regions_)
-    if (r->len > r->skip && r->next_off() == off) cont = r.get();
+    if (r->len > r->skip && r->next_off() == off)
+      cont = r.get();
   if (!cont) {
-    if (len < kSmallWrite || dfd_ < 0) return write_buffered(off, src, len);
+    if (len < kSmallWrite || dfd_ < 0)
+      return write_buffered(off, src, len);
     if (regions_.size() >= kMaxRegions) {
-      auto lru = std::min_element(regions_.begin(), regions_.end(),
-                                  [](const auto& x, const auto& y) { return x->last_use < y->last_use; });
+      auto lru =
+          std::min_element(regions_.begin(), regions_.end(),
+                           [](const auto& x, const auto& y) { return x->last_use < y->last_use; });
       CK_TRY_STATUS(flush_region(**lru, true));
       regions_.erase(lru);
     }
@@ -138,7 +147,8 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
     cont->len += n;
     src += n;
     len -= n;
-    if (cont->len >= kStage) CK_TRY_STATUS(flush_region(*cont, false));
+    if (cont->len >= kStage)
+      CK_TRY_STATUS(flush_region(*cont, false));
   }
   return {};
 }
@@ -149,10 +159,11 @@ Status DirectWriter::flush_all() {
   Status first;
   for (auto& r : regions_) {
     auto st = flush_region(*r, true);
-    if (!st && first) first = std::move(st);
+    if (!st && first)
+      first = std::move(st);
   }
   regions_.clear();
   return first;
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

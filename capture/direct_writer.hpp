@@ -19,7 +19,7 @@
 namespace crashkit::capture {
 
 class DirectWriter {
- public:
+public:
   /// direct_fd may be -1 (filesystem refused O_DIRECT): then everything is buffered.
   DirectWriter(int buffered_fd, int direct_fd, std::string path);
   ~DirectWriter();
@@ -28,7 +28,7 @@ class DirectWriter {
   /// Writes every staged byte (call before fdatasync).
   Status flush_all();
 
- private:
+private:
   struct Region;
   Status flush_region(Region& r, bool everything);
   Status write_buffered(std::uint64_t off, const void* data, std::size_t len);
@@ -40,4 +40,4 @@ class DirectWriter {
   std::uint64_t tick_ = 0;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -27,7 +27,7 @@ constexpr std::uint64_t kDescIdMask = ~(3ULL << 62);
 constexpr std::uint64_t kDescCommitted = 1;
 constexpr std::uint64_t kDescFinalized = 2;
 
-template <typename T> T load(const std::uint8_t *p, std::uint64_t off) {
+template <typename T> T load(const std::uint8_t* p, std::uint64_t off) {
   T v;
   std::memcpy(&v, p + off, sizeof v);
   return v;
@@ -39,14 +39,14 @@ std::string hex(std::uint64_t v) {
   return buf;
 }
 
-std::string join(const std::vector<std::string> &v) {
+std::string join(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto &x : v)
+  for (const auto& x : v)
     s += (s.empty() ? "" : ", ") + x;
   return s;
 }
 
-Error data_error(const std::string &what) {
+Error data_error(const std::string& what) {
   return Error(ErrorCategory::data, "dmesg: " + what);
 }
 
@@ -54,7 +54,7 @@ Error data_error(const std::string &what) {
 // dump_log_entry) prints it. It tests `isprint(*p) || isspace(*p)` on a signed char in the C
 // locale and prints the rest with "\\x%02x" of that char promoted to int, so bytes >= 0x80 come
 // out sign-extended ("\xffffffc3"); a newline is followed by the prefix's width of spaces.
-void append_record(std::string &out, std::uint64_t ts_nsec, const std::uint8_t *text,
+void append_record(std::string& out, std::uint64_t ts_nsec, const std::uint8_t* text,
                    std::size_t len) {
   char prefix[64];
   const int n = std::snprintf(prefix, sizeof prefix, "[%5llu.%06lu] ",
@@ -83,22 +83,22 @@ void append_record(std::string &out, std::uint64_t ts_nsec, const std::uint8_t *
 // error names them all at once.
 class Keys {
 public:
-  explicit Keys(const Vmcoreinfo &info) : info_(info) {}
+  explicit Keys(const Vmcoreinfo& info) : info_(info) {}
 
-  std::uint64_t symbol(const std::string &name) {
+  std::uint64_t symbol(const std::string& name) {
     auto v = info_.symbol(name);
     if (!v)
       missing_.push_back("SYMBOL(" + name + ")");
     return v.value_or(0);
   }
-  std::uint64_t size(const std::string &type) {
+  std::uint64_t size(const std::string& type) {
     return layout_value("SIZE(" + type + ")", info_.size(type));
   }
-  std::uint64_t offset(const std::string &member) {
+  std::uint64_t offset(const std::string& member) {
     return layout_value("OFFSET(" + member + ")", info_.offset(member));
   }
   /// A field of `width` bytes at `off` must lie inside a structure of `size` bytes.
-  void fits(std::uint64_t off, std::uint64_t width, std::uint64_t size, const std::string &what) {
+  void fits(std::uint64_t off, std::uint64_t width, std::uint64_t size, const std::string& what) {
     if (off + width > size) {
       bad_.push_back(what + " ends at " + std::to_string(off + width) + ", beyond the " +
                      std::to_string(size) + "-byte structure");
@@ -106,7 +106,7 @@ public:
   }
   bool complete() const { return missing_.empty() && bad_.empty(); }
 
-  Status check(const std::string &layout) const {
+  Status check(const std::string& layout) const {
     if (!missing_.empty()) {
       return Error(ErrorCategory::unsupported,
                    "dmesg: " + layout + ": VMCOREINFO lacks " + join(missing_));
@@ -118,7 +118,7 @@ public:
   }
 
 private:
-  std::uint64_t layout_value(const std::string &key, std::optional<std::int64_t> v) {
+  std::uint64_t layout_value(const std::string& key, std::optional<std::int64_t> v) {
     if (!v) {
       missing_.push_back(key);
       return 0;
@@ -130,7 +130,7 @@ private:
     return static_cast<std::uint64_t>(*v);
   }
 
-  const Vmcoreinfo &info_;
+  const Vmcoreinfo& info_;
   std::vector<std::string> missing_;
   std::vector<std::string> bad_;
 };
@@ -149,7 +149,7 @@ struct PrbLayout {
   std::uint64_t counter = 0; // OFFSET(atomic_long_t.counter)
 };
 
-Result<PrbLayout> prb_layout(const Vmcoreinfo &info) {
+Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   const std::string what = "printk_ringbuffer";
   if (auto w = info.size("atomic_long_t"); w && *w != static_cast<std::int64_t>(kWord)) {
     return Error(ErrorCategory::unsupported, "dmesg: " + what +
@@ -203,7 +203,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo &info) {
 // whole (a hole in the dump) falls back to reading the one descriptor asked for.
 class DescCache {
 public:
-  DescCache(KernelMemory &mem, const PrbLayout &L, std::uint64_t descs, std::uint64_t infos,
+  DescCache(KernelMemory& mem, const PrbLayout& L, std::uint64_t descs, std::uint64_t infos,
             std::uint64_t count)
       : mem_(mem), L_(L), descs_(descs), infos_(infos), window_(std::min(count, kDescWindow)) {}
 
@@ -229,31 +229,31 @@ public:
     cur_info_ = one_info_.data();
     return true;
   }
-  const std::uint8_t *desc() const { return cur_desc_; }
-  const std::uint8_t *info() const { return cur_info_; }
+  const std::uint8_t* desc() const { return cur_desc_; }
+  const std::uint8_t* info() const { return cur_info_; }
 
 private:
-  bool read(std::uint64_t first, std::uint64_t n, std::vector<std::uint8_t> &d,
-            std::vector<std::uint8_t> &i) {
+  bool read(std::uint64_t first, std::uint64_t n, std::vector<std::uint8_t>& d,
+            std::vector<std::uint8_t>& i) {
     return mem_.read_virt(descs_ + first * L_.desc_size, d.data(), n * L_.desc_size) &&
            mem_.read_virt(infos_ + first * L_.info_size, i.data(), n * L_.info_size);
   }
 
-  KernelMemory &mem_;
-  const PrbLayout &L_;
+  KernelMemory& mem_;
+  const PrbLayout& L_;
   std::uint64_t descs_, infos_, window_;
   std::uint64_t start_ = ~0ULL;
   bool window_ok_ = false;
   std::vector<std::uint8_t> desc_, info_, one_desc_, one_info_;
-  const std::uint8_t *cur_desc_ = nullptr;
-  const std::uint8_t *cur_info_ = nullptr;
+  const std::uint8_t* cur_desc_ = nullptr;
+  const std::uint8_t* cur_info_ = nullptr;
 };
 
-Result<std::string> dump_lockless(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &st) {
+Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& st) {
   auto lay = prb_layout(info);
   if (!lay)
     return std::move(lay).error();
-  const PrbLayout &L = *lay;
+  const PrbLayout& L = *lay;
 
   // SYMBOL(prb) is the pointer variable; it points at printk_rb_static or, once
   // setup_log_buf() ran, at printk_rb_dynamic.
@@ -264,8 +264,8 @@ Result<std::string> dump_lockless(KernelMemory &mem, const Vmcoreinfo &info, Dme
   if (auto r = mem.read_virt(*prb, rb.data(), rb.size()); !r) {
     return std::move(r).error().context("dmesg: read printk_ringbuffer at " + hex(*prb));
   }
-  const std::uint8_t *dr = rb.data() + L.rb_desc_ring;
-  const std::uint8_t *tr = rb.data() + L.rb_text_ring;
+  const std::uint8_t* dr = rb.data() + L.rb_desc_ring;
+  const std::uint8_t* tr = rb.data() + L.rb_text_ring;
   const std::uint32_t count_bits = load<std::uint32_t>(dr, L.ring_count_bits);
   const std::uint32_t size_bits = load<std::uint32_t>(tr, L.data_size_bits);
   if (count_bits > kMaxCountBits) {
@@ -302,7 +302,7 @@ Result<std::string> dump_lockless(KernelMemory &mem, const Vmcoreinfo &info, Dme
       ++st.skipped_unreadable;
       continue;
     }
-    const std::uint8_t *d = cache.desc();
+    const std::uint8_t* d = cache.desc();
     const std::uint64_t sv = load<std::uint64_t>(d, L.desc_state + L.counter);
     const std::uint64_t state = sv >> 62;
     // Another id (recycled slot) or reserved/reusable: not a readable record, not damage.
@@ -336,7 +336,7 @@ Result<std::string> dump_lockless(KernelMemory &mem, const Vmcoreinfo &info, Dme
       continue;
     }
     const std::uint64_t start = block + kWord;
-    const std::uint8_t *inf = cache.info();
+    const std::uint8_t* inf = cache.info();
     // text_len larger than the block: a truncated record; print what the block holds.
     const std::uint64_t len =
         std::min<std::uint64_t>(load<std::uint16_t>(inf, L.info_text_len), block_len - kWord);
@@ -359,7 +359,7 @@ struct LogBuf {
   std::uint64_t len = 0;
 };
 
-Result<LogBuf> read_log_buf(KernelMemory &mem, std::uint64_t sym_log_buf,
+Result<LogBuf> read_log_buf(KernelMemory& mem, std::uint64_t sym_log_buf,
                             std::uint64_t sym_log_buf_len) {
   auto addr = mem.read_u64(sym_log_buf);
   if (!addr)
@@ -376,8 +376,8 @@ Result<LogBuf> read_log_buf(KernelMemory &mem, std::uint64_t sym_log_buf,
   return LogBuf{*addr, *len};
 }
 
-Status read_bytes(KernelMemory &mem, std::uint64_t addr, std::uint64_t len, std::string &out,
-                  const char *what) {
+Status read_bytes(KernelMemory& mem, std::uint64_t addr, std::uint64_t len, std::string& out,
+                  const char* what) {
   const std::size_t at = out.size();
   out.resize(at + len);
   if (auto r = mem.read_virt(addr, out.data() + at, len); !r) {
@@ -388,7 +388,7 @@ Status read_bytes(KernelMemory &mem, std::uint64_t addr, std::uint64_t len, std:
 
 // < 3.5: log_buf is plain text and log_end a running count of characters ever written (masked
 // into the buffer). makedumpfile writes the buffer out unchanged, oldest byte first.
-Result<std::string> dump_plain(KernelMemory &mem, const Vmcoreinfo &info) {
+Result<std::string> dump_plain(KernelMemory& mem, const Vmcoreinfo& info) {
   Keys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
@@ -430,7 +430,7 @@ Result<std::string> dump_plain(KernelMemory &mem, const Vmcoreinfo &info) {
 // 3.5–5.9: log_buf holds variable-length records: a struct printk_log header (named `struct
 // log` until 3.11) followed by text and dict; a header with len 0 marks the end of the used
 // part of the buffer and the walk continues at offset 0.
-Result<std::string> dump_records(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &st) {
+Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& st) {
   const std::string type = info.size("printk_log") || !info.size("log") ? "printk_log" : "log";
   Keys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
@@ -464,7 +464,7 @@ Result<std::string> dump_records(KernelMemory &mem, const Vmcoreinfo &info, Dmes
 
   std::string raw;
   CK_TRY_STATUS(read_bytes(mem, lb->addr, lb->len, raw, "log_buf"));
-  const auto *buf = reinterpret_cast<const std::uint8_t *>(raw.data());
+  const auto* buf = reinterpret_cast<const std::uint8_t*>(raw.data());
   const std::uint64_t len = lb->len;
 
   std::string out;
@@ -498,7 +498,7 @@ Result<std::string> dump_records(KernelMemory &mem, const Vmcoreinfo &info, Dmes
 
 } // namespace
 
-Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &stats) {
+Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& stats) {
   stats = DmesgStats{};
   if (info.symbol("prb")) {
     stats.layout = DmesgStats::Layout::lockless;
@@ -517,7 +517,7 @@ Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info, Dme
   return dump_records(mem, info, stats);
 }
 
-Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info) {
+Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info) {
   DmesgStats stats;
   return extract_dmesg(mem, info, stats);
 }

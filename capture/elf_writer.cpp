@@ -7,8 +7,8 @@
 #include <elf.h>
 
 #include <algorithm>
-#include <set>
 #include <cstring>
+#include <set>
 #include <vector>
 
 #include "crashkit/base/io.hpp"
@@ -20,21 +20,22 @@ namespace crashkit::capture {
 namespace {
 
 constexpr std::uint64_t kMinExcludedRun = 256;
-constexpr std::uint32_t kElfIncomplete = 1;  // e_flags bit makedumpfile sets on a partial dump
+constexpr std::uint32_t kElfIncomplete = 1; // e_flags bit makedumpfile sets on a partial dump
 constexpr std::size_t kCopyChunk = 1u << 20;
 
 struct OutSegment {
   std::uint64_t paddr, vaddr, filesz, memsz, offset;
-  bool alias;  // the kernel-text view of RAM that another segment also holds
+  bool alias; // the kernel-text view of RAM that another segment also holds
 };
 
 bool is_alias(const VmcoreFile& core, const LoadSegment& s) {
   for (const auto& l : core.loads())
-    if (l.paddr == s.paddr && l.memsz == s.memsz && l.offset == s.offset) return false;
+    if (l.paddr == s.paddr && l.memsz == s.memsz && l.offset == s.offset)
+      return false;
   return true;
 }
 
-}  // namespace
+} // namespace
 
 Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stats) {
   PageFilter& filter = *ctx.filter;
@@ -56,13 +57,14 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   std::set<std::uint64_t> counted_cycles;
   Bitmap ram, dumpable;
   std::uint64_t progress_total = 0, progress_done = 0;
-  for (const auto& s : ctx.core->raw_loads()) progress_total += s.memsz >> shift;
+  for (const auto& s : ctx.core->raw_loads())
+    progress_total += s.memsz >> shift;
   for (const auto& s : ctx.core->raw_loads()) {
     const bool alias = is_alias(*ctx.core, s);
     const std::uint64_t seg_end = s.paddr + s.memsz;
     const std::uint64_t pfn_first = s.paddr >> shift;
-    const std::uint64_t pfn_last = (seg_end + B - 1) >> shift;  // exclusive
-    std::uint64_t cur_start = s.paddr;  // start of the output segment being built
+    const std::uint64_t pfn_last = (seg_end + B - 1) >> shift; // exclusive
+    std::uint64_t cur_start = s.paddr; // start of the output segment being built
     std::uint64_t run_start = 0, run_len = 0;
     auto close_at = [&](std::uint64_t file_end, std::uint64_t mem_end) {
       OutSegment o{cur_start, s.vaddr + (cur_start - s.paddr), 0, mem_end - cur_start, 0, alias};
@@ -92,7 +94,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
               for (const auto& r : b.records)
                 if (r.kind == PageRecord::Kind::zero) {
                   dumpable.clear(r.pfn);
-                  if (!alias) ++stats.excluded.zero;
+                  if (!alias)
+                    ++stats.excluded.zero;
                 }
               return {};
             }));
@@ -100,7 +103,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
       for (std::uint64_t p = lo; p < hi; ++p) {
         const bool keep = dumpable.test(p);
         if (!keep) {
-          if (run_len++ == 0) run_start = p;
+          if (run_len++ == 0)
+            run_start = p;
           continue;
         }
         if (run_len >= kMinExcludedRun) {
@@ -112,13 +116,15 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
         run_len = 0;
       }
       progress_done += hi - lo;
-      if (ctx.progress) ctx.progress(progress_done / 2, progress_total);
+      if (ctx.progress)
+        ctx.progress(progress_done / 2, progress_total);
     }
     if (run_len >= kMinExcludedRun)
       close_at(std::max(run_start << shift, s.paddr), seg_end);
     else
       close_at(seg_end, seg_end);
-    if (!alias) stats.ram_pages += pfn_last - pfn_first;
+    if (!alias)
+      stats.ram_pages += pfn_last - pfn_first;
   }
 
   // Layout: ehdr, phdrs (PT_NOTE first), [section 0 for >= PN_XNUM], notes, page-aligned data.
@@ -127,7 +133,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   const bool xnum = nph >= PN_XNUM;
   std::uint64_t off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
   const std::uint64_t shdr_off = off;
-  if (xnum) off += sizeof(Elf64_Shdr);
+  if (xnum)
+    off += sizeof(Elf64_Shdr);
   const std::uint64_t notes_off = off;
   off += notes.size();
   off = (off + B - 1) / B * B;
@@ -142,7 +149,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   eh.e_machine = ctx.core->identity().machine;
   eh.e_version = EV_CURRENT;
   eh.e_phoff = sizeof(Elf64_Ehdr);
-  const bool provisional = !sink.is_stream();  // see kdump_writer.cpp
+  const bool provisional = !sink.is_stream(); // see kdump_writer.cpp
   eh.e_flags = ctx.core->identity().flags | (provisional ? kElfIncomplete : 0);
   eh.e_ehsize = sizeof(Elf64_Ehdr);
   eh.e_phentsize = sizeof(Elf64_Phdr);
@@ -173,14 +180,16 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
     sh.sh_info = static_cast<Elf64_Word>(nph);
     CK_TRY_STATUS(sink.write_at(shdr_off, &sh, sizeof sh));
   }
-  if (!notes.empty()) CK_TRY_STATUS(sink.write_at(notes_off, notes.data(), notes.size()));
+  if (!notes.empty())
+    CK_TRY_STATUS(sink.write_at(notes_off, notes.data(), notes.size()));
 
   // Pass 2: copy the file part of every output segment.
   std::vector<std::uint8_t> buf(kCopyChunk);
   std::uint64_t copied = 0;
   for (const auto& o : out) {
     for (std::uint64_t done = 0; done < o.filesz;) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), o.filesz - done));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), o.filesz - done));
       auto st = ctx.core->read_phys(o.paddr + done, buf.data(), n);
       if (!st) {
         // Retry page by page: only the pages that fail are lost (zero-filled and counted).
@@ -198,7 +207,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
       if (ctx.progress)
         ctx.progress(progress_total / 2 + std::min(copied, progress_total) / 2, progress_total);
     }
-    if (!o.alias) stats.dumped_pages += (o.filesz + B - 1) / B;
+    if (!o.alias)
+      stats.dumped_pages += (o.filesz + B - 1) / B;
   }
   stats.written_pages = stats.dumped_pages;
   stats.bytes_written = off;
@@ -210,4 +220,4 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   return {};
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -12,9 +12,9 @@
 #include <cstring>
 #include <vector>
 
-#include "crashkit/capture/kdump_format.hpp"
 #include "crashkit/base/io.hpp"
 #include "crashkit/capture/dedup_table.hpp"
+#include "crashkit/capture/kdump_format.hpp"
 #include "crashkit/capture/page_pipeline.hpp"
 #include "writers.hpp"
 
@@ -49,11 +49,13 @@ void fill_utsname(const CaptureContext& ctx, kdump::DiskDumpHeader& h) {
 Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t count,
                                   std::uint64_t data_begin) {
   const off_t hole = ::lseek(fd, static_cast<off_t>(data_begin), SEEK_HOLE);
-  if (hole < 0) return Error::from_errno(errno, "find the end of the written data");
+  if (hole < 0)
+    return Error::from_errno(errno, "find the end of the written data");
   const auto data_end = static_cast<std::uint64_t>(hole);
   std::vector<kdump::PageDesc> chunk(4096);
   for (std::uint64_t i = 0; i < count; i += chunk.size()) {
-    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - i));
+    const std::size_t n =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - i));
     const std::uint64_t off = desc_off + i * sizeof(kdump::PageDesc);
     CK_TRY_STATUS(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
     bool changed = false;
@@ -71,12 +73,12 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
   return {};
 }
 
-}  // namespace
+} // namespace
 
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
                             std::uint64_t limit) {
   constexpr std::size_t kMaxPages = 256;
-  constexpr std::uint64_t kMaxSpan = 1024;  // 4 MiB of PFNs: one mmap window
+  constexpr std::uint64_t kMaxSpan = 1024; // 4 MiB of PFNs: one mmap window
   const std::uint64_t end = std::min(bm.base() + bm.count(), limit);
   std::uint64_t p = bm.next_set(cursor);
   if (p >= end) {
@@ -138,7 +140,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return Error(ErrorCategory::unsupported, "bitmap too large for the kdump header");
 
   kdump::KdumpSubHeader sh{};
-  if (auto pb = ctx.info->number("phys_base")) sh.phys_base = static_cast<std::uint64_t>(*pb);
+  if (auto pb = ctx.info->number("phys_base"))
+    sh.phys_base = static_cast<std::uint64_t>(*pb);
   sh.dump_level = level;
   sh.offset_note = B + sizeof(kdump::KdumpSubHeader);
   sh.size_note = notes.size();
@@ -160,7 +163,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   }
   CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
   CK_TRY_STATUS(sink.write_at(B, &sh, sizeof sh));
-  if (!notes.empty()) CK_TRY_STATUS(sink.write_at(sh.offset_note, notes.data(), notes.size()));
+  if (!notes.empty())
+    CK_TRY_STATUS(sink.write_at(sh.offset_note, notes.data(), notes.size()));
   if (share_zero) {
     std::vector<std::uint8_t> zero(B, 0);
     CK_TRY_STATUS(sink.write_at(data_start, zero.data(), zero.size()));
@@ -203,7 +207,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   Phase phase = Phase::kernel_image;
   Bitmap important, selected;
   std::uint64_t cycle_begin = 0, cursor = 0, cycle_end = 0;
-  std::uint64_t rank_pfn = 0, rank_value = 0;  // rank of rank_pfn = dumpable pages before it
+  std::uint64_t rank_pfn = 0, rank_value = 0; // rank of rank_pfn = dumpable pages before it
   bool have_cycle = false;
   Status fill_error;
   auto next_cycle = [&]() -> bool {
@@ -211,34 +215,46 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       const std::uint64_t c = cycle_begin / cycle, e = std::min(max_mapnr, cycle_begin + cycle);
       const std::uint64_t b0 = cycle_begin;
       cycle_begin = e;
-      if (phase == Phase::kernel_image && (e <= kimg_begin || b0 >= kimg_end)) continue;
+      if (phase == Phase::kernel_image && (e <= kimg_begin || b0 >= kimg_end))
+        continue;
       const bool counting = phase == Phase::kernel_data;
       auto st = filter.build(b0, e, ram, dumpable, counting ? &stats.excluded : nullptr,
                              counting ? &stats.warnings : nullptr,
                              phase == Phase::kernel_image ? nullptr : &important);
       if (st && phase != Phase::rest) {
         st = sink.write_at(bitmap1_off + b0 / 8, ram.bytes(), ram.byte_size());
-        if (st) st = sink.write_at(bitmap2_off + b0 / 8, dumpable.bytes(), dumpable.byte_size());
+        if (st)
+          st = sink.write_at(bitmap2_off + b0 / 8, dumpable.bytes(), dumpable.byte_size());
       }
       if (!st) {
         fill_error = std::move(st);
         return false;
       }
-      if (counting) stats.ram_pages += ram.popcount();
+      if (counting)
+        stats.ram_pages += ram.popcount();
       selected = dumpable;
       for (std::uint64_t p = b0; p < e; p = selected.next_set(p + 1)) {
-        if (!selected.test(p)) continue;
+        if (!selected.test(p))
+          continue;
         const bool in_kimg = p >= kimg_begin && p < kimg_end;
         bool keep = false;
         switch (phase) {
-          case Phase::kernel_image: keep = in_kimg; break;
-          case Phase::kernel_data: keep = !in_kimg && important.test(p); break;
-          case Phase::rest: keep = !in_kimg && !important.test(p); break;
+        case Phase::kernel_image:
+          keep = in_kimg;
+          break;
+        case Phase::kernel_data:
+          keep = !in_kimg && important.test(p);
+          break;
+        case Phase::rest:
+          keep = !in_kimg && !important.test(p);
+          break;
         }
-        if (!keep) selected.clear(p);
+        if (!keep)
+          selected.clear(p);
       }
       rank_value = 0;
-      for (std::uint64_t k = 0; k < c; ++k) rank_value += cycle_counts[k];
+      for (std::uint64_t k = 0; k < c; ++k)
+        rank_value += cycle_counts[k];
       rank_pfn = b0;
       cursor = b0;
       cycle_end = e;
@@ -248,7 +264,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return false;
   };
 
-  DedupTable dedup(16);  // 64 Ki entries, 2 MiB
+  DedupTable dedup(16); // 64 Ki entries, 2 MiB
   PipelineOptions po;
   po.hash_pages = ctx.dedup;
   po.compression = ctx.compression;
@@ -262,7 +278,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   std::uint64_t done = 0;
   auto fill = [&](Batch& b) -> bool {
     for (;;) {
-      if (!have_cycle && !next_cycle()) return false;
+      if (!have_cycle && !next_cycle())
+        return false;
       if (fill_batch_from_bitmap(selected, cursor, b, cycle_end)) {
         for (auto p : b.pfns) {
           rank_value += dumpable.count_range(rank_pfn, p);
@@ -290,7 +307,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     data_buf.insert(data_buf.end(), p, p + size);
     data_cur += size;
     ++stats.written_pages;
-    if (ctx.dedup) dedup.insert({hash, pfn, static_cast<std::uint64_t>(d.offset), size, flags});
+    if (ctx.dedup)
+      dedup.insert({hash, pfn, static_cast<std::uint64_t>(d.offset), size, flags});
   };
   auto share = [&](const DedupEntry& e, kdump::PageDesc& d) {
     d.offset = static_cast<std::int64_t>(e.offset);
@@ -308,26 +326,26 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       }
       kdump::PageDesc d{};
       switch (r.kind) {
-        case PageRecord::Kind::zero:
-          d.offset = static_cast<std::int64_t>(data_start);
-          d.size = static_cast<std::uint32_t>(B);
-          ++stats.excluded.zero;
-          break;
-        case PageRecord::Kind::unreadable:
-          // offset 0: crash reports the page as missing instead of inventing content.
-          ++stats.unreadable_pages;
-          break;
-        case PageRecord::Kind::data: {
-          if (ctx.dedup) {
-            auto e = dedup.find(r.hash);
-            if (e && same_content(e->pfn, r.pfn)) {
-              share(*e, d);
-              break;
-            }
+      case PageRecord::Kind::zero:
+        d.offset = static_cast<std::int64_t>(data_start);
+        d.size = static_cast<std::uint32_t>(B);
+        ++stats.excluded.zero;
+        break;
+      case PageRecord::Kind::unreadable:
+        // offset 0: crash reports the page as missing instead of inventing content.
+        ++stats.unreadable_pages;
+        break;
+      case PageRecord::Kind::data: {
+        if (ctx.dedup) {
+          auto e = dedup.find(r.hash);
+          if (e && same_content(e->pfn, r.pfn)) {
+            share(*e, d);
+            break;
           }
-          put_payload(r.pfn, r.hash, b.data.data() + r.data_off, r.size, r.flags, d);
-          break;
         }
+        put_payload(r.pfn, r.hash, b.data.data() + r.data_off, r.size, r.flags, d);
+        break;
+      }
       }
       desc_buf.push_back(d);
       ++descs_written;
@@ -336,16 +354,19 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     // Data before descriptors: a descriptor on disk always points at written data.
     if (data_buf.size() >= kDataFlush || desc_buf.size() * sizeof(kdump::PageDesc) >= kDescFlush)
       CK_TRY_STATUS(flush());
-    if (ctx.progress) ctx.progress(done, num_dumpable);
+    if (ctx.progress)
+      ctx.progress(done, num_dumpable);
     return {};
   };
   for (Phase ph : {Phase::kernel_image, Phase::kernel_data, Phase::rest}) {
-    if (ph == Phase::rest && !filter.importance_differs()) break;  // nothing left over
+    if (ph == Phase::rest && !filter.importance_differs())
+      break; // nothing left over
     phase = ph;
     cycle_begin = 0;
     have_cycle = false;
     auto st = pipe.run(fill, consume);
-    if (st) st = flush();
+    if (st)
+      st = flush();
     if (!st) {
       if (st.error().category() == ErrorCategory::no_space && sink.file_fd() >= 0) {
         (void)flush();
@@ -354,7 +375,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       }
       return std::move(st).error();
     }
-    if (!fill_error) return std::move(fill_error).error();
+    if (!fill_error)
+      return std::move(fill_error).error();
   }
   if (descs_written != num_dumpable)
     return Error(ErrorCategory::internal, "descriptor count changed between passes (" +
@@ -370,4 +392,4 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   return {};
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

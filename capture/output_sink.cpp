@@ -36,25 +36,28 @@ Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::str
   tmp = path + ".incomplete";
   // A leftover .incomplete is our own earlier partial output: replace it.
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return Error::from_errno(errno, "create").with_path(tmp);
+  if (!fd.valid())
+    return Error::from_errno(errno, "create").with_path(tmp);
   return fd;
 }
 
 Status finish_file(int fd, const std::string& tmp, const std::string& path) {
-  if (::fdatasync(fd) != 0) return Error::from_errno(errno, "fdatasync").with_path(tmp);
+  if (::fdatasync(fd) != 0)
+    return Error::from_errno(errno, "fdatasync").with_path(tmp);
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return Error::from_errno(errno, "rename to " + path).with_path(tmp);
   return fsync_parent_dir(path);
 }
 
-}  // namespace
+} // namespace
 
 Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool force,
                                                    bool direct_io) {
   std::unique_ptr<FileSink> s(new FileSink());
   s->path_ = path;
   auto fd = create_incomplete(path, force, s->tmp_path_);
-  if (!fd) return std::move(fd).error();
+  if (!fd)
+    return std::move(fd).error();
   s->fd_ = std::move(fd).value();
   if (direct_io) {
     // tmpfs (before 6.6) and some network filesystems refuse O_DIRECT: then stay buffered.
@@ -76,16 +79,20 @@ Status FileSink::write_at(std::uint64_t off, const void* data, std::size_t len) 
 }
 
 Status FileSink::finish() {
-  if (direct_) CK_TRY_STATUS(direct_->flush_all());
+  if (direct_)
+    CK_TRY_STATUS(direct_->flush_all());
   return finish_file(fd_.get(), tmp_path_, path_);
 }
 
-Status FileSink::flush() { return direct_ ? direct_->flush_all() : Status{}; }
+Status FileSink::flush() {
+  return direct_ ? direct_->flush_all() : Status{};
+}
 
 FlatSink::FlatSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
 
 Status FlatSink::ensure_header() {
-  if (header_done_) return {};
+  if (header_done_)
+    return {};
   std::vector<std::uint8_t> h(kFlatHeaderSize, 0);
   std::memcpy(h.data(), kFlatSignature, sizeof kFlatSignature - 1);
   const std::uint64_t type = htobe64(static_cast<std::uint64_t>(kFlatTypeHeader));
@@ -101,7 +108,7 @@ Status FlatSink::ensure_header() {
 Status FlatSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
   CK_TRY_STATUS(ensure_header());
   const auto* p = static_cast<const std::uint8_t*>(data);
-  while (len > 0) {  // never a zero-length record: -R treats it as the end
+  while (len > 0) { // never a zero-length record: -R treats it as the end
     const std::size_t n = std::min(len, kMaxRecord);
     std::uint64_t rec[2] = {htobe64(off), htobe64(static_cast<std::uint64_t>(n))};
     CK_TRY_STATUS(write_full(fd_, rec, sizeof rec, name_));
@@ -126,7 +133,8 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
                             bool force) {
   std::vector<std::uint8_t> h(kFlatHeaderSize);
   auto got = read_full(in_fd, h.data(), h.size(), in_name);
-  if (!got) return std::move(got).error();
+  if (!got)
+    return std::move(got).error();
   if (*got < 32 || std::memcmp(h.data(), kFlatSignature, sizeof kFlatSignature - 1) != 0)
     return Error(ErrorCategory::data,
                  "not a flattened dump stream (no \"makedumpfile\" signature at offset 0)")
@@ -144,13 +152,15 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
 
   std::string tmp;
   auto fd = create_incomplete(output, force, tmp);
-  if (!fd) return std::move(fd).error();
+  if (!fd)
+    return std::move(fd).error();
   std::uint64_t pos = kFlatHeaderSize;
   std::vector<std::uint8_t> buf(kMaxRecord);
   for (;;) {
     std::uint64_t rec[2];
     auto n = read_full(in_fd, rec, sizeof rec, in_name);
-    if (!n) return std::move(n).error();
+    if (!n)
+      return std::move(n).error();
     if (*n != sizeof rec)
       return Error(ErrorCategory::data,
                    "stream ends without the end marker (record header truncated; the dump in " +
@@ -159,7 +169,8 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
           .with_offset(pos);
     const auto off = static_cast<std::int64_t>(be64toh(rec[0]));
     const auto size = static_cast<std::int64_t>(be64toh(rec[1]));
-    if (off == -1 && size == -1) break;
+    if (off == -1 && size == -1)
+      break;
     if (off < 0 || size <= 0 || size > (std::int64_t{1} << 40))
       return Error(ErrorCategory::data, "bad record header (offset " + std::to_string(off) +
                                             ", size " + std::to_string(size) + ")")
@@ -171,10 +182,11 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
     while (left > 0) {
       const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
       auto r = read_full(in_fd, buf.data(), chunk, in_name);
-      if (!r) return std::move(r).error();
+      if (!r)
+        return std::move(r).error();
       if (*r != chunk)
-        return Error(ErrorCategory::data, "stream ends inside a record of " +
-                                              std::to_string(size) + " bytes for offset " +
+        return Error(ErrorCategory::data, "stream ends inside a record of " + std::to_string(size) +
+                                              " bytes for offset " +
                                               hex(static_cast<std::uint64_t>(off)))
             .with_path(in_name)
             .with_offset(pos);
@@ -187,4 +199,4 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
   return finish_file(fd->get(), tmp, output);
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -5,8 +5,7 @@
 namespace crashkit::capture {
 namespace {
 
-template <typename T>
-T load(const std::uint8_t* p, std::int64_t off) {
+template <typename T> T load(const std::uint8_t* p, std::int64_t off) {
   T v;
   std::memcpy(&v, p + off, sizeof v);
   return v;
@@ -14,7 +13,8 @@ T load(const std::uint8_t* p, std::int64_t off) {
 
 std::string join(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (const auto& x : v)
+    s += (s.empty() ? "" : ", ") + x;
   return s;
 }
 
@@ -23,25 +23,29 @@ std::string join(const std::vector<std::string>& v) {
 // whose low 24 bits are zero and whose top byte is a type code is compared on the top byte only,
 // so a future kernel storing data in the low bits still classifies; anything else compares exactly.
 bool type_matches(std::uint32_t mapcount, std::uint32_t value) {
-  const bool top_byte_encoding = (value & 0x00ffffffU) == 0 && (value >> 24) >= 0x80 &&
-                                 (value >> 24) != 0xff;
-  if (top_byte_encoding) return (mapcount >> 24) == (value >> 24);
+  const bool top_byte_encoding =
+      (value & 0x00ffffffU) == 0 && (value >> 24) >= 0x80 && (value >> 24) != 0xff;
+  if (top_byte_encoding)
+    return (mapcount >> 24) == (value >> 24);
   return mapcount == value;
 }
 
-}  // namespace
+} // namespace
 
-PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std::vector<std::string>& warnings) {
+PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
+                                      std::vector<std::string>& warnings) {
   PageClassifier c;
   PageLayout& L = c.lay_;
   auto num = [&](const char* n) { return info.number(n); };
   auto u32 = [&](const char* n) -> std::optional<std::uint32_t> {
     auto v = info.number(n);
-    if (!v) return std::nullopt;
+    if (!v)
+      return std::nullopt;
     return static_cast<std::uint32_t>(static_cast<std::uint64_t>(*v));
   };
 
-  if (auto s = info.size("page")) L.struct_size = static_cast<std::uint64_t>(*s);
+  if (auto s = info.size("page"))
+    L.struct_size = static_cast<std::uint64_t>(*s);
   L.off_flags = info.offset("page.flags").value_or(-1);
   L.off_mapping = info.offset("page.mapping").value_or(-1);
   L.off_mapcount = info.offset("page._mapcount").value_or(-1);
@@ -57,7 +61,8 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
   L.pg_hwpoison = num("PG_hwpoison");
   L.pg_hugetlb = num("PG_hugetlb");
   L.pg_buddy = num("PG_buddy");
-  if (auto m = num("PG_head_mask")) L.pg_head_mask = static_cast<std::uint64_t>(*m);
+  if (auto m = num("PG_head_mask"))
+    L.pg_head_mask = static_cast<std::uint64_t>(*m);
   L.buddy_value = u32("PAGE_BUDDY_MAPCOUNT_VALUE");
   L.offline_value = u32("PAGE_OFFLINE_MAPCOUNT_VALUE");
   L.slab_value = u32("PAGE_SLAB_MAPCOUNT_VALUE");
@@ -77,7 +82,7 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
     L.off_order_in_tail = *o;
     L.off_dtor_in_tail = info.offset("page.compound_dtor").value_or(-1);
   } else if (auto fo = info.offset("folio._folio_order"); fo && *fo >= page_sz) {
-    L.order_source = PageLayout::OrderSource::page_field_u8;  // 6.3–6.5: folio fields in page 1
+    L.order_source = PageLayout::OrderSource::page_field_u8; // 6.3–6.5: folio fields in page 1
     L.off_order_in_tail = *fo - page_sz;
     if (auto fd = info.offset("folio._folio_dtor"); fd && *fd >= page_sz)
       L.off_dtor_in_tail = *fd - page_sz;
@@ -89,21 +94,27 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
 
   // What the scan needs at all, and per level bit.
   std::vector<std::string> base_missing;
-  if (L.struct_size == 0) base_missing.push_back("SIZE(page)");
-  if (L.off_flags < 0) base_missing.push_back("OFFSET(page.flags)");
-  if (!info.symbol("mem_section")) base_missing.push_back("SYMBOL(mem_section)");
-  if (!info.size("mem_section")) base_missing.push_back("SIZE(mem_section)");
+  if (L.struct_size == 0)
+    base_missing.push_back("SIZE(page)");
+  if (L.off_flags < 0)
+    base_missing.push_back("OFFSET(page.flags)");
+  if (!info.symbol("mem_section"))
+    base_missing.push_back("SYMBOL(mem_section)");
+  if (!info.size("mem_section"))
+    base_missing.push_back("SIZE(mem_section)");
   if (!info.offset("mem_section.section_mem_map"))
     base_missing.push_back("OFFSET(mem_section.section_mem_map)");
   if (!info.symbol("init_top_pgt") && !info.symbol("init_level4_pgt"))
     base_missing.push_back("SYMBOL(init_top_pgt)");
-  if (L.off_compound_head < 0) base_missing.push_back("OFFSET(page.compound_head)");
+  if (L.off_compound_head < 0)
+    base_missing.push_back("OFFSET(page.compound_head)");
 
   int level = requested & 31;
   if (info.empty()) {
     if (level & ~kExcludeZero)
       warnings.push_back("the vmcore has no VMCOREINFO note: only zero pages can be excluded "
-                         "(dump level " + std::to_string(level) + " reduced to " +
+                         "(dump level " +
+                         std::to_string(level) + " reduced to " +
                          std::to_string(level & kExcludeZero) + ")");
     c.level_ = level & kExcludeZero;
     return c;
@@ -112,7 +123,8 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
     if (level & ~kExcludeZero)
       warnings.push_back("VMCOREINFO lacks " + join(base_missing) +
                          ": struct pages cannot be read, so only zero pages are excluded (dump "
-                         "level " + std::to_string(level) + " reduced to " +
+                         "level " +
+                         std::to_string(level) + " reduced to " +
                          std::to_string(level & kExcludeZero) + ")");
     c.level_ = level & kExcludeZero;
     return c;
@@ -123,38 +135,51 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested, std
   // class we cannot decide is the safe side.
   const bool can_slab = L.slab_value.has_value() || L.pg_slab.has_value();
   auto drop = [&](int bit, const std::vector<std::string>& missing, const char* what) {
-    if (!(level & bit) || missing.empty()) return;
+    if (!(level & bit) || missing.empty())
+      return;
     warnings.push_back("VMCOREINFO lacks " + join(missing) + ": " + what +
                        " pages are kept (dump level bit " + std::to_string(bit) + " dropped)");
     level &= ~bit;
   };
   {
     std::vector<std::string> miss;
-    if (!L.pg_lru) miss.push_back("NUMBER(PG_lru)");
-    if (!L.pg_private) miss.push_back("NUMBER(PG_private)");
-    if (!L.pg_swapcache) miss.push_back("NUMBER(PG_swapcache)");
-    if (L.off_mapping < 0) miss.push_back("OFFSET(page.mapping)");
-    if (!can_slab) miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
-    if (L.slab_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
+    if (!L.pg_lru)
+      miss.push_back("NUMBER(PG_lru)");
+    if (!L.pg_private)
+      miss.push_back("NUMBER(PG_private)");
+    if (!L.pg_swapcache)
+      miss.push_back("NUMBER(PG_swapcache)");
+    if (L.off_mapping < 0)
+      miss.push_back("OFFSET(page.mapping)");
+    if (!can_slab)
+      miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+    if (L.slab_value && L.off_mapcount < 0)
+      miss.push_back("OFFSET(page._mapcount)");
     drop(kExcludeCacheNonPrivate, miss, "page-cache");
     drop(kExcludeCachePrivate, miss, "private page-cache");
   }
   {
     std::vector<std::string> miss;
-    if (L.off_mapping < 0) miss.push_back("OFFSET(page.mapping)");
-    if (!can_slab) miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
-    if (!L.pg_head_mask) miss.push_back("NUMBER(PG_head_mask)");
+    if (L.off_mapping < 0)
+      miss.push_back("OFFSET(page.mapping)");
+    if (!can_slab)
+      miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+    if (!L.pg_head_mask)
+      miss.push_back("NUMBER(PG_head_mask)");
     if (L.order_source == PageLayout::OrderSource::none)
       miss.push_back("OFFSET(page.compound_order) or OFFSET(folio._folio_order)");
-    if (L.slab_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
+    if (L.slab_value && L.off_mapcount < 0)
+      miss.push_back("OFFSET(page._mapcount)");
     drop(kExcludeUser, miss, "user-data");
   }
   {
     std::vector<std::string> miss;
     if (!L.buddy_value && !L.pg_buddy)
       miss.push_back("NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)");
-    if (L.buddy_value && L.off_mapcount < 0) miss.push_back("OFFSET(page._mapcount)");
-    if (L.off_private < 0) miss.push_back("OFFSET(page.private)");
+    if (L.buddy_value && L.off_mapcount < 0)
+      miss.push_back("OFFSET(page._mapcount)");
+    if (L.off_private < 0)
+      miss.push_back("OFFSET(page.private)");
     drop(kExcludeFree, miss, "free");
   }
   c.level_ = level;
@@ -169,7 +194,8 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
   const PageLayout& L = lay_;
   const auto flags = load<std::uint64_t>(sp, L.off_flags);
   const auto compound_head = load<std::uint64_t>(sp, L.off_compound_head);
-  if (compound_head & 1) return {PageClass::tail, 1};
+  if (compound_head & 1)
+    return {PageClass::tail, 1};
 
   const std::uint32_t mapcount =
       L.off_mapcount >= 0 ? load<std::uint32_t>(sp, L.off_mapcount) : 0xffffffffU;
@@ -188,26 +214,29 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
   if (is_head && tail) {
     std::uint64_t order = 0;
     switch (L.order_source) {
-      case PageLayout::OrderSource::page_field_u16:
-        order = load<std::uint16_t>(tail, L.off_order_in_tail);
-        if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
-          is_hugetlb = load<std::uint16_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
-        break;
-      case PageLayout::OrderSource::page_field_u8:
-        order = load<std::uint8_t>(tail, L.off_order_in_tail);
-        if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
-          is_hugetlb = load<std::uint8_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
-        break;
-      case PageLayout::OrderSource::tail_flags_low_byte: {
-        const auto tflags = load<std::uint64_t>(tail, L.off_flags);
-        order = tflags & 0xff;
-        if (L.pg_hugetlb) is_hugetlb = (tflags >> *L.pg_hugetlb) & 1;  // 6.6–6.8
-        break;
-      }
-      case PageLayout::OrderSource::none: break;
+    case PageLayout::OrderSource::page_field_u16:
+      order = load<std::uint16_t>(tail, L.off_order_in_tail);
+      if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
+        is_hugetlb = load<std::uint16_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+      break;
+    case PageLayout::OrderSource::page_field_u8:
+      order = load<std::uint8_t>(tail, L.off_order_in_tail);
+      if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
+        is_hugetlb = load<std::uint8_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+      break;
+    case PageLayout::OrderSource::tail_flags_low_byte: {
+      const auto tflags = load<std::uint64_t>(tail, L.off_flags);
+      order = tflags & 0xff;
+      if (L.pg_hugetlb)
+        is_hugetlb = (tflags >> *L.pg_hugetlb) & 1; // 6.6–6.8
+      break;
+    }
+    case PageLayout::OrderSource::none:
+      break;
     }
     // 6.9+: hugetlb is a page type of the head.
-    if (typed(L.hugetlb_value)) is_hugetlb = true;
+    if (typed(L.hugetlb_value))
+      is_hugetlb = true;
     // A corrupt order must not swallow neighbours: it has to be small and align with pfn.
     if (order > 0 && order < 64 && order <= 30 && (pfn & ((1ULL << order) - 1)) == 0)
       nr_pages = 1ULL << order;
@@ -222,11 +251,12 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
       const auto order = load<std::uint64_t>(sp, L.off_private);
       if (order < L.max_order && (pfn & ((1ULL << order) - 1)) == 0)
         return {PageClass::free, 1ULL << order};
-      return {PageClass::keep, 1};  // implausible order: keep rather than guess
+      return {PageClass::keep, 1}; // implausible order: keep rather than guess
     }
     if (typed(L.unaccepted_value)) {
       const std::uint64_t n = 1ULL << (L.max_order - 1);
-      if ((pfn & (n - 1)) == 0) return {PageClass::unaccepted, n};
+      if ((pfn & (n - 1)) == 0)
+        return {PageClass::unaccepted, n};
       return {PageClass::keep, 1};
     }
   }
@@ -234,18 +264,21 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
   const std::uint64_t mapping = L.off_mapping >= 0 ? load<std::uint64_t>(sp, L.off_mapping) : 0;
   const bool is_anon = (mapping & 1) && !is_slab;
   const bool is_cache =
-      !is_slab && (bit(L.pg_lru) || (bit(L.pg_swapcache) &&
-                                     (!L.pg_swapbacked || bit(L.pg_swapbacked))));
+      !is_slab &&
+      (bit(L.pg_lru) || (bit(L.pg_swapcache) && (!L.pg_swapbacked || bit(L.pg_swapbacked))));
   const bool is_private = bit(L.pg_private);
 
   if ((level_ & kExcludeCacheNonPrivate) && is_cache && !is_private && !is_anon)
     return {PageClass::cache, nr_pages};
   if ((level_ & kExcludeCachePrivate) && is_cache && !is_anon)
-    return {PageClass::cache_private, nr_pages};  // makedumpfile counts all of these as private
-  if ((level_ & kExcludeUser) && (is_anon || is_hugetlb)) return {PageClass::user, nr_pages};
-  if (bit(L.pg_hwpoison)) return {PageClass::hwpoison, 1};
-  if (can_offline_ && typed(L.offline_value) && !is_slab) return {PageClass::offline, 1};
+    return {PageClass::cache_private, nr_pages}; // makedumpfile counts all of these as private
+  if ((level_ & kExcludeUser) && (is_anon || is_hugetlb))
+    return {PageClass::user, nr_pages};
+  if (bit(L.pg_hwpoison))
+    return {PageClass::hwpoison, 1};
+  if (can_offline_ && typed(L.offline_value) && !is_slab)
+    return {PageClass::offline, 1};
   return {PageClass::keep, 1};
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

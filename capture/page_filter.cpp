@@ -11,7 +11,7 @@ namespace {
 // struct pages read per request: 4096 × 64 B = 256 KiB of vmemmap, usually one pread.
 constexpr std::uint64_t kStructChunk = 4096;
 
-}  // namespace
+} // namespace
 
 Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
                                                        const Vmcoreinfo& info, KernelMemory* mem,
@@ -22,17 +22,18 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
   f->mem_ = mem;
   if (auto ps = info.page_size()) {
     if (!std::has_single_bit(*ps) || *ps < 4096 || *ps > (1u << 16))
-      return Error(ErrorCategory::data, "VMCOREINFO PAGESIZE=" + std::to_string(*ps) +
-                                            " is not a supported page size");
+      return Error(ErrorCategory::data,
+                   "VMCOREINFO PAGESIZE=" + std::to_string(*ps) + " is not a supported page size");
     f->page_size_ = *ps;
   }
   f->page_shift_ = static_cast<unsigned>(std::countr_zero(f->page_size_));
   std::uint64_t max_end = 0;
-  for (const auto& s : core.loads()) max_end = std::max(max_end, s.paddr + s.memsz);
+  for (const auto& s : core.loads())
+    max_end = std::max(max_end, s.paddr + s.memsz);
   f->max_mapnr_ = (max_end + f->page_size_ - 1) >> f->page_shift_;
 
-  f->classifier_ = std::make_unique<PageClassifier>(
-      PageClassifier::create(info, dump_level, warnings));
+  f->classifier_ =
+      std::make_unique<PageClassifier>(PageClassifier::create(info, dump_level, warnings));
   f->level_ = f->classifier_->effective_level();
   if (f->classifier_->needs_scan()) {
     if (!mem) {
@@ -45,7 +46,7 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
         f->level_ &= kExcludeZero;
       } else {
         f->mem_map_ = std::make_unique<MemMap>(std::move(mm).value());
-        std::vector<std::string> ignored;  // the real classifier already warned
+        std::vector<std::string> ignored; // the real classifier already warned
         f->importance_ = std::make_unique<PageClassifier>(
             PageClassifier::create(info, 31 & ~kExcludeZero, ignored));
       }
@@ -67,9 +68,12 @@ Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bi
   }
   ram = memo_.ram;
   dumpable = memo_.dumpable;
-  if (important) *important = memo_.important;
-  if (counts) *counts += memo_.counts;
-  if (warnings) warnings->insert(warnings->end(), memo_.warnings.begin(), memo_.warnings.end());
+  if (important)
+    *important = memo_.important;
+  if (counts)
+    *counts += memo_.counts;
+  if (warnings)
+    warnings->insert(warnings->end(), memo_.warnings.begin(), memo_.warnings.end());
   return {};
 }
 
@@ -83,15 +87,17 @@ Status PageFilter::compute(std::uint64_t begin, std::uint64_t end, bool want_imp
     std::uint64_t last = (s.paddr + s.memsz + page_size_ - 1) >> page_shift_;
     first = std::max(first, begin);
     last = std::min(last, end);
-    if (first < last) m.ram.set_range(first, last);
+    if (first < last)
+      m.ram.set_range(first, last);
   }
   m.dumpable = m.ram;
-  if (want_important) m.important = m.ram;
+  if (want_important)
+    m.important = m.ram;
   if (mem_map_ && classifier_->needs_scan()) {
     CK_TRY_STATUS(scan(*classifier_, begin, end, m.ram, m.dumpable, &m.counts, &m.warnings));
     if (want_important && importance_) {
       if (!importance_differs())
-        m.important = m.dumpable;  // same classification: no second scan
+        m.important = m.dumpable; // same classification: no second scan
       else
         CK_TRY_STATUS(scan(*importance_, begin, end, m.ram, m.important, nullptr, nullptr));
     }
@@ -114,10 +120,13 @@ Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uin
   for (std::uint64_t chunk = begin; chunk < end; chunk += kStructChunk) {
     const std::uint64_t cend = std::min(end, chunk + kStructChunk);
     std::uint64_t first_ram = ram.next_set(chunk);
-    if (first_ram >= cend) continue;
-    if (cend <= skip_until) continue;
+    if (first_ram >= cend)
+      continue;
+    if (cend <= skip_until)
+      continue;
     auto sp = mem_map_->struct_page(chunk);
-    if (!sp) continue;  // no mem_map: nothing known, keep
+    if (!sp)
+      continue; // no mem_map: nothing known, keep
     // One extra struct page so a head at the chunk end still sees its first tail; never past
     // the section, whose mem_map may be elsewhere.
     const std::uint64_t sec_end = (chunk / pps + 1) * pps;
@@ -133,34 +142,51 @@ Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uin
       continue;
     }
     for (std::uint64_t pfn = std::max(chunk, skip_until); pfn < cend; ++pfn) {
-      if (!ram.test(pfn)) continue;
+      if (!ram.test(pfn))
+        continue;
       const std::uint64_t i = pfn - chunk;
       const std::uint8_t* tail = i + 1 < nread ? chunk_buf_.data() + (i + 1) * ssize : nullptr;
       PageDecision d = cls.classify(chunk_buf_.data() + i * ssize, tail, pfn);
-      if (d.cls == PageClass::keep || d.cls == PageClass::tail) continue;
+      if (d.cls == PageClass::keep || d.cls == PageClass::tail)
+        continue;
       std::uint64_t* ctr = nullptr;
       if (counts) {
         switch (d.cls) {
-          case PageClass::cache: ctr = &counts->cache; break;
-          case PageClass::cache_private: ctr = &counts->cache_private; break;
-          case PageClass::user: ctr = &counts->user; break;
-          case PageClass::free:
-          case PageClass::unaccepted: ctr = &counts->free; break;
-          case PageClass::hwpoison: ctr = &counts->hwpoison; break;
-          case PageClass::offline: ctr = &counts->offline; break;
-          default: break;
+        case PageClass::cache:
+          ctr = &counts->cache;
+          break;
+        case PageClass::cache_private:
+          ctr = &counts->cache_private;
+          break;
+        case PageClass::user:
+          ctr = &counts->user;
+          break;
+        case PageClass::free:
+        case PageClass::unaccepted:
+          ctr = &counts->free;
+          break;
+        case PageClass::hwpoison:
+          ctr = &counts->hwpoison;
+          break;
+        case PageClass::offline:
+          ctr = &counts->offline;
+          break;
+        default:
+          break;
         }
       }
       const std::uint64_t stop = std::min(end, pfn + d.nr_pages);
       for (std::uint64_t p = pfn; p < stop; ++p) {
         if (dumpable.test(p)) {
           dumpable.clear(p);
-          if (ctr) ++*ctr;
+          if (ctr)
+            ++*ctr;
         }
       }
       if (d.nr_pages > 1) {
         skip_until = pfn + d.nr_pages;
-        if (skip_until > cend) break;
+        if (skip_until > cend)
+          break;
         pfn = skip_until - 1;
       }
     }
@@ -168,4 +194,4 @@ Status PageFilter::scan(const PageClassifier& cls, std::uint64_t begin, std::uin
   return {};
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -10,10 +10,13 @@
 
 namespace crashkit::capture {
 
-std::uint64_t page_hash(const std::uint8_t* p, std::size_t n) { return XXH3_64bits(p, n); }
+std::uint64_t page_hash(const std::uint8_t* p, std::size_t n) {
+  return XXH3_64bits(p, n);
+}
 
 PagePipeline::PagePipeline(const VmcoreFile& core, PipelineOptions opt) : core_(core), opt_(opt) {
-  if (opt_.threads == 0) opt_.threads = 1;
+  if (opt_.threads == 0)
+    opt_.threads = 1;
 }
 
 PagePipeline::~PagePipeline() {
@@ -22,7 +25,8 @@ PagePipeline::~PagePipeline() {
     stop_ = true;
   }
   cv_work_.notify_all();
-  for (auto& t : threads_) t.join();
+  for (auto& t : threads_)
+    t.join();
 }
 
 void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
@@ -38,16 +42,19 @@ void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
       r.kind = PageRecord::Kind::unreadable;
       continue;
     }
-    const bool zero = outcome == PageReader::Outcome::zero_hole ||
-                      PageReader::is_zero(p, opt_.page_size);
+    const bool zero =
+        outcome == PageReader::Outcome::zero_hole || PageReader::is_zero(p, opt_.page_size);
     if (zero && opt_.detect_zero) {
       r.kind = PageRecord::Kind::zero;
       continue;
     }
-    if (!opt_.keep_data) continue;
+    if (!opt_.keep_data)
+      continue;
     static const std::vector<std::uint8_t> kZeros(65536, 0);
-    if (!p) p = kZeros.data();  // a hole kept as data (zero pages not excluded)
-    if (opt_.hash_pages) r.hash = page_hash(p, opt_.page_size);
+    if (!p)
+      p = kZeros.data(); // a hole kept as data (zero pages not excluded)
+    if (opt_.hash_pages)
+      r.hash = page_hash(p, opt_.page_size);
     auto out = comp->compress(p);
     r.data_off = b.data.size();
     r.size = out.size;
@@ -65,7 +72,8 @@ void PagePipeline::worker_main(unsigned) {
     {
       std::unique_lock lk(mu_);
       cv_work_.wait(lk, [&] { return stop_ || !queue_.empty(); });
-      if (stop_ && queue_.empty()) return;
+      if (stop_ && queue_.empty())
+        return;
       s = queue_.front();
       queue_.pop_front();
     }
@@ -83,9 +91,11 @@ Status PagePipeline::run(const std::function<bool(Batch&)>& fill,
   // Enough batches in flight to keep every worker busy while the writer drains one.
   const std::size_t depth = opt_.threads * 2 + 2;
   std::vector<std::unique_ptr<Slot>> slots;
-  for (std::size_t i = 0; i < depth; ++i) slots.push_back(std::make_unique<Slot>());
+  for (std::size_t i = 0; i < depth; ++i)
+    slots.push_back(std::make_unique<Slot>());
   if (threads_.empty())
-    for (unsigned i = 0; i < opt_.threads; ++i) threads_.emplace_back(&PagePipeline::worker_main, this, i);
+    for (unsigned i = 0; i < opt_.threads; ++i)
+      threads_.emplace_back(&PagePipeline::worker_main, this, i);
 
   std::uint64_t next_submit = 0, next_consume = 0;
   bool more = true;
@@ -107,7 +117,8 @@ Status PagePipeline::run(const std::function<bool(Batch&)>& fill,
       cv_work_.notify_one();
       ++next_submit;
     }
-    if (next_consume == next_submit) break;
+    if (next_consume == next_submit)
+      break;
     Slot* s = slots[next_consume % depth].get();
     {
       std::unique_lock lk(mu_);
@@ -117,7 +128,7 @@ Status PagePipeline::run(const std::function<bool(Batch&)>& fill,
       auto st = consume(s->batch);
       if (!st) {
         result = std::move(st);
-        more = false;  // stop producing; drain what is in flight
+        more = false; // stop producing; drain what is in flight
       }
     }
     ++next_consume;
@@ -125,4 +136,4 @@ Status PagePipeline::run(const std::function<bool(Batch&)>& fill,
   return result;
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

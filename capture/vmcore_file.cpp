@@ -34,7 +34,7 @@ std::string hex(std::uint64_t v) {
   return b;
 }
 
-}  // namespace
+} // namespace
 
 VmcoreFile::~VmcoreFile() = default;
 
@@ -42,16 +42,19 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
   std::unique_ptr<VmcoreFile> f(new VmcoreFile());
   f->path_ = path;
   f->fd_.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!f->fd_.valid()) return Error::from_errno(errno, "open").with_path(path);
+  if (!f->fd_.valid())
+    return Error::from_errno(errno, "open").with_path(path);
   struct stat st {};
-  if (::fstat(f->fd_.get(), &st) != 0) return Error::from_errno(errno, "stat").with_path(path);
+  if (::fstat(f->fd_.get(), &st) != 0)
+    return Error::from_errno(errno, "stat").with_path(path);
   f->regular_ = S_ISREG(st.st_mode);
   f->file_size_ = static_cast<std::uint64_t>(st.st_size);
 
   // Check the identification bytes ourselves first so a non-ELF file gets a plain message.
   unsigned char ident[EI_NIDENT];
   auto got = pread_some(f->fd_.get(), ident, sizeof ident, 0, path);
-  if (!got) return std::move(got).error();
+  if (!got)
+    return std::move(got).error();
   if (*got < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
     return data_error(path, "not an ELF file (no \\177ELF magic at offset 0)");
   if (f->regular_ && f->file_size_ < sizeof(Elf64_Ehdr))
@@ -65,7 +68,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
 
   elf_version(EV_CURRENT);
   std::unique_ptr<Elf, ElfCloser> elf(elf_begin(f->fd_.get(), ELF_C_READ, nullptr));
-  if (!elf) return data_error(path, std::string("libelf: ") + elf_errmsg(-1));
+  if (!elf)
+    return data_error(path, std::string("libelf: ") + elf_errmsg(-1));
   GElf_Ehdr eh;
   if (!gelf_getehdr(elf.get(), &eh))
     return data_error(path, std::string("ELF header: ") + elf_errmsg(-1));
@@ -83,11 +87,13 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > f->file_size_)
     return data_error(path, std::to_string(eh.e_phnum) + " program headers at offset " +
                                 hex(eh.e_phoff) + " extend past the end of the file (" +
-                                hex(f->file_size_) + " bytes): corrupt e_phnum or truncated vmcore");
+                                hex(f->file_size_) +
+                                " bytes): corrupt e_phnum or truncated vmcore");
   std::size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0)
     return data_error(path, std::string("program header count: ") + elf_errmsg(-1));
-  if (phnum == 0) return data_error(path, "no program headers");
+  if (phnum == 0)
+    return data_error(path, "no program headers");
   if (eh.e_phnum != PN_XNUM && phnum != eh.e_phnum)
     return data_error(path, "program header count " + std::to_string(eh.e_phnum) +
                                 " cannot be read (libelf sees " + std::to_string(phnum) + ")");
@@ -111,7 +117,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
         return data_error(path, where + ": absurd note size " + hex(ph.p_filesz));
       note_ranges.emplace_back(ph.p_offset, ph.p_filesz);
     }
-    if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE) continue;
+    if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
+      continue;
     // Segment data follows the header table in every core the kernel writes; a table that
     // runs into it means e_phnum is wrong and the "headers" past the real ones are data.
     const std::uint64_t table_end = eh.e_phoff + phnum * sizeof(Elf64_Phdr);
@@ -123,8 +130,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       return data_error(path, where + ": offset + size overflows");
     if (f->regular_ && ph.p_offset + ph.p_filesz > f->file_size_)
       return data_error(path, where + ": segment of " + hex(ph.p_filesz) +
-                                  " bytes extends past the end of the file (" +
-                                  hex(f->file_size_) + " bytes): truncated vmcore");
+                                  " bytes extends past the end of the file (" + hex(f->file_size_) +
+                                  " bytes): truncated vmcore");
     if (ph.p_type == PT_LOAD) {
       if (ph.p_filesz > ph.p_memsz)
         return data_error(path, where + ": p_filesz " + hex(ph.p_filesz) + " > p_memsz " +
@@ -134,11 +141,13 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       if (ph.p_paddr + ph.p_memsz < ph.p_paddr || ph.p_paddr + ph.p_memsz > kMaxPhysEnd)
         return data_error(path, where + ": physical range " + hex(ph.p_paddr) + "+" +
                                     hex(ph.p_memsz) + " is beyond 52-bit physical addresses");
-      if (ph.p_memsz == 0) continue;
+      if (ph.p_memsz == 0)
+        continue;
       f->loads_.push_back({ph.p_paddr, ph.p_vaddr, ph.p_offset, ph.p_filesz, ph.p_memsz});
     }
   }
-  if (f->loads_.empty()) return data_error(path, "no PT_LOAD segments: nothing to dump");
+  if (f->loads_.empty())
+    return data_error(path, "no PT_LOAD segments: nothing to dump");
   f->raw_loads_ = f->loads_;
   std::sort(f->loads_.begin(), f->loads_.end(),
             [](const LoadSegment& a, const LoadSegment& b) { return a.paddr < b.paddr; });
@@ -149,9 +158,10 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
     if (!merged.empty()) {
       auto& last = merged.back();
       if (s.paddr < last.paddr + last.memsz) {
-        if (s.paddr + s.memsz <= last.paddr + last.memsz) continue;  // contained: drop
+        if (s.paddr + s.memsz <= last.paddr + last.memsz)
+          continue; // contained: drop
         if (s.paddr == last.paddr) {
-          last = s;  // same start, larger: prefer the larger
+          last = s; // same start, larger: prefer the larger
           continue;
         }
         return data_error(path, "PT_LOADs overlap partially at physical " + hex(s.paddr));
@@ -166,7 +176,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
     f->notes_.resize(base + size);
     CK_TRY_STATUS(pread_full(f->fd_.get(), f->notes_.data() + base, size, off, path));
     Elf_Data* d = elf_getdata_rawchunk(elf.get(), static_cast<int64_t>(off), size, ELF_T_NHDR);
-    if (!d) return data_error(path, "PT_NOTE at offset " + hex(off) + ": " + elf_errmsg(-1));
+    if (!d)
+      return data_error(path, "PT_NOTE at offset " + hex(off) + ": " + elf_errmsg(-1));
     std::size_t pos = 0;
     while (pos < d->d_size) {
       GElf_Nhdr nh;
@@ -176,12 +187,15 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
         // Kernels pad the note segment of /proc/vmcore with zeros after the last note.
         bool rest_zero = true;
         for (std::size_t k = pos; k < d->d_size; ++k)
-          if (static_cast<const unsigned char*>(d->d_buf)[k] != 0) rest_zero = false;
-        if (rest_zero) break;
+          if (static_cast<const unsigned char*>(d->d_buf)[k] != 0)
+            rest_zero = false;
+        if (rest_zero)
+          break;
         return data_error(path, "malformed ELF note at file offset " + hex(off + pos) +
                                     " (name or descriptor size runs past the PT_NOTE end)");
       }
-      if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0) break;
+      if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0)
+        break;
       NoteRef n;
       if (nh.n_namesz > 0) {
         const char* nm = static_cast<const char*>(d->d_buf) + name_off;
@@ -200,25 +214,28 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
 std::string VmcoreFile::vmcoreinfo_text() const {
   for (const auto& n : note_list_)
     if (n.name == "VMCOREINFO")
-      return std::string(reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
-                         strnlen(reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
-                                 n.desc_size));
+      return std::string(
+          reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
+          strnlen(reinterpret_cast<const char*>(notes_.data() + n.desc_offset), n.desc_size));
   return {};
 }
 
 int VmcoreFile::prstatus_count() const {
   int n = 0;
   for (const auto& note : note_list_)
-    if (note.name == "CORE" && note.type == NT_PRSTATUS) ++n;
+    if (note.name == "CORE" && note.type == NT_PRSTATUS)
+      ++n;
   return n;
 }
 
 const LoadSegment* VmcoreFile::segment_for(std::uint64_t paddr) const {
   auto it = std::upper_bound(loads_.begin(), loads_.end(), paddr,
                              [](std::uint64_t a, const LoadSegment& s) { return a < s.paddr; });
-  if (it == loads_.begin()) return nullptr;
+  if (it == loads_.begin())
+    return nullptr;
   --it;
-  if (paddr - it->paddr < it->memsz) return &*it;
+  if (paddr - it->paddr < it->memsz)
+    return &*it;
   return nullptr;
 }
 
@@ -229,8 +246,9 @@ Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len,
     const LoadSegment* s = segment_for(paddr);
     if (!s && holes_as_zero) {
       // Zero up to the next segment (or the end of the request).
-      auto next = std::upper_bound(loads_.begin(), loads_.end(), paddr,
-                                   [](std::uint64_t a, const LoadSegment& l) { return a < l.paddr; });
+      auto next =
+          std::upper_bound(loads_.begin(), loads_.end(), paddr,
+                           [](std::uint64_t a, const LoadSegment& l) { return a < l.paddr; });
       const std::uint64_t stop = next == loads_.end() ? paddr + len : next->paddr;
       const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, stop - paddr));
       std::memset(out, 0, n);
@@ -258,4 +276,4 @@ Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len,
   return {};
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

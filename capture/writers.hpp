@@ -5,9 +5,9 @@
 
 #include "crashkit/capture/capture_job.hpp"
 #include "crashkit/capture/kernel_memory.hpp"
+#include "crashkit/capture/page_filter.hpp"
 #include "crashkit/capture/page_pipeline.hpp"
 #include "crashkit/capture/page_reader.hpp"
-#include "crashkit/capture/page_filter.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 #include "crashkit/capture/vmcoreinfo.hpp"
 
@@ -16,7 +16,7 @@ namespace crashkit::capture {
 struct CaptureContext {
   const VmcoreFile* core = nullptr;
   const Vmcoreinfo* info = nullptr;
-  KernelMemory* mem = nullptr;  // null when translation is impossible
+  KernelMemory* mem = nullptr; // null when translation is impossible
   PageFilter* filter = nullptr;
   unsigned threads = 1;
   Compression compression = Compression::zstd;
@@ -34,4 +34,4 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
                             std::uint64_t limit = ~0ULL);
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -17,7 +17,7 @@ std::string hex(std::uint64_t v) {
   return b;
 }
 
-}  // namespace
+} // namespace
 
 Result<std::unique_ptr<X86_64Memory>> X86_64Memory::create(const VmcoreFile& core,
                                                            const Vmcoreinfo& info) {
@@ -39,18 +39,21 @@ Result<std::unique_ptr<X86_64Memory>> X86_64Memory::create(const VmcoreFile& cor
                    "VMCOREINFO has no NUMBER(phys_base) and no kernel-text PT_LOAD to derive it");
   }
   auto pgt = info.symbol("init_top_pgt");
-  if (!pgt) pgt = info.symbol("init_level4_pgt");  // before 4.13
+  if (!pgt)
+    pgt = info.symbol("init_level4_pgt"); // before 4.13
   if (!pgt)
     return Error(ErrorCategory::data,
                  "VMCOREINFO lacks SYMBOL(init_top_pgt) (and init_level4_pgt): cannot walk page "
                  "tables");
   if (*pgt < kStartKernelMap)
-    return Error(ErrorCategory::data, "SYMBOL(init_top_pgt)=" + hex(*pgt) +
-                                          " is not a kernel-text address");
+    return Error(ErrorCategory::data,
+                 "SYMBOL(init_top_pgt)=" + hex(*pgt) + " is not a kernel-text address");
   m->pgd_phys_ = *pgt - kStartKernelMap + m->phys_base_;
-  if (auto l5 = info.number("pgtable_l5_enabled"); l5 && *l5 != 0) m->levels_ = 5;
+  if (auto l5 = info.number("pgtable_l5_enabled"); l5 && *l5 != 0)
+    m->levels_ = 5;
   // Kernels with AMD SME export the encryption bit; entries carry it and must be stripped.
-  if (auto sme = info.number("sme_mask")) m->sme_mask_ = static_cast<std::uint64_t>(*sme);
+  if (auto sme = info.number("sme_mask"))
+    m->sme_mask_ = static_cast<std::uint64_t>(*sme);
   return m;
 }
 
@@ -62,7 +65,8 @@ Result<std::uint64_t> X86_64Memory::vtop(std::uint64_t vaddr) {
   {
     std::lock_guard lk(mu_);
     for (const auto& e : tlb_)
-      if (vaddr - e.vbase < e.size) return e.pbase + (vaddr - e.vbase);
+      if (vaddr - e.vbase < e.size)
+        return e.pbase + (vaddr - e.vbase);
   }
   return walk(vaddr);
 }
@@ -103,4 +107,4 @@ Result<std::uint64_t> X86_64Memory::walk(std::uint64_t vaddr) {
   return Error(ErrorCategory::internal, "page walk fell through");
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

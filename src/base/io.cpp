@@ -16,10 +16,12 @@ Result<std::size_t> pread_some(int fd, void* buf, std::size_t len, std::uint64_t
   while (done < len) {
     ssize_t n = ::pread(fd, p + done, len - done, static_cast<off_t>(off + done));
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return Error::from_errno(errno, "pread").with_path(path).with_offset(off + done);
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     done += static_cast<std::size_t>(n);
   }
   return done;
@@ -27,11 +29,11 @@ Result<std::size_t> pread_some(int fd, void* buf, std::size_t len, std::uint64_t
 
 Status pread_full(int fd, void* buf, std::size_t len, std::uint64_t off, const std::string& path) {
   auto r = pread_some(fd, buf, len, off, path);
-  if (!r) return std::move(r).error();
+  if (!r)
+    return std::move(r).error();
   if (*r != len)
-    return Error(ErrorCategory::data,
-                 "short read: file ends after " + std::to_string(*r) + " of " +
-                     std::to_string(len) + " bytes")
+    return Error(ErrorCategory::data, "short read: file ends after " + std::to_string(*r) + " of " +
+                                          std::to_string(len) + " bytes")
         .with_path(path)
         .with_offset(off);
   return {};
@@ -44,7 +46,8 @@ Status pwrite_full(int fd, const void* buf, std::size_t len, std::uint64_t off,
   while (done < len) {
     ssize_t n = ::pwrite(fd, p + done, len - done, static_cast<off_t>(off + done));
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return Error::from_errno(errno, "write").with_path(path).with_offset(off + done);
     }
     done += static_cast<std::size_t>(n);
@@ -58,7 +61,8 @@ Status write_full(int fd, const void* buf, std::size_t len, const std::string& p
   while (done < len) {
     ssize_t n = ::write(fd, p + done, len - done);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return Error::from_errno(errno, "write").with_path(path);
     }
     done += static_cast<std::size_t>(n);
@@ -72,10 +76,12 @@ Result<std::size_t> read_full(int fd, void* buf, std::size_t len, const std::str
   while (done < len) {
     ssize_t n = ::read(fd, p + done, len - done);
     if (n < 0) {
-      if (errno == EINTR) continue;
+      if (errno == EINTR)
+        continue;
       return Error::from_errno(errno, "read").with_path(path);
     }
-    if (n == 0) break;
+    if (n == 0)
+      break;
     done += static_cast<std::size_t>(n);
   }
   return done;
@@ -85,8 +91,10 @@ Status fsync_parent_dir(const std::string& path) {
   auto slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid()) return Error::from_errno(errno, "open directory").with_path(dir);
-  if (::fsync(fd.get()) != 0) return Error::from_errno(errno, "fsync directory").with_path(dir);
+  if (!fd.valid())
+    return Error::from_errno(errno, "open directory").with_path(dir);
+  if (::fsync(fd.get()) != 0)
+    return Error::from_errno(errno, "fsync directory").with_path(dir);
   return {};
 }
 
@@ -95,4 +103,4 @@ unsigned online_cpus() {
   return n > 0 ? static_cast<unsigned>(n) : 1U;
 }
 
-}  // namespace crashkit
+} // namespace crashkit

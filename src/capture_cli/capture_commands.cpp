@@ -22,26 +22,33 @@ int fail(const Error& e) {
 
 int run_dmesg(const CaptureOptions& o) {
   auto core = capture::VmcoreFile::open(o.request.vmcore);
-  if (!core) return fail(core.error());
+  if (!core)
+    return fail(core.error());
   const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
   if (info.empty())
     return fail(Error(ErrorCategory::data, "no VMCOREINFO note: the log cannot be located")
                     .with_path(o.request.vmcore));
   auto mem = capture::X86_64Memory::create(**core, info);
-  if (!mem) return fail(std::move(mem).error().with_path(o.request.vmcore));
+  if (!mem)
+    return fail(std::move(mem).error().with_path(o.request.vmcore));
   auto text = capture::extract_dmesg(**mem, info);
-  if (!text) return fail(std::move(text).error().with_path(o.request.vmcore));
+  if (!text)
+    return fail(std::move(text).error().with_path(o.request.vmcore));
   auto sink = capture::FileSink::create(o.output, o.force);
-  if (!sink) return fail(sink.error());
-  if (auto st = (*sink)->write_at(0, text->data(), text->size()); !st) return fail(st.error());
-  if (auto st = (*sink)->finish(); !st) return fail(st.error());
+  if (!sink)
+    return fail(sink.error());
+  if (auto st = (*sink)->write_at(0, text->data(), text->size()); !st)
+    return fail(st.error());
+  if (auto st = (*sink)->finish(); !st)
+    return fail(st.error());
   return 0;
 }
 
 int run_dump(const CaptureOptions& o) {
   // Open the input before creating OUTPUT.incomplete: a missing or malformed vmcore must not
   // leave an empty dump file behind.
-  if (auto core = capture::VmcoreFile::open(o.request.vmcore); !core) return fail(core.error());
+  if (auto core = capture::VmcoreFile::open(o.request.vmcore); !core)
+    return fail(core.error());
   for (std::size_t attempt = 0; attempt < o.dump_levels.size(); ++attempt) {
     capture::CaptureRequest req = o.request;
     req.dump_level = o.dump_levels[attempt];
@@ -51,7 +58,8 @@ int run_dump(const CaptureOptions& o) {
     if (!o.output.empty()) {
       // Dump files bypass the page cache: the capture kernel has little memory to spare.
       auto f = capture::FileSink::create(o.output, o.force, /*direct_io=*/!o.flat);
-      if (!f) return fail(f.error());
+      if (!f)
+        return fail(f.error());
       file = std::move(f).value();
       sink = file.get();
     }
@@ -70,7 +78,8 @@ int run_dump(const CaptureOptions& o) {
     progress.finish();
     if (!stats) {
       const Error& e = stats.error();
-      if (file) (void)file->flush();  // keep what was staged: the partial dump stays readable
+      if (file)
+        (void)file->flush(); // keep what was staged: the partial dump stays readable
       if (e.category() == ErrorCategory::no_space && file) {
         if (attempt + 1 < o.dump_levels.size()) {
           std::fprintf(stderr,
@@ -88,9 +97,11 @@ int run_dump(const CaptureOptions& o) {
       return fail(e);
     }
     if (flat)
-      if (auto st = flat->finish(); !st) return fail(st.error());
+      if (auto st = flat->finish(); !st)
+        return fail(st.error());
     if (file)
-      if (auto st = file->finish(); !st) return fail(st.error());
+      if (auto st = file->finish(); !st)
+        return fail(st.error());
     const std::uint64_t out_bytes = sink->bytes_written();
     if (o.message_level > 0)
       std::fputs(summary_table(*stats, 4096, out_bytes).c_str(), stderr);
@@ -108,19 +119,21 @@ int run_dump(const CaptureOptions& o) {
   return 1;
 }
 
-}  // namespace
+} // namespace
 
 int run_capture_command(const CaptureOptions& o) {
   switch (o.mode) {
-    case CaptureMode::reassemble: {
-      auto st = capture::reassemble_flattened(0, "<stdin>", o.output, o.force);
-      return st ? 0 : fail(st.error());
-    }
-    case CaptureMode::dmesg: return run_dmesg(o);
-    case CaptureMode::flat_stdout:
-    case CaptureMode::dump: return run_dump(o);
+  case CaptureMode::reassemble: {
+    auto st = capture::reassemble_flattened(0, "<stdin>", o.output, o.force);
+    return st ? 0 : fail(st.error());
+  }
+  case CaptureMode::dmesg:
+    return run_dmesg(o);
+  case CaptureMode::flat_stdout:
+  case CaptureMode::dump:
+    return run_dump(o);
   }
   return 1;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

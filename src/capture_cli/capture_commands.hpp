@@ -11,4 +11,4 @@ inline constexpr int kExitUnreadablePages = 3;
 
 int run_capture_command(const CaptureOptions& opts);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

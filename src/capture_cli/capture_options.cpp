@@ -15,18 +15,20 @@ Result<std::vector<int>> parse_levels(const std::string& s) {
     try {
       std::size_t pos = 0;
       int v = std::stoi(item, &pos);
-      if (pos != item.size() || v < 0 || v > 31) throw std::out_of_range("level");
+      if (pos != item.size() || v < 0 || v > 31)
+        throw std::out_of_range("level");
       out.push_back(v);
     } catch (const std::exception&) {
       return Error(ErrorCategory::usage,
                    "-d/--dump-level: '" + item + "' is not a dump level 0..31");
     }
   }
-  if (out.empty()) return Error(ErrorCategory::usage, "-d/--dump-level: empty level list");
+  if (out.empty())
+    return Error(ErrorCategory::usage, "-d/--dump-level: empty level list");
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   CaptureOptions o;
@@ -59,7 +61,8 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   app.add_flag("-R", reassemble, "rebuild OUTPUT from a flattened stream on standard input");
   app.add_option("--threads,--num-threads", threads, "compression threads (default: online CPUs)")
       ->check(CLI::Range(1u, 1024u));
-  app.add_option("--message-level", o.message_level, "accepted for makedumpfile compatibility; "
+  app.add_option("--message-level", o.message_level,
+                 "accepted for makedumpfile compatibility; "
                  "0 silences the summary")
       ->check(CLI::Range(0, 31));
   app.add_flag("-f,--force", o.force, "overwrite an existing OUTPUT");
@@ -74,7 +77,8 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "mmap", "pread"}));
   bool no_dedup = false;
   app.add_flag("--no-dedup", no_dedup, "store identical pages separately (kdump format)");
-  app.add_option("args", pos, "VMCORE OUTPUT | VMCORE (-F) | OUTPUT (-R) | VMCORE FILE (--dump-dmesg)");
+  app.add_option("args", pos,
+                 "VMCORE OUTPUT | VMCORE (-F) | OUTPUT (-R) | VMCORE FILE (--dump-dmesg)");
 
   try {
     app.parse(argc, argv);
@@ -88,21 +92,27 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
   o.message_level_given = app.count("--message-level") > 0;
 
   auto lv = parse_levels(levels);
-  if (!lv) return std::move(lv).error();
+  if (!lv)
+    return std::move(lv).error();
   o.dump_levels = *lv;
   o.request.dump_level = o.dump_levels.front();
 
   const int nletters = int(zlib) + int(lzo) + int(snappy) + int(zstd) + int(!compress.empty());
   if (nletters > 1)
     return Error(ErrorCategory::usage, "choose one compression (-c, -l, -p, -z or --compress)");
-  if (zlib) o.request.compression = capture::Compression::zlib;
-  if (lzo) o.request.compression = capture::Compression::lzo;
-  if (snappy) o.request.compression = capture::Compression::snappy;
-  if (!compress.empty()) o.request.compression = *capture::parse_compression(compress);
+  if (zlib)
+    o.request.compression = capture::Compression::zlib;
+  if (lzo)
+    o.request.compression = capture::Compression::lzo;
+  if (snappy)
+    o.request.compression = capture::Compression::snappy;
+  if (!compress.empty())
+    o.request.compression = *capture::parse_compression(compress);
 
   if ((elf || flat) && !format.empty())
     return Error(ErrorCategory::usage, "use either -E/-F or --format, not both");
-  if (format == "elf") elf = true;
+  if (format == "elf")
+    elf = true;
   const bool flat_format = flat || format == "flat";
   if (elf) {
     o.request.format = capture::DumpFormat::elf;
@@ -110,22 +120,29 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
       return Error(ErrorCategory::usage, "ELF output (-E) cannot be compressed");
     o.request.compression = capture::Compression::none;
   }
-  if (threads) o.request.threads = *threads;
-  if (non_mmap) o.request.read_mode = capture::ReadMode::pread;
-  if (read_mode == "mmap") o.request.read_mode = capture::ReadMode::mmap;
-  if (read_mode == "pread") o.request.read_mode = capture::ReadMode::pread;
+  if (threads)
+    o.request.threads = *threads;
+  if (non_mmap)
+    o.request.read_mode = capture::ReadMode::pread;
+  if (read_mode == "mmap")
+    o.request.read_mode = capture::ReadMode::mmap;
+  if (read_mode == "pread")
+    o.request.read_mode = capture::ReadMode::pread;
   o.request.dedup = !no_dedup;
 
   const int modes = int(reassemble) + int(dmesg) + int(flat_format);
-  if (modes > 1) return Error(ErrorCategory::usage, "-R, -F and --dump-dmesg exclude each other");
+  if (modes > 1)
+    return Error(ErrorCategory::usage, "-R, -F and --dump-dmesg exclude each other");
   if (reassemble) {
-    if (pos.size() != 1) return Error(ErrorCategory::usage, "-R takes exactly one OUTPUT");
+    if (pos.size() != 1)
+      return Error(ErrorCategory::usage, "-R takes exactly one OUTPUT");
     o.mode = CaptureMode::reassemble;
     o.output = pos[0];
     return o;
   }
   if (dmesg) {
-    if (pos.size() != 2) return Error(ErrorCategory::usage, "--dump-dmesg takes VMCORE FILE");
+    if (pos.size() != 2)
+      return Error(ErrorCategory::usage, "--dump-dmesg takes VMCORE FILE");
     o.mode = CaptureMode::dmesg;
     o.request.vmcore = pos[0];
     o.output = pos[1];
@@ -137,16 +154,19 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
       return Error(ErrorCategory::usage, "-F takes VMCORE (stream on stdout) [or VMCORE OUTPUT]");
     o.mode = pos.size() == 1 ? CaptureMode::flat_stdout : CaptureMode::dump;
     o.request.vmcore = pos[0];
-    if (pos.size() == 2) o.output = pos[1];
+    if (pos.size() == 2)
+      o.output = pos[1];
     if (o.mode == CaptureMode::flat_stdout && o.json)
-      return Error(ErrorCategory::usage, "--json needs an OUTPUT file when the stream goes to stdout");
+      return Error(ErrorCategory::usage,
+                   "--json needs an OUTPUT file when the stream goes to stdout");
     o.flat = true;
     return o;
   }
-  if (pos.size() != 2) return Error(ErrorCategory::usage, "expected VMCORE OUTPUT (see --help)");
+  if (pos.size() != 2)
+    return Error(ErrorCategory::usage, "expected VMCORE OUTPUT (see --help)");
   o.request.vmcore = pos[0];
   o.output = pos[1];
   return o;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -16,18 +16,18 @@ enum class CaptureMode { dump, flat_stdout, reassemble, dmesg };
 struct CaptureOptions {
   CaptureMode mode = CaptureMode::dump;
   capture::CaptureRequest request;
-  std::vector<int> dump_levels = {31};  ///< -d 11,31: retry with the next level on ENOSPC
-  std::string output;                   ///< OUTPUT (dump / flat file), FILE (dmesg)
+  std::vector<int> dump_levels = {31}; ///< -d 11,31: retry with the next level on ENOSPC
+  std::string output;                  ///< OUTPUT (dump / flat file), FILE (dmesg)
   bool force = false;
   bool progress = false;
   bool json = false;
   int message_level = 7;
   bool message_level_given = false;
-  bool flat = false;  ///< flattened stream (to stdout, or into OUTPUT)
+  bool flat = false; ///< flattened stream (to stdout, or into OUTPUT)
 };
 
 /// Parses argv. Returns the options, or an Error of category usage with CLI11's message; for
 /// --help/--version the Error's what() holds the text and errno is 0 with path "help".
 Result<CaptureOptions> parse_capture_options(int argc, char** argv);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -19,17 +19,19 @@ std::string line(const char* label, std::uint64_t v) {
   return b;
 }
 
-}  // namespace
+} // namespace
 
 ProgressPrinter::ProgressPrinter(bool enabled, std::uint64_t page_size)
     : enabled_(enabled || ::isatty(2)), tty_(::isatty(2)), page_size_(page_size), t0_(now()) {}
 
 void ProgressPrinter::update(std::uint64_t done, std::uint64_t total) {
-  if (!enabled_ || total == 0) return;
+  if (!enabled_ || total == 0)
+    return;
   const double t = now();
   const double frac = static_cast<double>(done) / static_cast<double>(total);
   const int decile = static_cast<int>(frac * 10);
-  if (tty_ ? (t - last_ < 0.25 && done != total) : decile == last_decile_) return;
+  if (tty_ ? (t - last_ < 0.25 && done != total) : decile == last_decile_)
+    return;
   last_ = t;
   last_decile_ = decile;
   const double el = t - t0_;
@@ -41,7 +43,8 @@ void ProgressPrinter::update(std::uint64_t done, std::uint64_t total) {
 }
 
 void ProgressPrinter::finish() {
-  if (enabled_ && tty_ && printed_) std::fputc('\n', stderr);
+  if (enabled_ && tty_ && printed_)
+    std::fputc('\n', stderr);
 }
 
 std::string summary_table(const capture::CaptureStats& s, std::uint64_t page_size,
@@ -69,7 +72,8 @@ std::string summary_table(const capture::CaptureStats& s, std::uint64_t page_siz
   out += line("Total pages     ", s.max_mapnr);
   if (s.unreadable_pages)
     out += line("Unreadable pages (EIO, recorded as missing)", s.unreadable_pages);
-  if (s.shared_pages) out += line("Identical pages sharing a payload", s.shared_pages);
+  if (s.shared_pages)
+    out += line("Identical pages sharing a payload", s.shared_pages);
   const double mb = static_cast<double>(output_bytes) / 1e6;
   const double in_mb = static_cast<double>(ram * page_size) / 1e6;
   std::snprintf(b, sizeof b,
@@ -112,4 +116,4 @@ std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_by
   return j.dump() + "\n";
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -10,12 +10,12 @@ namespace crashkit::cli {
 
 /// Progress line on stderr (\r-updated on a terminal, a line per 10% otherwise).
 class ProgressPrinter {
- public:
+public:
   explicit ProgressPrinter(bool enabled, std::uint64_t page_size);
   void update(std::uint64_t done, std::uint64_t total);
   void finish();
 
- private:
+private:
   bool enabled_, tty_;
   std::uint64_t page_size_;
   double t0_, last_ = 0;
@@ -29,4 +29,4 @@ std::string summary_table(const capture::CaptureStats& s, std::uint64_t page_siz
 std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_bytes,
                          const std::string& output, const capture::CaptureRequest& req);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

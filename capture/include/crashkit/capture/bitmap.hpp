@@ -10,7 +10,7 @@
 namespace crashkit::capture {
 
 class Bitmap {
- public:
+public:
   void reset(std::uint64_t base, std::uint64_t count) {
     base_ = base;
     count_ = count;
@@ -45,7 +45,8 @@ class Bitmap {
   }
   std::uint64_t popcount() const {
     std::uint64_t n = 0;
-    for (auto w : words_) n += static_cast<std::uint64_t>(std::popcount(w));
+    for (auto w : words_)
+      n += static_cast<std::uint64_t>(std::popcount(w));
     return n;
   }
   /// Number of set bits in [from, to).
@@ -81,10 +82,10 @@ class Bitmap {
   std::uint64_t byte_size() const { return (count_ + 7) / 8; }
   const std::vector<std::uint64_t>& words() const { return words_; }
 
- private:
+private:
   std::uint64_t base_ = 0;
   std::uint64_t count_ = 0;
   std::vector<std::uint64_t> words_;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -23,11 +23,11 @@ struct CaptureRequest {
   std::string vmcore;
   int dump_level = 31;
   Compression compression = Compression::zstd;
-  int zstd_level = 1;  ///< zstd only
+  int zstd_level = 1; ///< zstd only
   DumpFormat format = DumpFormat::kdump;
-  unsigned threads = 0;  ///< 0 = online CPUs
+  unsigned threads = 0; ///< 0 = online CPUs
   ReadMode read_mode = ReadMode::automatic;
-  bool dedup = true;  ///< kdump format: identical pages share one payload
+  bool dedup = true; ///< kdump format: identical pages share one payload
 };
 
 struct CaptureStats {
@@ -40,7 +40,7 @@ struct CaptureStats {
   std::uint64_t shared_pages = 0;     ///< identical to an earlier page: payload shared
   std::uint64_t bytes_written = 0;
   double seconds = 0;
-  int dump_level = 0;  ///< level actually applied
+  int dump_level = 0; ///< level actually applied
   std::string osrelease;
   std::vector<std::string> warnings;
 };
@@ -52,4 +52,4 @@ using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
                                  const ProgressFn& progress);
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -41,9 +41,9 @@ struct DmesgStats {
 /// past their buffer.
 ///
 /// Thread-safety: none of its own; uses `mem` exclusively for the duration of the call.
-Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info);
+Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info);
 
 /// As above, also reporting what was found and skipped in `stats`.
-Result<std::string> extract_dmesg(KernelMemory &mem, const Vmcoreinfo &info, DmesgStats &stats);
+Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& stats);
 
 } // namespace crashkit::capture

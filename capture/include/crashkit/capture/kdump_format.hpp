@@ -1,6 +1,7 @@
 #pragma once
 /// On-disk structures of the kdump-compressed ("KDUMP   ") format, LP64/x86_64 layout, written
-/// with fixed-width types and checked offsets (see shared/notes/dump-formats-and-filtering.md 1.2–1.7).
+/// with fixed-width types and checked offsets (see
+/// shared/notes/dump-formats-and-filtering.md 1.2–1.7).
 
 #include <cstddef>
 #include <cstdint>
@@ -16,7 +17,7 @@ inline constexpr std::size_t kUtsFieldLen = 65;
 struct DiskDumpHeader {
   char signature[8];
   std::int32_t header_version;
-  char utsname[6][kUtsFieldLen];  // sysname nodename release version machine domainname
+  char utsname[6][kUtsFieldLen]; // sysname nodename release version machine domainname
   char pad[6];
   std::int64_t timestamp_sec;
   std::int64_t timestamp_usec;
@@ -66,4 +67,4 @@ static_assert(offsetof(KdumpSubHeader, offset_vmcoreinfo) == 32);
 static_assert(offsetof(KdumpSubHeader, max_mapnr_64) == 96);
 static_assert(sizeof(PageDesc) == 24);
 
-}  // namespace crashkit::capture::kdump
+} // namespace crashkit::capture::kdump

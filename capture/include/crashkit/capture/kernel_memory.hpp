@@ -10,7 +10,7 @@
 namespace crashkit::capture {
 
 class KernelMemory {
- public:
+public:
   virtual ~KernelMemory() = default;
 
   /// Reads physical memory; fails on holes.
@@ -24,4 +24,4 @@ class KernelMemory {
   Result<std::uint32_t> read_u32(std::uint64_t vaddr);
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

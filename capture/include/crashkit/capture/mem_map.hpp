@@ -13,7 +13,7 @@
 namespace crashkit::capture {
 
 class MemMap {
- public:
+public:
   /// Reads mem_section for sections covering [0, max_pfn). Errors name the missing key.
   static Result<MemMap> create(KernelMemory& mem, const Vmcoreinfo& info, std::uint64_t max_pfn,
                                std::uint64_t page_shift);
@@ -24,11 +24,11 @@ class MemMap {
   /// Highest pfn+1 that has a mem_map (clips max_mapnr for mem= kernels).
   std::uint64_t end_pfn() const { return end_pfn_; }
 
- private:
+private:
   std::uint64_t pps_ = 0;
   std::uint64_t page_size_struct_ = 64;
-  std::vector<std::uint64_t> section_map_;  // decoded mem_map base vaddr (0 = absent)
+  std::vector<std::uint64_t> section_map_; // decoded mem_map base vaddr (0 = absent)
   std::uint64_t end_pfn_ = 0;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

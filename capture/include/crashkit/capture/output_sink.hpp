@@ -14,7 +14,7 @@
 namespace crashkit::capture {
 
 class OutputSink {
- public:
+public:
   virtual ~OutputSink() = default;
   virtual Status write_at(std::uint64_t off, const void* data, std::size_t len) = 0;
   /// Makes the output final (sync + rename, or the stream end marker).
@@ -31,12 +31,12 @@ class OutputSink {
   /// Bytes handed to the sink so far.
   std::uint64_t bytes_written() const { return bytes_; }
 
- protected:
+protected:
   std::uint64_t bytes_ = 0;
 };
 
 class FileSink final : public OutputSink {
- public:
+public:
   /// Creates `path`.incomplete. Fails with an `exists` error when path exists and !force.
   /// With direct_io, long sequential writes bypass the page cache (O_DIRECT), where the
   /// filesystem allows it.
@@ -54,7 +54,7 @@ class FileSink final : public OutputSink {
   const std::string& final_path() const { return path_; }
   int fd() const { return fd_.get(); }
 
- private:
+private:
   std::string path_, tmp_path_;
   UniqueFd fd_;
   UniqueFd direct_fd_;
@@ -64,14 +64,14 @@ class FileSink final : public OutputSink {
 /// Flattened stream: a 4096-byte header ("makedumpfile", type 1, version 1, big-endian), then
 /// records {be64 offset, be64 size, bytes}, then the end marker {-1, -1}.
 class FlatSink final : public OutputSink {
- public:
+public:
   FlatSink(int fd, std::string name);
   Status write_at(std::uint64_t off, const void* data, std::size_t len) override;
   Status finish() override;
   const std::string& name() const override { return name_; }
   bool is_stream() const override { return true; }
 
- private:
+private:
   Status ensure_header();
   int fd_;
   std::string name_;
@@ -84,4 +84,4 @@ class FlatSink final : public OutputSink {
 Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
                             bool force);
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

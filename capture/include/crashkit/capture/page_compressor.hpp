@@ -20,7 +20,7 @@ std::optional<Compression> parse_compression(const std::string& name);
 const char* compression_name(Compression c);
 
 class PageCompressor {
- public:
+public:
   /// zstd_level applies to zstd only (makedumpfile uses 1; negative levels trade size for speed).
   PageCompressor(Compression c, std::size_t page_size, int zstd_level = 1);
   ~PageCompressor();
@@ -28,9 +28,9 @@ class PageCompressor {
   PageCompressor& operator=(const PageCompressor&) = delete;
 
   struct Output {
-    const std::uint8_t* data;  ///< compressed bytes, or the input page when stored raw
+    const std::uint8_t* data; ///< compressed bytes, or the input page when stored raw
     std::uint32_t size;
-    std::uint32_t flags;  ///< kdump_flag(method) or 0 when raw
+    std::uint32_t flags; ///< kdump_flag(method) or 0 when raw
   };
   /// Compresses one page; never fails (falls back to raw).
   Output compress(const std::uint8_t* page);
@@ -39,7 +39,7 @@ class PageCompressor {
   static bool decompress(std::uint32_t flags, const std::uint8_t* in, std::size_t in_len,
                          std::uint8_t* out, std::size_t page_size);
 
- private:
+private:
   struct Impl;
   Compression method_;
   std::size_t page_size_;
@@ -47,4 +47,4 @@ class PageCompressor {
   std::vector<std::uint8_t> out_;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

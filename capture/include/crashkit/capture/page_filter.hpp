@@ -25,14 +25,19 @@ struct ClassCounts {
     return zero + cache + cache_private + user + free + hwpoison + offline;
   }
   ClassCounts& operator+=(const ClassCounts& o) {
-    zero += o.zero; cache += o.cache; cache_private += o.cache_private; user += o.user;
-    free += o.free; hwpoison += o.hwpoison; offline += o.offline;
+    zero += o.zero;
+    cache += o.cache;
+    cache_private += o.cache_private;
+    user += o.user;
+    free += o.free;
+    hwpoison += o.hwpoison;
+    offline += o.offline;
     return *this;
   }
 };
 
 class PageFilter {
- public:
+public:
   /// mem may be null (no translation possible): then only RAM/zero decisions are made.
   /// Warnings (missing keys, reduced level) are appended to `warnings`.
   static Result<std::unique_ptr<PageFilter>> create(const VmcoreFile& core, const Vmcoreinfo& info,
@@ -64,14 +69,14 @@ class PageFilter {
                ClassCounts* counts, std::vector<std::string>* warnings = nullptr,
                Bitmap* important = nullptr);
 
- private:
+private:
   PageFilter() = default;
   Status scan(const PageClassifier& cls, std::uint64_t begin, std::uint64_t end, const Bitmap& ram,
               Bitmap& out, ClassCounts* counts, std::vector<std::string>* warnings);
   const VmcoreFile* core_ = nullptr;
   KernelMemory* mem_ = nullptr;
   std::unique_ptr<PageClassifier> classifier_;
-  std::unique_ptr<PageClassifier> importance_;  // level 31: what crash needs first
+  std::unique_ptr<PageClassifier> importance_; // level 31: what crash needs first
   std::unique_ptr<MemMap> mem_map_;
   std::uint64_t page_size_ = 4096;
   unsigned page_shift_ = 12;
@@ -91,4 +96,4 @@ class PageFilter {
   Status compute(std::uint64_t begin, std::uint64_t end, bool want_important);
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -25,10 +25,10 @@ struct PageRecord {
   enum class Kind : std::uint8_t { data, zero, unreadable };
   std::uint64_t pfn = 0;
   Kind kind = Kind::data;
-  std::uint32_t size = 0;   ///< payload bytes in Batch::data
-  std::uint32_t flags = 0;  ///< kdump compression flag, 0 = raw
+  std::uint32_t size = 0;  ///< payload bytes in Batch::data
+  std::uint32_t flags = 0; ///< kdump compression flag, 0 = raw
   std::uint64_t data_off = 0;
-  std::uint64_t hash = 0;   ///< content hash of data pages (when hash_pages)
+  std::uint64_t hash = 0; ///< content hash of data pages (when hash_pages)
 };
 
 struct Batch {
@@ -48,8 +48,8 @@ struct PipelineOptions {
   Compression compression = Compression::none;
   int zstd_level = 1;
   unsigned threads = 1;
-  bool detect_zero = true;  ///< classify all-zero pages as zero (no payload)
-  bool keep_data = true;    ///< false: only classify (ELF pre-pass)
+  bool detect_zero = true; ///< classify all-zero pages as zero (no payload)
+  bool keep_data = true;   ///< false: only classify (ELF pre-pass)
   ReadMode read_mode = ReadMode::automatic;
   std::uint64_t page_size = 4096;
   /// Workers hash data pages for the writer's identical-page table.
@@ -57,7 +57,7 @@ struct PipelineOptions {
 };
 
 class PagePipeline {
- public:
+public:
   PagePipeline(const VmcoreFile& core, PipelineOptions opt);
   ~PagePipeline();
 
@@ -66,7 +66,7 @@ class PagePipeline {
   Status run(const std::function<bool(Batch&)>& fill,
              const std::function<Status(const Batch&)>& consume);
 
- private:
+private:
   struct Slot {
     Batch batch;
     std::uint64_t seq = 0;
@@ -84,4 +84,4 @@ class PagePipeline {
   bool stop_ = false;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

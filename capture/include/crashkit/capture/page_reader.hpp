@@ -18,11 +18,10 @@ namespace crashkit::capture {
 enum class ReadMode { automatic, mmap, pread };
 
 class PageReader {
- public:
+public:
   enum class Outcome { data, zero_hole, unreadable };
 
-  PageReader(const VmcoreFile& core, std::uint64_t page_size,
-             ReadMode mode = ReadMode::automatic);
+  PageReader(const VmcoreFile& core, std::uint64_t page_size, ReadMode mode = ReadMode::automatic);
   ~PageReader();
   PageReader(const PageReader&) = delete;
   PageReader& operator=(const PageReader&) = delete;
@@ -34,7 +33,7 @@ class PageReader {
   /// True when the bytes are all zero.
   static bool is_zero(const std::uint8_t* p, std::size_t n);
 
- private:
+private:
   bool map_window(std::uint64_t file_off);
   bool fill_window(std::uint64_t file_off);
   void unmap();
@@ -54,9 +53,9 @@ class PageReader {
   std::vector<std::uint8_t> rbuf_;
   std::uint64_t rbuf_off_ = 0, rbuf_len_ = 0;
   bool rbuf_valid_ = false;
-  std::uint64_t rwin_ = 1u << 20;  // current read size, adapted in fill_window
-  std::uint64_t rused_ = 0;        // pages served from the current window
-  std::uint64_t bad_from_ = 0, bad_to_ = 0;  // last window that failed with EIO
+  std::uint64_t rwin_ = 1u << 20;           // current read size, adapted in fill_window
+  std::uint64_t rused_ = 0;                 // pages served from the current window
+  std::uint64_t bad_from_ = 0, bad_to_ = 0; // last window that failed with EIO
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -28,7 +28,7 @@ struct LoadSegment {
 struct NoteRef {
   std::string name;
   std::uint32_t type = 0;
-  std::size_t desc_offset = 0;  ///< offset of the descriptor inside notes()
+  std::size_t desc_offset = 0; ///< offset of the descriptor inside notes()
   std::size_t desc_size = 0;
 };
 
@@ -40,7 +40,7 @@ struct CoreIdentity {
 };
 
 class VmcoreFile {
- public:
+public:
   /// Opens and validates the core: ELF64 ET_CORE, sane phdr counts, segments inside the file
   /// (a truncated file is reported naming the PT_LOAD and offset), notes well-formed.
   static Result<std::unique_ptr<VmcoreFile>> open(const std::string& path);
@@ -74,7 +74,7 @@ class VmcoreFile {
   Status read_phys(std::uint64_t paddr, void* buf, std::size_t len,
                    bool holes_as_zero = false) const;
 
- private:
+private:
   VmcoreFile() = default;
   std::string path_;
   UniqueFd fd_;
@@ -87,4 +87,4 @@ class VmcoreFile {
   std::vector<NoteRef> note_list_;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

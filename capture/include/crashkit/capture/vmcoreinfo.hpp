@@ -12,7 +12,7 @@
 namespace crashkit::capture {
 
 class Vmcoreinfo {
- public:
+public:
   /// Parses the note text. Unparseable lines are kept in bad_lines() (not fatal: kernels add keys).
   static Vmcoreinfo parse(const std::string& text);
 
@@ -41,10 +41,10 @@ class Vmcoreinfo {
   /// to choose among encodings when VMCOREINFO alone is ambiguous; never for layouts.
   std::uint32_t kernel_version() const;
 
- private:
+private:
   std::string raw_;
   std::map<std::string, std::string> kv_;
   std::vector<std::string> bad_lines_;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -15,7 +15,7 @@
 namespace crashkit::capture {
 
 class X86_64Memory final : public KernelMemory {
- public:
+public:
   /// Needs SYMBOL(init_top_pgt) (or init_level4_pgt); phys_base from NUMBER(phys_base) or the
   /// kernel-text PT_LOAD. Errors name the missing key.
   static Result<std::unique_ptr<X86_64Memory>> create(const VmcoreFile& core,
@@ -27,7 +27,7 @@ class X86_64Memory final : public KernelMemory {
   std::uint64_t phys_base() const { return phys_base_; }
   int levels() const { return levels_; }
 
- private:
+private:
   X86_64Memory(const VmcoreFile& core) : core_(core) {}
   Result<std::uint64_t> walk(std::uint64_t vaddr);
 
@@ -47,4 +47,4 @@ class X86_64Memory final : public KernelMemory {
   std::mutex mu_;
 };
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -34,4 +34,4 @@ Status fsync_parent_dir(const std::string& path);
 /// Number of online CPUs (at least 1).
 unsigned online_cpus();
 
-}  // namespace crashkit
+} // namespace crashkit

@@ -14,33 +14,42 @@ namespace crashkit {
 
 /// What went wrong, coarse enough to choose an exit code (sysexits style).
 enum class ErrorCategory {
-  usage,        ///< bad command line (EX_USAGE 64)
-  data,         ///< malformed input file: vmcore, stream, config (EX_DATAERR 65)
-  no_input,     ///< input missing or unreadable (EX_NOINPUT 66)
-  unsupported,  ///< valid input we cannot handle (EX_SOFTWARE 70)
-  io,           ///< read/write failed (EX_IOERR 74)
-  no_space,     ///< ENOSPC / EDQUOT while writing (EX_CANTCREAT 73)
-  exists,       ///< output exists and -f not given (EX_CANTCREAT 73)
-  internal,     ///< a bug (EX_SOFTWARE 70)
+  usage,       ///< bad command line (EX_USAGE 64)
+  data,        ///< malformed input file: vmcore, stream, config (EX_DATAERR 65)
+  no_input,    ///< input missing or unreadable (EX_NOINPUT 66)
+  unsupported, ///< valid input we cannot handle (EX_SOFTWARE 70)
+  io,          ///< read/write failed (EX_IOERR 74)
+  no_space,    ///< ENOSPC / EDQUOT while writing (EX_CANTCREAT 73)
+  exists,      ///< output exists and -f not given (EX_CANTCREAT 73)
+  internal,    ///< a bug (EX_SOFTWARE 70)
 };
 
 /// One error: category, errno (0 if none), the file it concerns, an offset when known, and a
 /// chain of context strings from outer to inner.
 class Error {
- public:
+public:
   Error(ErrorCategory category, std::string what, int err = 0)
       : category_(category), what_(std::move(what)), errno_(err) {}
 
   static Error from_errno(int err, std::string what) {
     ErrorCategory c = ErrorCategory::io;
-    if (err == ENOSPC || err == EDQUOT) c = ErrorCategory::no_space;
-    else if (err == ENOENT || err == EACCES || err == EPERM) c = ErrorCategory::no_input;
-    else if (err == EEXIST) c = ErrorCategory::exists;
+    if (err == ENOSPC || err == EDQUOT)
+      c = ErrorCategory::no_space;
+    else if (err == ENOENT || err == EACCES || err == EPERM)
+      c = ErrorCategory::no_input;
+    else if (err == EEXIST)
+      c = ErrorCategory::exists;
     return Error(c, std::move(what), err);
   }
 
-  Error&& with_path(std::string path) && { path_ = std::move(path); return std::move(*this); }
-  Error&& with_offset(std::uint64_t off) && { offset_ = off; return std::move(*this); }
+  Error&& with_path(std::string path) && {
+    path_ = std::move(path);
+    return std::move(*this);
+  }
+  Error&& with_offset(std::uint64_t off) && {
+    offset_ = off;
+    return std::move(*this);
+  }
   /// Prepends an outer context ("read page 0x1234: " + inner).
   Error&& context(const std::string& outer) && {
     what_ = outer + ": " + what_;
@@ -60,7 +69,7 @@ class Error {
   /// "PATH: WHAT at offset 0x..: strerror" — the one line main() prints.
   std::string message() const;
 
- private:
+private:
   ErrorCategory category_;
   std::string what_;
   int errno_ = 0;
@@ -72,11 +81,10 @@ class Error {
 int exit_code_for(ErrorCategory c);
 
 /// Minimal std::expected<T, Error>: holds a value or an Error.
-template <typename T>
-class [[nodiscard]] Result {
- public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
-  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}      // NOLINT: implicit
+template <typename T> class [[nodiscard]] Result {
+public:
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {} // NOLINT: implicit
+  Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}     // NOLINT: implicit
 
   bool has_value() const { return v_.index() == 0; }
   explicit operator bool() const { return has_value(); }
@@ -91,32 +99,32 @@ class [[nodiscard]] Result {
   const Error& error() const& { return std::get<1>(v_); }
   Error&& error() && { return std::get<1>(std::move(v_)); }
 
- private:
+private:
   std::variant<T, Error> v_;
 };
 
-template <>
-class [[nodiscard]] Result<void> {
- public:
+template <> class [[nodiscard]] Result<void> {
+public:
   Result() = default;
-  Result(Error e) : e_(std::move(e)) {}  // NOLINT: implicit
+  Result(Error e) : e_(std::move(e)) {} // NOLINT: implicit
   bool has_value() const { return !e_.has_value(); }
   explicit operator bool() const { return has_value(); }
   Error& error() & { return *e_; }
   const Error& error() const& { return *e_; }
   Error&& error() && { return std::move(*e_); }
 
- private:
+private:
   std::optional<Error> e_;
 };
 
 using Status = Result<void>;
 
-}  // namespace crashkit
+} // namespace crashkit
 
 /// Propagate an error from an expression returning Result<T>; evaluates to nothing.
-#define CK_TRY_STATUS(expr)                              \
-  do {                                                   \
-    auto ck_try_r_ = (expr);                             \
-    if (!ck_try_r_) return std::move(ck_try_r_).error(); \
+#define CK_TRY_STATUS(expr)                                                                        \
+  do {                                                                                             \
+    auto ck_try_r_ = (expr);                                                                       \
+    if (!ck_try_r_)                                                                                \
+      return std::move(ck_try_r_).error();                                                         \
   } while (0)
