@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "crashkit/loader/cmdline.hpp"
+#include "crashkit/loader/load_advice.hpp"
 #include "crashkit/loader/system_state.hpp"
 
 namespace crashkit::loader {
@@ -15,16 +16,9 @@ Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string&
                     const std::string& suffix = {}) {
   const int err = e.sys_errno();
   ErrorCategory cat = ErrorCategory::io;
-  switch (err) {
+  switch (is_signature_errno(err) ? EPERM : err) {
     case EPERM:
     case EACCES:
-    case EKEYREJECTED:
-    case ENOKEY:
-    case EBADMSG:
-    case ENODATA:
-    case ENOPKG:
-    case ELIBBAD:
-    case EMSGSIZE:
       cat = ErrorCategory::no_input;
       break;
     case ENOEXEC:

@@ -14,7 +14,23 @@ std::string images_size(const AdviceContext& c) {
 
 }  // namespace
 
+bool is_signature_errno(int err) {
+  switch (err) {
+    case EKEYREJECTED:
+    case ENOKEY:
+    case EBADMSG:
+    case ENODATA:
+    case ENOPKG:
+    case ELIBBAD:
+    case EMSGSIZE:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string load_advice(int err, const AdviceContext& c) {
+  if (is_signature_errno(err)) err = EKEYREJECTED;
   const bool panic = c.slot == Slot::panic;
   switch (err) {
     case EADDRNOTAVAIL:
@@ -37,13 +53,7 @@ std::string load_advice(int err, const AdviceContext& c) {
       return "the kernel did not accept this image: pass a 64-bit bzImage (vmlinuz) that can be "
              "loaded above 4 GiB, not an ELF vmlinux or a compressed file";
 #endif
-    case EKEYREJECTED:
-    case ENOKEY:
-    case EBADMSG:
-    case ENODATA:
-    case ENOPKG:
-    case ELIBBAD:
-    case EMSGSIZE:
+    case EKEYREJECTED:  // the rest of is_signature_errno() is handled before the switch
       return "the kernel image's signature was rejected (signatures are enforced): use a kernel "
              "signed by a key in the kernel's trusted or platform (MOK) keyring";
     case EPERM:

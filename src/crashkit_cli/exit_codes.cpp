@@ -3,10 +3,12 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "crashkit/loader/load_advice.hpp"
+
 namespace crashkit::cli {
 
 int exit_code_for_error(const Error& e) {
-  switch (e.sys_errno()) {
+  switch (loader::is_signature_errno(e.sys_errno()) ? EPERM : e.sys_errno()) {
     case EADDRNOTAVAIL:
     case ENOMEM:
       return kExitUnavailable;
@@ -14,13 +16,6 @@ int exit_code_for_error(const Error& e) {
       return kExitTempFail;
     case EPERM:
     case EACCES:
-    case EKEYREJECTED:
-    case ENOKEY:
-    case EBADMSG:
-    case ENODATA:
-    case ENOPKG:
-    case ELIBBAD:
-    case EMSGSIZE:
       return kExitNoPerm;
     default:
       return exit_code_for(e.category());

@@ -31,4 +31,8 @@ inline constexpr std::uint64_t kX86MaxCmdlineLen = 2047 - 30;
 /// The sentence for err (no trailing period, no errno text; the caller adds strerror).
 std::string load_advice(int err, const AdviceContext& ctx);
 
+/// True for the errnos the kernel returns when an image's signature is missing or rejected
+/// (EKEYREJECTED, ENOKEY, EBADMSG, ENODATA, ENOPKG, ELIBBAD, EMSGSIZE).
+bool is_signature_errno(int err);
+
 }  // namespace crashkit::loader
