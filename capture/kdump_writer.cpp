@@ -78,7 +78,7 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
                             std::uint64_t limit) {
   constexpr std::size_t kMaxPages = 256;
-  constexpr std::uint64_t kMaxSpan = 1024; // 4 MiB of PFNs: one mmap window
+  constexpr std::uint64_t kMaxSpan = 16384; // 64 MiB of PFNs: sparse levels still fill batches
   const std::uint64_t end = std::min(bm.base() + bm.count(), limit);
   std::uint64_t p = bm.next_set(cursor);
   if (p >= end) {
