@@ -36,6 +36,16 @@ Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string&
 
 }  // namespace
 
+Status exec_reboot_kernel(KexecSys& sys) {
+  auto state = probe_system(sys);
+  if (!state) return std::move(state).error();
+  if (!state->reboot_loaded)
+    return Error(ErrorCategory::unsupported,
+                 "no kernel is loaded for reboot: load one first with `crashkit load --reboot "
+                 "KERNEL [--initrd FILE] --reuse-cmdline`");
+  return sys.reboot_kexec();
+}
+
 const char* slot_name(Slot s) { return s == Slot::panic ? "panic" : "reboot"; }
 
 Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {

@@ -8,6 +8,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   UnloadArgs unload;
   StatusArgs status;
   ShowmemArgs showmem;
+  ExecArgs exec;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -19,6 +20,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* unload_app = add_unload_command(app, unload);
   auto* status_app = add_status_command(app, status);
   auto* showmem_app = add_showmem_command(app, showmem);
+  auto* exec_app = add_exec_command(app, exec);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -32,6 +34,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : unload_app->parsed()  ? unload_app
                             : status_app->parsed()  ? status_app
                             : showmem_app->parsed() ? showmem_app
+                            : exec_app->parsed()    ? exec_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -44,6 +47,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = unload;
   } else if (status_app->parsed()) {
     inv.command = status;
+  } else if (exec_app->parsed()) {
+    inv.command = exec;
   } else {
     inv.command = showmem;
   }
@@ -60,6 +65,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_unload(args, sys);
         else if constexpr (std::is_same_v<T, StatusArgs>)
           return run_status(args, sys);
+        else if constexpr (std::is_same_v<T, ExecArgs>)
+          return run_exec(args, sys);
         else
           return run_showmem(args, sys);
       },

@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "crashkit/base/result.hpp"
+#include "exec_command.hpp"
 #include "load_command.hpp"
 #include "showmem_command.hpp"
 #include "status_command.hpp"
@@ -15,7 +16,7 @@ namespace crashkit::cli {
 struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
-  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs> command;
+  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs> command;
 };
 
 /// Parses argv. Errors: usage with CLI11's message; --help/--version come back as an Error

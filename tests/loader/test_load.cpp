@@ -260,3 +260,20 @@ TEST_CASE("load: ENOSYS under --syscall auto says the fallback is missing", "[lo
   REQUIRE_FALSE(st);
   CHECK_THAT(st.error().message(), !Contains("fallback"));
 }
+
+TEST_CASE("exec reboots only into a loaded reboot kernel", "[loader][exec]") {
+  crashkit::loader::FakeKexecSys sys;
+  SECTION("nothing loaded: refused, no reboot") {
+    sys.set_kexec_state(false, false, 256u << 20);
+    auto st = crashkit::loader::exec_reboot_kernel(sys);
+    REQUIRE_FALSE(st);
+    CHECK(st.error().category() == crashkit::ErrorCategory::unsupported);
+    CHECK(st.error().message().find("load --reboot") != std::string::npos);
+    CHECK(sys.reboot_calls == 0);
+  }
+  SECTION("reboot kernel loaded: reboot(KEXEC) once") {
+    sys.set_kexec_state(false, true, 256u << 20);
+    REQUIRE(crashkit::loader::exec_reboot_kernel(sys));
+    CHECK(sys.reboot_calls == 1);
+  }
+}

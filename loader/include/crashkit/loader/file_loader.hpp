@@ -50,6 +50,12 @@ Status load(KexecSys& sys, const LoadRequest& req);
 /// Unloads the slot (kexec_file_load with KEXEC_FILE_UNLOAD). Unloading an empty slot succeeds.
 Status unload(KexecSys& sys, Slot slot);
 
+/// Reboots now into the kernel in the reboot slot (sync, then reboot(LINUX_REBOOT_CMD_KEXEC)),
+/// like `systemctl kexec` without the service manager. Errors: category `unsupported` when no
+/// kernel is loaded for reboot (nothing is done); the errno of reboot() otherwise. Returns only
+/// on failure.
+Status exec_reboot_kernel(KexecSys& sys);
+
 const char* slot_name(Slot s);
 
 }  // namespace crashkit::loader
