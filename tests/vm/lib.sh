@@ -59,3 +59,30 @@ load_kernel_env() {
     [[ -r $VMLINUZ && -r $VMLINUX && -d $MODDIR ]] \
         || die "$env points at missing files; rerun tests/vm/fetch-kernel"
 }
+
+# Guest image helpers (busybox must name a statically linked busybox).
+# stage_busybox DIR — a root with busybox as /bin/sh and the usual mount points.
+stage_busybox() {
+    mkdir -p "$1"/{bin,sbin,dev,proc,sys,tmp,lib/modules,boot}
+    cp "${BUSYBOX:-$(command -v busybox)}" "$1/bin/busybox"
+    ln -s busybox "$1/bin/sh"
+    # The kernel opens /dev/console for PID 1 before devtmpfs is mounted.
+    mknod -m 600 "$1/dev/console" c 5 1 2>/dev/null || true
+}
+
+# copy_dynamic BIN ROOT DEST — BIN at ROOT/DEST with its shared libraries and loader at the same
+# absolute paths (the guests have no libc of their own).
+copy_dynamic() {
+    install -D -m 755 "$1" "$2$3"
+    ldd "$1" | grep -o '/[^ ]*' | while read -r lib; do
+        mkdir -p "$2$(dirname "$lib")"
+        cp -L "$lib" "$2$lib"
+    done
+}
+
+# pack DIR IMG — newc cpio, gzip (every Debian kernel unpacks it), atomic rename.
+pack() {
+    (cd "$1" && find . -print0 | cpio --null -o -H newc -R 0:0 --quiet) | gzip -6 >"$2.tmp"
+    mv "$2.tmp" "$2"
+}
+
