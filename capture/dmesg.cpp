@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/dmesg.hpp"
 
 #include <algorithm>
@@ -31,12 +32,6 @@ template <typename T> T load(const std::uint8_t* p, std::uint64_t off) {
   T v;
   std::memcpy(&v, p + off, sizeof v);
   return v;
-}
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 std::string join(const std::vector<std::string>& v) {

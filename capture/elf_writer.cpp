@@ -28,12 +28,6 @@ struct OutSegment {
   bool alias; // the kernel-text view of RAM that another segment also holds
 };
 
-bool is_alias(const VmcoreFile& core, const LoadSegment& s) {
-  for (const auto& l : core.loads())
-    if (l.paddr == s.paddr && l.memsz == s.memsz && l.offset == s.offset)
-      return false;
-  return true;
-}
 
 } // namespace
 
@@ -52,6 +46,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   po.page_size = B;
   po.read_mode = ctx.read_mode;
 
+  PagePipeline pipe(*ctx.core, po);  // threads live for the whole pass
+
   // Pass 1: decide the output segments.
   std::vector<OutSegment> out;
   std::set<std::uint64_t> counted_cycles;
@@ -60,7 +56,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   for (const auto& s : ctx.core->raw_loads())
     progress_total += s.memsz >> shift;
   for (const auto& s : ctx.core->raw_loads()) {
-    const bool alias = is_alias(*ctx.core, s);
+    const bool alias = s.alias;
     const std::uint64_t seg_end = s.paddr + s.memsz;
     const std::uint64_t pfn_first = s.paddr >> shift;
     const std::uint64_t pfn_last = (seg_end + B - 1) >> shift; // exclusive
@@ -83,13 +79,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
       if (level & kExcludeZero) {
         // Zero pages must be known before any PT_LOAD is final: read the dumpable ones now.
         std::uint64_t cursor = lo;
-        Bitmap window;
-        window.reset(cb, ce - cb);
-        for (std::uint64_t p = dumpable.next_set(lo); p < hi; p = dumpable.next_set(p + 1))
-          window.set(p);
-        PagePipeline pipe(*ctx.core, po);
         CK_TRY_STATUS(pipe.run(
-            [&](Batch& b) { return cursor < hi && fill_batch_from_bitmap(window, cursor, b); },
+            [&](Batch& b) { return fill_batch_from_bitmap(dumpable, cursor, b, hi); },
             [&](const Batch& b) -> Status {
               for (const auto& r : b.records)
                 if (r.kind == PageRecord::Kind::zero) {

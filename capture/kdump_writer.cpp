@@ -194,14 +194,10 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
 
   // The kernel image: the PT_LOAD /proc/vmcore gives for kernel text, an alias of RAM.
   std::uint64_t kimg_begin = 0, kimg_end = 0;
-  for (const auto& seg : ctx.core->raw_loads())
-    if (seg.vaddr >= 0xffffffff80000000ULL &&
-        std::none_of(ctx.core->loads().begin(), ctx.core->loads().end(),
-                     [&](const LoadSegment& l) { return l.offset == seg.offset; })) {
-      kimg_begin = std::min(seg.paddr / B, max_mapnr);
-      kimg_end = std::min((seg.paddr + seg.memsz + B - 1) / B, max_mapnr);
-      break;
-    }
+  if (const LoadSegment* seg = ctx.core->kernel_text()) {
+    kimg_begin = std::min(seg->paddr / B, max_mapnr);
+    kimg_end = std::min((seg->paddr + seg->memsz + B - 1) / B, max_mapnr);
+  }
 
   enum class Phase { kernel_image, kernel_data, rest };
   Phase phase = Phase::kernel_image;
@@ -232,25 +228,14 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       }
       if (counting)
         stats.ram_pages += ram.popcount();
+      // Word-wise selection of this phase's pages (the bitmaps share the cycle's window).
       selected = dumpable;
-      for (std::uint64_t p = b0; p < e; p = selected.next_set(p + 1)) {
-        if (!selected.test(p))
-          continue;
-        const bool in_kimg = p >= kimg_begin && p < kimg_end;
-        bool keep = false;
-        switch (phase) {
-        case Phase::kernel_image:
-          keep = in_kimg;
-          break;
-        case Phase::kernel_data:
-          keep = !in_kimg && important.test(p);
-          break;
-        case Phase::rest:
-          keep = !in_kimg && !important.test(p);
-          break;
-        }
-        if (!keep)
-          selected.clear(p);
+      if (phase == Phase::kernel_image) {
+        selected.clear_range(b0, kimg_begin);
+        selected.clear_range(kimg_end, e);
+      } else {
+        selected.intersect(important, /*invert=*/phase == Phase::rest);
+        selected.clear_range(kimg_begin, kimg_end);
       }
       rank_value = 0;
       for (std::uint64_t k = 0; k < c; ++k)

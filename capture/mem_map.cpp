@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/mem_map.hpp"
 
 #include <cstdio>
@@ -13,12 +14,6 @@ constexpr std::uint64_t kSectionFlagMask = (1ULL << 5) - 1;
 // Upper bound on sections we will index (2^25 sections = 4 PiB with 128 MiB sections).
 constexpr std::uint64_t kMaxSections = 1ULL << 25;
 constexpr std::int64_t kX86_64SectionSizeBits = 27;
-
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 } // namespace
 

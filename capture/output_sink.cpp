@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/output_sink.hpp"
 
 #include <endian.h>
@@ -22,12 +23,6 @@ constexpr std::int64_t kFlatTypeHeader = 1;
 constexpr std::int64_t kFlatVersion = 1;
 // Records are split so a reader never needs more than this in one buffer.
 constexpr std::size_t kMaxRecord = 1u << 20;
-
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::string& tmp) {
   struct stat st {};

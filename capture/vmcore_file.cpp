@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 
 #include <elf.h>
@@ -26,12 +27,6 @@ struct ElfCloser {
 
 Error data_error(const std::string& path, std::string what) {
   return Error(ErrorCategory::data, std::move(what)).with_path(path);
-}
-
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
 }
 
 } // namespace
@@ -170,6 +165,10 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
     merged.push_back(s);
   }
   f->loads_ = std::move(merged);
+  for (auto& r : f->raw_loads_)
+    r.alias = std::none_of(f->loads_.begin(), f->loads_.end(), [&](const LoadSegment& l) {
+      return l.paddr == r.paddr && l.memsz == r.memsz && l.offset == r.offset;
+    });
 
   for (auto [off, size] : note_ranges) {
     std::size_t base = f->notes_.size();
@@ -218,6 +217,13 @@ std::string VmcoreFile::vmcoreinfo_text() const {
           reinterpret_cast<const char*>(notes_.data() + n.desc_offset),
           strnlen(reinterpret_cast<const char*>(notes_.data() + n.desc_offset), n.desc_size));
   return {};
+}
+
+const LoadSegment* VmcoreFile::kernel_text() const {
+  constexpr std::uint64_t kStartKernelMap = 0xffffffff80000000ULL;
+  for (const auto& s : raw_loads_)
+    if (s.alias && s.vaddr >= kStartKernelMap) return &s;
+  return nullptr;
 }
 
 int VmcoreFile::prstatus_count() const {

@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/x86_64_memory.hpp"
 
 #include <cstdio>
@@ -10,12 +11,6 @@ constexpr std::uint64_t kPresent = 1ULL << 0;
 constexpr std::uint64_t kPse = 1ULL << 7;
 // Physical address bits 12..51 of a page-table entry (bit 63 is NX, 52..62 software/PKEY).
 constexpr std::uint64_t kEntryAddrMask = 0x000ffffffffff000ULL;
-
-std::string hex(std::uint64_t v) {
-  char b[24];
-  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
-  return b;
-}
 
 } // namespace
 

@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/loader/elf_core_header.hpp"
 
 #include <elf.h>
@@ -14,12 +15,6 @@ namespace crashkit::loader {
 namespace {
 
 constexpr std::uint64_t k1GiB = 1ull << 30;
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))

@@ -1,3 +1,4 @@
+#include "crashkit/base/hex.hpp"
 #include "crashkit/loader/segment_plan.hpp"
 
 #include <algorithm>
@@ -5,12 +6,6 @@
 
 namespace crashkit::loader {
 namespace {
-
-std::string hex(std::uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 std::uint64_t page_up(std::uint64_t v) {
   return (v + kPageSize - 1) & ~(kPageSize - 1);

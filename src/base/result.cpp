@@ -43,3 +43,15 @@ int exit_code_for(ErrorCategory c) {
 }
 
 } // namespace crashkit
+
+#include "crashkit/base/hex.hpp"
+
+namespace crashkit {
+
+std::string hex(std::uint64_t v) {
+  char b[24];
+  std::snprintf(b, sizeof b, "0x%llx", static_cast<unsigned long long>(v));
+  return b;
+}
+
+}  // namespace crashkit

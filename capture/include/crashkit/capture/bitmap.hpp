@@ -2,6 +2,7 @@
 /// A bitmap over a window of PFNs [base, base+count), bit order as the kdump format stores it
 /// (PFN p is bit p%8 of byte p/8, i.e. little-endian 64-bit words).
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -48,6 +49,26 @@ public:
     for (auto w : words_)
       n += static_cast<std::uint64_t>(std::popcount(w));
     return n;
+  }
+  /// Clears bits [from, to) (absolute PFNs, clipped to the window).
+  void clear_range(std::uint64_t from, std::uint64_t to) {
+    from = std::max(from, base_);
+    to = std::min(to, base_ + count_);
+    for (std::uint64_t p = from; p < to;) {
+      const std::uint64_t i = p - base_;
+      if (i % 64 == 0 && to - p >= 64) {
+        words_[i / 64] = 0;
+        p += 64;
+      } else {
+        clear(p);
+        ++p;
+      }
+    }
+  }
+  /// this &= other, or this &= ~other with invert (same window).
+  void intersect(const Bitmap& other, bool invert = false) {
+    for (std::size_t k = 0; k < words_.size(); ++k)
+      words_[k] &= invert ? ~other.words_[k] : other.words_[k];
   }
   /// Number of set bits in [from, to).
   std::uint64_t count_range(std::uint64_t from, std::uint64_t to) const {

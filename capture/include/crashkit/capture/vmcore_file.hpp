@@ -22,6 +22,8 @@ struct LoadSegment {
   std::uint64_t offset = 0;
   std::uint64_t filesz = 0;
   std::uint64_t memsz = 0;
+  /// A second view of RAM another segment holds (the kernel-text PT_LOAD); raw_loads() only.
+  bool alias = false;
 };
 
 /// One ELF note of the PT_NOTE segment(s), as positions inside notes().
@@ -57,6 +59,8 @@ public:
   /// The PT_NOTE contents, concatenated in file order (what dumps copy verbatim).
   const std::vector<std::uint8_t>& notes() const { return notes_; }
   const std::vector<NoteRef>& note_list() const { return note_list_; }
+  /// The kernel-text PT_LOAD (an alias of the RAM holding the kernel image), or nullptr.
+  const LoadSegment* kernel_text() const;
   /// The VMCOREINFO note text, empty when absent.
   std::string vmcoreinfo_text() const;
   /// Count of NT_PRSTATUS notes (one per CPU that was online).
