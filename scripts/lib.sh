@@ -7,8 +7,8 @@ BUILD_DIR="${CRASHKIT_BUILD_DIR:-$CRASHKIT_ROOT/build}"
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libelf-dev libdw-dev libzstd-dev
   zlib1g-dev liblzo2-dev libsnappy-dev libxxhash-dev libspdlog-dev libcli11-dev catch2
   nlohmann-json3-dev libfuse3-dev)
-RIG_PACKAGES=(qemu-system-x86 busybox-static kexec-tools cpio crash gdb makedumpfile
-  python3-libkdumpfile time xz-utils zstd fuse3 mandoc)
+RIG_PACKAGES=(qemu-system-x86 busybox-static cpio crash gdb makedumpfile
+  python3-libkdumpfile time xz-utils zstd fuse3 mandoc ovmf osslsigncode openssl)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
