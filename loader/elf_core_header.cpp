@@ -262,3 +262,56 @@ Result<std::vector<std::byte>> build_elf_core_header(const ElfCoreInputs& in) {
 }
 
 } // namespace crashkit::loader
+
+namespace crashkit::loader {
+
+Result<KcoreLayout> parse_kcore_layout(std::span<const std::byte> head) {
+  auto bad = [](const std::string& what) {
+    return std::move(Error(ErrorCategory::data, what).with_path("/proc/kcore"));
+  };
+  Elf64_Ehdr eh;
+  if (head.size() < sizeof eh) return bad("shorter than an ELF header");
+  std::memcpy(&eh, head.data(), sizeof eh);
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return bad("not an ELF64 core");
+  if (eh.e_phoff + std::uint64_t{eh.e_phnum} * sizeof(Elf64_Phdr) > head.size())
+    return bad("program headers end past the " + std::to_string(head.size()) + " bytes read");
+  std::optional<std::uint64_t> text, offset;
+  for (unsigned i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph;
+    std::memcpy(&ph, head.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
+    if (ph.p_type != PT_LOAD || ph.p_paddr == ~0ull) continue;
+    if (ph.p_vaddr >= kStartKernelMap && ph.p_vaddr - kStartKernelMap < k1GiB) {
+      if (!text) text = ph.p_vaddr;
+    } else if (ph.p_vaddr < kStartKernelMap && !offset && ph.p_vaddr >= ph.p_paddr &&
+               (ph.p_vaddr - ph.p_paddr) % k1GiB == 0) {
+      offset = ph.p_vaddr - ph.p_paddr;
+    }
+  }
+  if (!text) return bad("no PT_LOAD for the kernel image (in " + hex(kStartKernelMap) + " + 1 GiB)");
+  if (!offset) return bad("no direct-map PT_LOAD with a physical address");
+  return KcoreLayout{*text, *offset};
+}
+
+Result<std::vector<unsigned>> parse_cpu_list(std::string_view text) {
+  std::vector<unsigned> out;
+  auto t = trim(text);
+  auto bad = [&] {
+    return Error(ErrorCategory::data, "expected a CPU list like 0-3,5, got '" + std::string(t) + "'");
+  };
+  if (t.empty()) return bad();
+  while (!t.empty()) {
+    auto comma = t.find(',');
+    auto item = t.substr(0, comma);
+    t = comma == std::string_view::npos ? std::string_view{} : t.substr(comma + 1);
+    auto dash = item.find('-');
+    auto a = parse_num(item.substr(0, dash), 10);
+    auto b = dash == std::string_view::npos ? a : parse_num(item.substr(dash + 1), 10);
+    if (!a || !b || *b < *a || *b > 65535) return bad();
+    for (auto c = *a; c <= *b; ++c) out.push_back(static_cast<unsigned>(c));
+  }
+  return out;
+}
+
+}  // namespace crashkit::loader

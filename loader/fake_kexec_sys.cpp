@@ -1,6 +1,7 @@
 #include "crashkit/loader/fake_kexec_sys.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 
@@ -16,7 +17,14 @@ void FakeKexecSys::set_kexec_state(bool crash_loaded, bool reboot_loaded,
 
 Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
   auto it = images.find(path);
-  if (it == images.end()) return std::move(Error::from_errno(ENOENT, "open").with_path(path));
+  if (it == images.end()) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path(path));
+    struct stat st {};
+    ::fstat(fd, &st);
+    opened_fds[path] = fd;
+    return OpenedImage{UniqueFd(fd), static_cast<std::uint64_t>(st.st_size)};
+  }
   int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path("/dev/null"));
   opened_fds[path] = fd;
@@ -46,9 +54,26 @@ Status FakeKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<con
   return {};
 }
 
-Status FakeKexecSys::kexec_load(std::uint64_t, std::span<const KexecSegment>, unsigned long) {
+Status FakeKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegment> segments,
+                                unsigned long flags) {
   ++kexec_load_calls;
-  return Error::from_errno(ENOSYS, "kexec_load");
+  LoadCall c;
+  c.entry = entry;
+  c.flags = flags;
+  for (const auto& s : segments)
+    c.segments.push_back({std::string(static_cast<const char*>(s.buf), s.bufsz), s.mem, s.memsz});
+  load_calls.push_back(std::move(c));
+  const bool crash = (flags & kKexecOnCrash) != 0;
+  const std::string slot = crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded";
+  if (track_sysfs && files.count(slot)) files[slot] = load_errno ? "0\n" : "1\n";
+  if (load_errno) return Error::from_errno(load_errno, "kexec_load");
+  return {};
+}
+
+Result<std::string> FakeKexecSys::read_prefix(const std::string& path, std::size_t max_bytes) {
+  auto t = read_file(path);
+  if (!t) return t;
+  return t->substr(0, max_bytes);
 }
 
 Result<std::string> FakeKexecSys::read_file(const std::string& path) {

@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "crashkit/base/io.hpp"
+#include "crashkit/loader/bzimage.hpp"
 #include "crashkit/loader/cmdline.hpp"
 #include "crashkit/loader/load_advice.hpp"
 #include "crashkit/loader/system_state.hpp"
@@ -66,18 +68,41 @@ Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {
   return append_cmdline(base, req.append);
 }
 
-Status load(KexecSys& sys, const LoadRequest& req) {
+namespace {
+
+/// x86_64 kexec loads only take a bzImage: check its header before asking the kernel, whose
+/// answer to a corrupt or truncated file is a bare ENOEXEC (or, for a truncated one, a crash
+/// kernel that dies at panic time).
+Status precheck_kernel(const OpenedImage& kernel, const std::string& path) {
+#if defined(__x86_64__)
+  std::vector<std::byte> head(kBzImageHeaderBytes);
+  auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
+  if (!n) return std::move(n).error();
+  if (*n == 0) return {};  // nothing to read (an empty file, or a test's stand-in)
+  head.resize(*n);
+  auto img = parse_bzimage(head, kernel.size, path);
+  if (!img) return std::move(img).error();
+#else
+  (void)kernel, (void)path;
+#endif
+  return {};
+}
+
+}  // namespace
+
+Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   const std::string what = std::string("load --") + slot_name(req.slot) + " " + req.kernel;
-  if (req.syscall == SyscallChoice::legacy)
+  const bool panic = req.slot == Slot::panic;
+  if (req.syscall == SyscallChoice::legacy && !panic)
     return Error(ErrorCategory::unsupported,
-                 what +
-                     ": --syscall legacy (kexec_load with crashkit's purgatory) is not "
-                     "implemented yet; use --syscall file");
+                 what + ": --syscall legacy loads the panic slot only; use --syscall file");
 
   auto kernel = sys.open_image(req.kernel);
   if (!kernel)
     return Error(kernel.error().category(), what + ": cannot open the kernel",
                  kernel.error().sys_errno());
+  if (auto st = precheck_kernel(*kernel, req.kernel); !st)
+    return Error(st.error().category(), what + ": " + st.error().message(), st.error().sys_errno());
   std::optional<OpenedImage> initrd;
   if (req.initrd) {
     auto i = sys.open_image(*req.initrd);
@@ -89,7 +114,6 @@ Status load(KexecSys& sys, const LoadRequest& req) {
 
   auto state = probe_system(sys);
   if (!state) return std::move(state).error().context(what);
-  const bool panic = req.slot == Slot::panic;
   if (panic && !state->crash_supported)
     return Error(ErrorCategory::unsupported,
                  what + ": this kernel cannot load a panic kernel (CONFIG_CRASH_DUMP off: no " +
@@ -123,30 +147,62 @@ Status load(KexecSys& sys, const LoadRequest& req) {
                    EADDRNOTAVAIL);
   }
 
+  // Both syscalls free the armed crash image before loading: say what is armed afterwards.
+  auto after_failure = [&]() -> std::string {
+    if (!panic) return {};
+    auto after = probe_system(sys);
+    if (after && !after->crash_loaded)
+      return state->crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
+                                 : "; no panic kernel is armed";
+    return {};
+  };
+  auto legacy = [&](const std::string& prefix) -> Result<LoadReport> {
+    LegacyLoadRequest lreq;
+    lreq.kernel = req.kernel;
+    lreq.initrd = req.initrd;
+    lreq.cmdline = req.cmdline;
+    lreq.corrupt_digest = req.test_corrupt_digest;
+    spdlog::debug("kexec_load (crashkit purgatory) kernel={} initrd={}", req.kernel,
+                  req.initrd.value_or("-"));
+    auto prepared = prepare_legacy_load(sys, lreq);
+    if (!prepared)
+      return Error(prepared.error().category(), what + ": " + prefix + prepared.error().message(),
+                   prepared.error().sys_errno());
+    spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared->entry,
+                  prepared->segments.size(), PreparedLegacyLoad::kFlags);
+    auto rc = sys.kexec_load(prepared->entry, prepared->segments, PreparedLegacyLoad::kFlags);
+    if (rc) return LoadReport{"kexec_load", prepared->cmdline};
+    const Error& e = rc.error();
+    std::string suffix = after_failure();
+    if (e.sys_errno() == EPERM && state->lockdown == Lockdown::unknown)
+      suffix += "; if kernel lockdown is active (securityfs is not mounted to tell), kexec_load "
+                "is always refused: use --syscall file";
+    return syscall_error(e, ctx, what + ": " + prefix + "kexec_load", suffix);
+  };
+
+  if (req.syscall == SyscallChoice::legacy) return legacy("");
+
   unsigned long flags = panic ? kKexecFileOnCrash : 0;
   if (!initrd) flags |= kKexecFileNoInitramfs;
   spdlog::debug("kexec_file_load kernel={} initrd={} cmdline_len={} flags={:#x}", req.kernel,
                 req.initrd.value_or("-"), cmdline.size(), flags);
   spdlog::debug("command line: {}", req.cmdline);
   auto rc = sys.kexec_file_load(kernel->fd.get(), initrd ? initrd->fd.get() : -1, cmdline, flags);
-  if (rc) return {};
+  if (rc) return LoadReport{"kexec_file_load", req.cmdline};
 
-  std::string suffix;
-  if (rc.error().sys_errno() == ENOSYS && req.syscall == SyscallChoice::automatic)
-    suffix = "; the kexec_load fallback (--syscall legacy) is not implemented yet";
-  if (panic) {
-    // kernel/kexec_file.c frees the armed crash image before loading the new one.
-    auto after = probe_system(sys);
-    if (after && !after->crash_loaded)
-      suffix += state->crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
-                                    : "; no panic kernel is armed";
-  }
-  return syscall_error(rc.error(), ctx, what + ": kexec_file_load", suffix);
+  if (rc.error().sys_errno() == ENOSYS && req.syscall == SyscallChoice::automatic && panic)
+    return legacy("kexec_file_load is missing (ENOSYS), fell back to ");
+  return syscall_error(rc.error(), ctx, what + ": kexec_file_load", after_failure());
 }
 
 Status unload(KexecSys& sys, Slot slot) {
   unsigned long flags = kKexecFileUnload | (slot == Slot::panic ? kKexecFileOnCrash : 0);
   auto rc = sys.kexec_file_load(-1, -1, {}, flags);
+  if (rc) return {};
+  // A kernel without kexec_file_load was loaded with kexec_load: unload the same way (no
+  // segments). Under lockdown kexec_file_load exists, so this is never tried there.
+  if (rc.error().sys_errno() == ENOSYS)
+    rc = sys.kexec_load(0, {}, (slot == Slot::panic ? kKexecOnCrash : 0) | kKexecArchX86_64);
   if (rc) return {};
   AdviceContext ctx;
   ctx.slot = slot;

@@ -101,6 +101,17 @@ Result<std::string> RealKexecSys::read_file(const std::string& path) {
   return out;
 }
 
+Result<std::string> RealKexecSys::read_prefix(const std::string& path, std::size_t max_bytes) {
+  const std::string full = sysroot_ + path;
+  UniqueFd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "open").with_path(full));
+  std::string out(max_bytes, '\0');
+  auto n = read_full(fd.get(), out.data(), out.size(), full);
+  if (!n) return std::move(n).error();
+  out.resize(*n);
+  return out;
+}
+
 bool RealKexecSys::has_cap_sys_boot() {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};

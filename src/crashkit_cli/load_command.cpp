@@ -46,8 +46,13 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   sub->add_option("--capture-params", a.capture_params,
                   "with --reuse-cmdline --panic: parameters to add, replacing the defaults")
       ->needs(reuse);
-  sub->add_option("--syscall", a.syscall, "auto|file|legacy (legacy: not implemented yet)")
+  sub->add_option("--syscall", a.syscall,
+                  "auto (kexec_file_load; kexec_load only if the kernel lacks it), file "
+                  "(kexec_file_load), legacy (kexec_load with crashkit's purgatory; --panic, "
+                  "x86_64, refused under lockdown)")
       ->check(CLI::IsMember({"auto", "file", "legacy"}));
+  // Test rig only: the purgatory must then refuse to boot the capture kernel. Hidden.
+  sub->add_flag("--test-corrupt-digest", a.test_corrupt_digest)->group("");
   return sub;
 }
 
@@ -70,7 +75,8 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
                 : a.syscall == "legacy" ? SyscallChoice::legacy
                                         : SyscallChoice::automatic;
 
-  if (req.syscall != SyscallChoice::legacy) {
+  req.test_corrupt_digest = a.test_corrupt_digest;
+  {
     CmdlineRequest creq;
     creq.slot = slot;
     creq.command_line = a.command_line;
@@ -85,9 +91,9 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
 
   auto st = load(sys, req);
   if (!st) return report_error(st.error());
-  std::printf("%s kernel loaded: %s%s%s\n", slot_name(slot), a.kernel.c_str(),
-              a.initrd.empty() ? "" : " initrd ", a.initrd.c_str());
-  std::printf("command line: %s\n", req.cmdline.c_str());
+  std::printf("%s kernel loaded with %s: %s%s%s\n", slot_name(slot), st->syscall,
+              a.kernel.c_str(), a.initrd.empty() ? "" : " initrd ", a.initrd.c_str());
+  std::printf("command line: %s\n", st->cmdline.c_str());
   return 0;
 }
 

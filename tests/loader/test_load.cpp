@@ -98,18 +98,6 @@ TEST_CASE("unload: a refusal carries errno and advice", "[load]") {
   CHECK_THAT(st.error().message(), Contains("CAP_SYS_BOOT"));
 }
 
-TEST_CASE("load: --syscall legacy is not implemented and calls nothing", "[load]") {
-  auto sys = machine();
-  auto r = panic_req();
-  r.syscall = SyscallChoice::legacy;
-  auto st = load(sys, r);
-  REQUIRE_FALSE(st);
-  CHECK(st.error().category() == ErrorCategory::unsupported);
-  CHECK_THAT(st.error().message(), Contains("not implemented yet"));
-  CHECK(sys.file_load_calls.empty());
-  CHECK(sys.kexec_load_calls == 0);
-}
-
 TEST_CASE("load: no reservation is refused before the kernel is asked", "[load]") {
   auto sys = machine(false, 0);
   sys.files["/proc/iomem"] = samples::kIomemNone;
@@ -245,20 +233,6 @@ TEST_CASE("load: with low+high ranges the images must fit the high one", "[load]
   sys.images["/boot/initrd.img"] = 200 * kMiB;
   REQUIRE(load(sys, panic_req()));
   CHECK(sys.file_load_calls.size() == 1);
-}
-
-TEST_CASE("load: ENOSYS under --syscall auto says the fallback is missing", "[load]") {
-  auto sys = machine();
-  sys.file_load_errno = ENOSYS;
-  auto st = load(sys, panic_req());
-  REQUIRE_FALSE(st);
-  CHECK(st.error().category() == ErrorCategory::unsupported);
-  CHECK_THAT(st.error().message(), Contains("fallback (--syscall legacy) is not implemented"));
-  auto r = panic_req();
-  r.syscall = SyscallChoice::file;
-  st = load(sys, r);
-  REQUIRE_FALSE(st);
-  CHECK_THAT(st.error().message(), !Contains("fallback"));
 }
 
 TEST_CASE("exec reboots only into a loaded reboot kernel", "[loader][exec]") {

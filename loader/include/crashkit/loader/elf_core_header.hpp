@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -73,6 +74,23 @@ Result<std::vector<MemRange>> dump_ranges(const Reservation& res);
 Result<PhysChunk> parse_crash_notes(std::string_view addr_text, std::string_view size_text);
 /// /sys/kernel/vmcoreinfo ("%lx %x\n"). Errors: data.
 Result<PhysChunk> parse_vmcoreinfo(std::string_view text);
+
+/// Where the running kernel's image and direct map are, from /proc/kcore's program headers
+/// (KASLR randomises both).
+struct KcoreLayout {
+  std::uint64_t kernel_text_vaddr = 0;  ///< p_vaddr of the PT_LOAD for the kernel image
+  std::uint64_t page_offset = 0;        ///< p_vaddr - p_paddr of a direct-map RAM PT_LOAD
+  bool operator==(const KcoreLayout&) const = default;
+};
+
+/// Parses the first bytes of /proc/kcore (ELF64 header and program headers). The kernel
+/// image is the PT_LOAD inside [kStartKernelMap, +1 GiB) with a physical address (modules and
+/// vmalloc have p_paddr = -1); the direct map is a PT_LOAD below kStartKernelMap with a physical
+/// address. Errors: data, naming what is missing.
+Result<KcoreLayout> parse_kcore_layout(std::span<const std::byte> head);
+
+/// A sysfs CPU list ("0-3,5\n", /sys/devices/system/cpu/possible). Errors: data.
+Result<std::vector<unsigned>> parse_cpu_list(std::string_view text);
 
 /// Builds the ELF64 little-endian ET_CORE/EM_X86_64 header: Ehdr, then program headers in this
 /// order: one PT_NOTE per CPU, the VMCOREINFO PT_NOTE, the kernel-text PT_LOAD, one PT_LOAD per

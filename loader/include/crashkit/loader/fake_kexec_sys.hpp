@@ -24,7 +24,8 @@ class FakeKexecSys final : public KexecSys {
   };
 
   /// Images that open_image finds: path -> size. The fd handed out is a real fd on /dev/null so
-  /// the loader's RAII closes something real; opened_fds records path -> fd.
+  /// the loader's RAII closes something real; opened_fds records path -> fd. Paths not listed
+  /// are opened for real, so tests can hand the loader small synthetic files.
   std::map<std::string, std::uint64_t> images;
   std::map<std::string, int> opened_fds;
   /// Files that read_file finds: path -> content. Missing paths fail with ENOENT.
@@ -35,7 +36,22 @@ class FakeKexecSys final : public KexecSys {
   /// On success, update the sysfs flags in `files` as the kernel would.
   bool track_sysfs = true;
 
+  /// One recorded kexec_load call, with copies of the segment bytes.
+  struct LoadCall {
+    std::uint64_t entry = 0;
+    struct Segment {
+      std::string bytes;
+      std::uint64_t mem = 0;
+      std::uint64_t memsz = 0;
+    };
+    std::vector<Segment> segments;
+    unsigned long flags = 0;
+  };
+  /// errno the next kexec_load calls return (0 = success).
+  int load_errno = 0;
+
   std::vector<FileLoadCall> file_load_calls;
+  std::vector<LoadCall> load_calls;
   int kexec_load_calls = 0;
   int reboot_calls = 0;
 
@@ -48,6 +64,7 @@ class FakeKexecSys final : public KexecSys {
   Status kexec_load(std::uint64_t entry, std::span<const KexecSegment> segments,
                     unsigned long flags) override;
   Result<std::string> read_file(const std::string& path) override;
+  Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) override;
   bool has_cap_sys_boot() override { return cap_sys_boot; }
   Status reboot_kexec() override;
 };

@@ -7,12 +7,14 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
+#include "crashkit/loader/legacy_loader.hpp"
 #include "crashkit/loader/load_advice.hpp"
 
 namespace crashkit::loader {
 
-/// Which syscall loads: auto (kexec_file_load; kexec_load once it exists, on ENOSYS), file, or
-/// legacy (kexec_load with our purgatory, not implemented yet).
+/// Which syscall loads: auto (kexec_file_load, falling back to kexec_load only when the kernel
+/// lacks kexec_file_load, ENOSYS), file, or legacy (kexec_load with crashkit's purgatory; panic
+/// slot, x86_64).
 enum class SyscallChoice { automatic, file, legacy };
 
 /// How the command line is made.
@@ -38,14 +40,24 @@ struct LoadRequest {
   std::optional<std::string> initrd;
   std::string cmdline;  ///< without the NUL; the loader adds it
   SyscallChoice syscall = SyscallChoice::automatic;
+  /// kexec_load only: store a wrong digest so the purgatory halts at panic time (tests).
+  bool test_corrupt_digest = false;
+};
+
+/// What load() did.
+struct LoadReport {
+  const char* syscall = "kexec_file_load";  ///< or "kexec_load"
+  std::string cmdline;                        ///< as the loaded kernel gets it
 };
 
 /// Loads req.kernel into its slot. Before a panic load it refuses, without calling the kernel,
 /// when no crash memory is reserved or the image files alone exceed it: the kernel frees the
 /// armed crash kernel before trying, so a doomed attempt would disarm the machine. Errors carry
 /// the errno and one sentence of advice; after a failed panic load the message says whether the
-/// crash slot is now empty. Errors: unsupported for --syscall legacy (not implemented yet).
-Status load(KexecSys& sys, const LoadRequest& req);
+/// crash slot is now empty. For x86_64 a kernel that is not a bzImage, or is shorter than its
+/// header declares, is refused (data) before either syscall. --syscall legacy (and the ENOSYS
+/// fallback) is refused under lockdown (no_input, EPERM) and for the reboot slot (unsupported).
+Result<LoadReport> load(KexecSys& sys, const LoadRequest& req);
 
 /// Unloads the slot (kexec_file_load with KEXEC_FILE_UNLOAD). Unloading an empty slot succeeds.
 Status unload(KexecSys& sys, Slot slot);

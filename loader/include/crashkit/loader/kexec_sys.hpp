@@ -3,6 +3,7 @@
 /// kexec reboot. Everything above it takes a KexecSys& so tests can record the arguments with
 /// FakeKexecSys instead of loading a kernel.
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +22,7 @@ inline constexpr unsigned long kKexecFileDebug = 0x08;  ///< ~v6.8+, EINVAL on o
 /// Flags of kexec_load(2).
 inline constexpr unsigned long kKexecOnCrash = 0x01;
 inline constexpr unsigned long kKexecArchX86_64 = 62ul << 16;
+inline constexpr std::size_t kKexecSegmentMax = 16;
 
 /// One kexec_load(2) segment (struct kexec_segment): bufsz bytes from buf placed at physical
 /// address mem, zero-filled up to memsz.
@@ -57,6 +59,10 @@ class KexecSys {
   /// Whole text of a /proc or /sys file. Errors: no_input when missing/unreadable.
   virtual Result<std::string> read_file(const std::string& path) = 0;
 
+  /// At most max_bytes from the start of a /proc or /sys file (binary: /proc/kcore's headers,
+  /// /sys/kernel/boot_params/data). Errors: no_input when missing/unreadable.
+  virtual Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) = 0;
+
   /// True when the process holds CAP_SYS_BOOT in its effective set.
   virtual bool has_cap_sys_boot() = 0;
 
@@ -76,6 +82,7 @@ class RealKexecSys final : public KexecSys {
   Status kexec_load(std::uint64_t entry, std::span<const KexecSegment> segments,
                     unsigned long flags) override;
   Result<std::string> read_file(const std::string& path) override;
+  Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) override;
   bool has_cap_sys_boot() override;
   Status reboot_kexec() override;
 

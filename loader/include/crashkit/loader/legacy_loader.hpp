@@ -1,0 +1,51 @@
+#pragma once
+/// Arming the crash slot with kexec_load(2): crashkit does what kexec_file_load does in the
+/// kernel. It parses the bzImage, builds the ELF core header (elfcorehdr=) from /proc/iomem,
+/// the per-CPU crash notes and VMCOREINFO, builds boot_params with the capture kernel's e820
+/// map, places every segment inside the crash reservation, and enters through crashkit's own
+/// purgatory, which checks a SHA-256 digest of the segments at panic time.
+///
+/// Needed where kexec_file_load is missing (ENOSYS: CONFIG_KEXEC_FILE off). Never used under
+/// kernel lockdown: kexec_load cannot carry a signature, so a locked-down kernel refuses it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crashkit/base/result.hpp"
+#include "crashkit/loader/kexec_sys.hpp"
+#include "crashkit/loader/segment_plan.hpp"
+
+namespace crashkit::loader {
+
+struct LegacyLoadRequest {
+  std::string kernel;
+  std::optional<std::string> initrd;
+  std::string cmdline;  ///< the user's line; "elfcorehdr=0x... " is put in front of it
+  /// Test hook (crashkit load --test-corrupt-digest): store a wrong digest so the purgatory
+  /// must refuse to boot the capture kernel at panic time.
+  bool corrupt_digest = false;
+};
+
+/// Everything kexec_load gets, ready to pass: the segments point into buffers and file
+/// mappings this object owns (movable, not copyable).
+struct PreparedLegacyLoad {
+  SegmentPlan plan;
+  std::uint64_t entry = 0;  ///< the purgatory's address
+  std::string cmdline;      ///< as the capture kernel gets it
+  std::vector<KexecSegment> segments;  ///< sorted by address
+  static constexpr unsigned long kFlags = kKexecOnCrash | kKexecArchX86_64;
+
+  struct Storage;
+  std::shared_ptr<Storage> storage;
+};
+
+/// Builds the crash load without calling the kernel. Errors: no_input (EPERM) under lockdown;
+/// data for an image that is not a usable bzImage; unsupported when the segments do not fit
+/// the reservation (sizes named) or on a non-x86_64 build; no_input/data for unreadable or
+/// malformed /proc and /sys files, naming them.
+Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRequest& req);
+
+}  // namespace crashkit::loader
