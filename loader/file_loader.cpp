@@ -78,7 +78,8 @@ Status precheck_kernel(const OpenedImage& kernel, const std::string& path) {
   std::vector<std::byte> head(kBzImageHeaderBytes);
   auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
   if (!n) return std::move(n).error();
-  if (*n == 0) return {};  // nothing to read (an empty file, or a test's stand-in)
+  // Nothing read from a file said to have bytes: a test's stand-in, not a real image.
+  if (*n == 0 && kernel.size > 0) return {};
   head.resize(*n);
   auto img = parse_bzimage(head, kernel.size, path);
   if (!img) return std::move(img).error();
@@ -102,7 +103,7 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     return Error(kernel.error().category(), what + ": cannot open the kernel",
                  kernel.error().sys_errno());
   if (auto st = precheck_kernel(*kernel, req.kernel); !st)
-    return Error(st.error().category(), what + ": " + st.error().message(), st.error().sys_errno());
+    return std::move(st).error().context(what);
   std::optional<OpenedImage> initrd;
   if (req.initrd) {
     auto i = sys.open_image(*req.initrd);
@@ -166,8 +167,7 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
                   req.initrd.value_or("-"));
     auto prepared = prepare_legacy_load(sys, lreq);
     if (!prepared)
-      return Error(prepared.error().category(), what + ": " + prefix + prepared.error().message(),
-                   prepared.error().sys_errno());
+      return std::move(prepared).error().context(prefix.empty() ? what : what + ": " + prefix);
     spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared->entry,
                   prepared->segments.size(), PreparedLegacyLoad::kFlags);
     auto rc = sys.kexec_load(prepared->entry, prepared->segments, PreparedLegacyLoad::kFlags);
@@ -177,7 +177,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     if (e.sys_errno() == EPERM && state->lockdown == Lockdown::unknown)
       suffix += "; if kernel lockdown is active (securityfs is not mounted to tell), kexec_load "
                 "is always refused: use --syscall file";
-    return syscall_error(e, ctx, what + ": " + prefix + "kexec_load", suffix);
+    return syscall_error(e, ctx, what + ": " + (prefix.empty() ? "" : prefix + ": ") + "kexec_load",
+                         suffix);
   };
 
   if (req.syscall == SyscallChoice::legacy) return legacy("");
@@ -191,7 +192,7 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   if (rc) return LoadReport{"kexec_file_load", req.cmdline};
 
   if (rc.error().sys_errno() == ENOSYS && req.syscall == SyscallChoice::automatic && panic)
-    return legacy("kexec_file_load is missing (ENOSYS), fell back to ");
+    return legacy("kexec_file_load is missing (ENOSYS), so kexec_load was tried");
   return syscall_error(rc.error(), ctx, what + ": kexec_file_load", after_failure());
 }
 

@@ -299,6 +299,16 @@ TEST_CASE("legacy load: errors name what is missing", "[legacy]") {
     CHECK_THAT(rep.error().message(), Contains("truncated"));
     CHECK(m.sys.kexec_load_calls == 0);
   }
+  SECTION("empty kernel file, either syscall") {
+    samples::write_file(m.kernel, {});
+    for (auto sc : {SyscallChoice::file, SyscallChoice::legacy}) {
+      auto rep = load(m.sys, m.request(sc));
+      REQUIRE_FALSE(rep);
+      CHECK_THAT(rep.error().message(), Contains("not a bzImage (0 bytes"));
+    }
+    CHECK(m.sys.file_load_calls.empty());
+    CHECK(m.sys.kexec_load_calls == 0);
+  }
   SECTION("the kernel's init_size does not fit") {
     m.sys.files["/proc/iomem"] =
         "00001000-0009efff : System RAM\n00100000-bffd9fff : System RAM\n"
