@@ -46,13 +46,24 @@ std::optional<bool> to_bool(std::string_view v) {
   return std::nullopt;
 }
 
-// kdump.conf allows a whole command in double quotes ("makedumpfile -l -d 31"); kdumpctl strips
-// the quotes and lets the shell split it. Split such a single word once more, without a shell.
-Args command_words(const Args& a) {
-  if (a.size() != 1 || a[0].find_first_of(" \t") == std::string::npos)
+// kdump.conf allows a whole command in double quotes (core_collector "makedumpfile -l -d 31");
+// kdumpctl strips the quotes and lets the shell split the rest. When a command directive has one
+// word written in double quotes, split that word once more (still without a shell). A single-
+// quoted word stays one word, so '/opt/my hooks/pre' keeps its space.
+bool is_command_directive(std::string_view d) {
+  return d == "core_collector" || d == "kdump_pre" || d == "kdump_post";
+}
+
+Args resplit_quoted_command(std::string_view line, const Args& a) {
+  if (a.size() != 1)
+    return a;
+  std::size_t i = line.find_first_not_of(" \t");
+  i = line.find_first_of(" \t", i);
+  i = line.find_first_not_of(" \t", i);
+  if (i == std::string_view::npos || line[i] != '"')
     return a;
   auto again = split_words(a[0]);
-  return again ? *again : a;
+  return again && !again->empty() ? *again : a;
 }
 
 bool valid_module_name(std::string_view m) {
@@ -126,7 +137,7 @@ Handler hook_handler(Sourced<Args> Config::*field, std::string_view name) {
   return [field, name](Config& c, const Args& a, const Origin& o) -> std::string {
     if (auto e = need_some(name, a); !e.empty())
       return e;
-    Args argv = command_words(a);
+    Args argv = a;
     if (argv[0].empty() || argv[0][0] != '/')
       return std::string(name) + " needs an absolute path to an executable, not '" + argv[0] +
              "'";
@@ -168,7 +179,7 @@ const std::map<std::string, Directive, std::less<>>& directives() {
         "core_collector", [](Config& c, const Args& a, const Origin& o) -> std::string {
           if (auto e = need_some("core_collector", a); !e.empty())
             return e;
-          auto cc = parse_core_collector(command_words(a));
+          auto cc = parse_core_collector(a);
           if (!cc)
             return cc.error().what();
           if (!cc->unmapped.empty()) {
@@ -358,6 +369,8 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
       continue;
     std::string name = words->front();
     Args args(words->begin() + 1, words->end());
+    if (is_command_directive(name))
+      args = resplit_quoted_command(line, args);
     auto it = directives().find(name);
     if (it == directives().end()) {
       add_error(origin, "unknown directive '" + name + "'");

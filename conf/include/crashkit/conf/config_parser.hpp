@@ -8,6 +8,11 @@
 /// directive may appear once; a second one, or a second target, is an error. Conflicts between
 /// settings (force_rebuild with force_no_rebuild, ...) are checked on the merged result and
 /// reported at the later of the two lines.
+///
+/// Lines: '#' starts a comment at the start of a word; words are split by split_words() (quotes,
+/// backslashes) and never reach a shell. kdump.conf style: a command directive (core_collector,
+/// kdump_pre, kdump_post) whose only argument is written in double quotes is split once more, so
+/// core_collector "makedumpfile -l -d 31" works; single-quote a lone path containing spaces.
 
 #include <string>
 #include <string_view>
