@@ -159,3 +159,15 @@ TEST_CASE("files: unreadable files are reported, not fatal", "[config][files]") 
     ::chmod(main.c_str(), 0644);
   }
 }
+
+TEST_CASE("files: a dangling drop-in link and a directory as the main file", "[config][files]") {
+  Root r;
+  fs::create_directories(r.main());
+  fs::create_symlink(r.dir / "nowhere.conf", r.dropin("50-gone.conf"));
+  r.write("etc/crashkit/crashkit.conf.d/60-ok.conf", "keep_dumps 2\n");
+  auto p = load_config(r.dir.string());
+  CHECK(p.error_text() == r.main() + ": cannot read: Is a directory\n" +
+                              r.dropin("50-gone.conf") +
+                              ": cannot read: No such file or directory\n");
+  CHECK(p.config.keep_dumps.value == 2);
+}
