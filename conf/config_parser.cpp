@@ -371,6 +371,23 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
     Args args(words->begin() + 1, words->end());
     if (is_command_directive(name))
       args = resplit_quoted_command(line, args);
+    if (import_mode_ && name == "core_collector") {
+      if (auto cc = parse_core_collector(args); cc && !args.empty()) {
+        Args mapped{"crashkit-capture"};
+        for (auto& a : capture_arguments(*cc))
+          mapped.push_back(std::move(a));
+        if (!cc->unmapped.empty()) {
+          std::string list;
+          for (const auto& u : cc->unmapped)
+            list += (list.empty() ? "" : ", ") + u;
+          notes_.push_back({origin, "core_collector: dropped " + list +
+                                        " (no crashkit-capture equivalent)"});
+        }
+        if (mapped != args)
+          notes_.push_back({origin, "core_collector becomes " + join_words(mapped)});
+        args = std::move(mapped);
+      }
+    }
     auto it = directives().find(name);
     if (it == directives().end()) {
       add_error(origin, "unknown directive '" + name + "'");
@@ -409,6 +426,7 @@ ConfigParse ConfigParser::finish() && {
     return a.line > b.line ? a : b;
   };
   if (c.force_rebuild.value && c.force_no_rebuild.value) {
+    bool revert = import_mode_;
     Origin at = last_of(c.force_rebuild.origin, c.force_no_rebuild.origin);
     const Origin& other =
         at == c.force_rebuild.origin ? c.force_no_rebuild.origin : c.force_rebuild.origin;
@@ -416,6 +434,10 @@ ConfigParse ConfigParser::finish() && {
                       " conflicts with " +
                       (at == c.force_rebuild.origin ? "force_no_rebuild 1" : "force_rebuild 1") +
                       " at " + other.str());
+    if (revert) {
+      config_.force_rebuild = {false, {}};
+      config_.force_no_rebuild = {false, {}};
+    }
   }
   if (c.target.value.kind == Target::Kind::raw && c.core_collector.value.format &&
       *c.core_collector.value.format == DumpFormat::elf) {
@@ -428,6 +450,7 @@ ConfigParse ConfigParser::finish() && {
   ConfigParse out;
   out.config = std::move(config_);
   out.errors = std::move(errors_);
+  out.notes = std::move(notes_);
   return out;
 }
 

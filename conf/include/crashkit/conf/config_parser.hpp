@@ -38,6 +38,9 @@ struct Diagnostic {
 struct ConfigParse {
   Config config;
   std::vector<Diagnostic> errors;
+  /// Import mode only: values that were mapped with a change (makedumpfile options dropped or
+  /// rewritten). Never set by the strict parser.
+  std::vector<Diagnostic> notes;
   bool ok() const { return errors.empty(); }
   /// Every diagnostic's str(), one per line, in the order found.
   std::string error_text() const;
@@ -48,6 +51,11 @@ struct ConfigParse {
 /// Accumulates files in order; parse errors never stop it.
 class ConfigParser {
 public:
+  /// import_mode is for converting a kdump.conf: a core_collector is rewritten to the
+  /// crashkit-capture options it maps to, options without an equivalent are dropped with a
+  /// note instead of an error, and conflicting force_rebuild/force_no_rebuild both revert to
+  /// their defaults (still reported as an error).
+  explicit ConfigParser(bool import_mode = false) : import_mode_(import_mode) {}
   /// Parses one file's text; file is the name used in diagnostics and origins.
   void add_text(const std::string& file, std::string_view text);
   /// Records a problem that is not about a line (unreadable file, ...).
@@ -56,8 +64,10 @@ public:
   ConfigParse finish() &&;
 
 private:
+  bool import_mode_ = false;
   Config config_;
   std::vector<Diagnostic> errors_;
+  std::vector<Diagnostic> notes_;
 };
 
 /// Parses a single text as if it were the only file.
