@@ -120,30 +120,44 @@ std::string_view suffix_of(CrashkernelKind k) {
   return "";
 }
 
-}  // namespace
+// Word spans [begin, end) of a command line: split at unquoted blanks like the kernel's
+// next_arg(); stops before a bare "--" when stop_at_dashes.
+std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view s,
+                                                            bool stop_at_dashes) {
+  std::vector<std::pair<std::size_t, std::size_t>> out;
+  std::size_t i = 0;
+  for (;;) {
+    while (i < s.size() && is_space(s[i]))
+      ++i;
+    if (i >= s.size())
+      break;
+    std::size_t b = i;
+    bool quoted = false;
+    for (; i < s.size() && (quoted || !is_space(s[i])); ++i)
+      if (s[i] == '"')
+        quoted = !quoted;
+    if (stop_at_dashes && s.substr(b, i - b) == "--")
+      break;
+    out.emplace_back(b, i);
+  }
+  return out;
+}
 
-Result<CrashkernelSetting> parse_crashkernel(std::string_view text, std::size_t* error_position) {
+Result<CrashkernelSetting> parse_words(std::string_view text, bool cmdline,
+                                       std::size_t* error_position) {
   CrashkernelSetting out;
   std::optional<SyntaxError> err;
-  std::size_t i = 0;
-  while (!err) {
-    while (i < text.size() && is_space(text[i]))
-      ++i;
-    if (i >= text.size())
-      break;
-    std::size_t word_end = i;
-    while (word_end < text.size() && !is_space(text[word_end]))
-      ++word_end;
-    std::size_t value_begin = i;
-    if (text.substr(i, word_end - i).starts_with(kPrefix))
-      value_begin += kPrefix.size();
+  for (auto [b, e] : word_spans(text, cmdline)) {
+    bool prefixed = text.substr(b, e - b).starts_with(kPrefix);
+    if (cmdline && !prefixed)
+      continue;
     CrashkernelWord w;
-    err = parse_value(text, value_begin, word_end, w);
-    if (!err)
-      out.words.push_back(std::move(w));
-    i = word_end;
+    err = parse_value(text, prefixed ? b + kPrefix.size() : b, e, w);
+    if (err)
+      break;
+    out.words.push_back(std::move(w));
   }
-  if (!err && out.words.empty())
+  if (!err && out.words.empty() && !cmdline)
     err = SyntaxError{0, "no crashkernel value"};
   if (err) {
     if (error_position)
@@ -151,6 +165,65 @@ Result<CrashkernelSetting> parse_crashkernel(std::string_view text, std::size_t*
     return Error(ErrorCategory::data, "crashkernel \"" + std::string(text) + "\" at character " +
                                           std::to_string(err->pos + 1) + ": " + err->what);
   }
+  return out;
+}
+
+}  // namespace
+
+Result<CrashkernelSetting> parse_crashkernel(std::string_view text, std::size_t* error_position) {
+  return parse_words(text, false, error_position);
+}
+
+Result<CrashkernelSetting> parse_crashkernel_in_cmdline(std::string_view cmdline,
+                                                        std::size_t* error_position) {
+  return parse_words(cmdline, true, error_position);
+}
+
+std::string replace_crashkernel_in_cmdline(std::string_view cmdline,
+                                           const CrashkernelSetting& setting) {
+  std::string fresh = format_crashkernel(setting);
+  std::string out;
+  std::size_t copied = 0;
+  bool placed = false;
+  auto spans = word_spans(cmdline, false);
+  std::size_t init_args = cmdline.size(); // where a bare "--" starts, if any
+  for (auto [b, e] : spans) {
+    if (cmdline.substr(b, e - b) == "--") {
+      init_args = b;
+      break;
+    }
+    if (!cmdline.substr(b, e - b).starts_with(kPrefix))
+      continue;
+    if (!placed && !fresh.empty()) {
+      out.append(cmdline.substr(copied, b - copied));
+      out += fresh;
+      placed = true;
+    } else {
+      // Drop the word and the blanks before it (after it, when nothing precedes it).
+      std::size_t from = b;
+      while (from > copied && is_space(cmdline[from - 1]))
+        --from;
+      out.append(cmdline.substr(copied, from - copied));
+      if (out.empty())
+        while (e < cmdline.size() && is_space(cmdline[e]))
+          ++e;
+    }
+    copied = e;
+  }
+  if (!placed && !fresh.empty()) {
+    // Append after the last parameter (before "--"), keeping what follows it.
+    std::size_t at = init_args;
+    while (at > copied && is_space(cmdline[at - 1]))
+      --at;
+    out.append(cmdline.substr(copied, at - copied));
+    if (!out.empty())
+      out += ' ';
+    out += fresh;
+    if (at < cmdline.size() && init_args < cmdline.size() && at == init_args)
+      out += ' ';
+    copied = at;
+  }
+  out.append(cmdline.substr(copied));
   return out;
 }
 

@@ -344,3 +344,67 @@ TEST_CASE("crashkernel: what the kernel rejects at boot", "[crashkernel]") {
   CHECK(zero.size == 0);
   CHECK_FALSE(zero.notes.empty());
 }
+
+TEST_CASE("crashkernel: the words of a whole command line", "[crashkernel][cmdline]") {
+  auto s = parse_crashkernel_in_cmdline(
+      "BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=ab-cd ro quiet crashkernel=256M,high "
+      "acpi_rsdp=\"x y\" crashkernel=72M,low -- crashkernel=1G init-arg");
+  REQUIRE(s);
+  CHECK(format_crashkernel(*s) == "crashkernel=256M,high crashkernel=72M,low");
+  auto none = parse_crashkernel_in_cmdline("root=/dev/vda1 ro");
+  REQUIRE(none);
+  CHECK(none->words.empty());
+  std::size_t pos = 0;
+  auto bad = parse_crashkernel_in_cmdline("ro crashkernel=512M-2G;64M quiet", &pos);
+  REQUIRE_FALSE(bad);
+  CHECK(pos == 22);
+  CHECK_THAT(bad.error().what(), Catch::Contains("at character 23: expected ':'"));
+  // Only whole words count: "nocrashkernel=1" and a quoted value are other parameters.
+  auto other = parse_crashkernel_in_cmdline("nocrashkernel=1 foo=\"crashkernel=1G\"");
+  REQUIRE(other);
+  CHECK(other->words.empty());
+}
+
+TEST_CASE("crashkernel: replacing the words changes nothing else", "[crashkernel][cmdline]") {
+  auto set = [](const char* v) {
+    auto s = parse_crashkernel(v);
+    REQUIRE(s);
+    return *s;
+  };
+  struct Row {
+    const char* before;
+    const char* value; // "" removes
+    const char* after;
+  };
+  const Row rows[] = {
+      {"quiet splash", "512M-:192M", "quiet splash crashkernel=512M-:192M"},
+      {"", "256M", "crashkernel=256M"},
+      {"   ", "256M", "crashkernel=256M   "},
+      {"ro  quiet\t", "256M", "ro  quiet crashkernel=256M\t"},
+      {"ro crashkernel=auto quiet", "2G-64G:256M,64G-:512M",
+       "ro crashkernel=2G-64G:256M,64G-:512M quiet"},
+      {"ro  crashkernel=1G   quiet", "256M", "ro  crashkernel=256M   quiet"},
+      {"crashkernel=1G quiet crashkernel=2G,high", "512M", "crashkernel=512M quiet"},
+      {"ro crashkernel=256M,high crashkernel=72M,low", "256M,high 72M,low",
+       "ro crashkernel=256M,high crashkernel=72M,low"},
+      {"ro crashkernel=1G quiet", "", "ro quiet"},
+      {"crashkernel=1G quiet", "", "quiet"},
+      {"crashkernel=1G crashkernel=2G quiet", "", "quiet"},
+      {"quiet crashkernel=1G", "", "quiet"},
+      {"ro -- single", "128M", "ro crashkernel=128M -- single"},
+      {"-- single", "128M", "crashkernel=128M -- single"},
+      {"ro -- crashkernel=1G", "128M", "ro crashkernel=128M -- crashkernel=1G"},
+      {"ro acpi=\"a crashkernel=1G\" x", "128M", "ro acpi=\"a crashkernel=1G\" x crashkernel=128M"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.before, r.value);
+    CrashkernelSetting s = *r.value ? set(r.value) : CrashkernelSetting{};
+    std::string out = replace_crashkernel_in_cmdline(r.before, s);
+    CHECK(out == r.after);
+    // Idempotent, and the words read back.
+    CHECK(replace_crashkernel_in_cmdline(out, s) == out);
+    auto back = parse_crashkernel_in_cmdline(out);
+    REQUIRE(back);
+    CHECK(*back == s);
+  }
+}

@@ -55,6 +55,19 @@ struct CrashkernelSetting {
 Result<CrashkernelSetting> parse_crashkernel(std::string_view text,
                                              std::size_t* error_position = nullptr);
 
+/// The crashkernel= words of a whole kernel command line (/proc/cmdline, GRUB_CMDLINE_LINUX, a
+/// BLS options line); other parameters are skipped, and so is everything after a bare "--"
+/// (init's arguments). An empty setting when there is none. Error positions index cmdline.
+Result<CrashkernelSetting> parse_crashkernel_in_cmdline(std::string_view cmdline,
+                                                        std::size_t* error_position = nullptr);
+
+/// cmdline with its crashkernel= words replaced by setting (nothing else changes, spacing
+/// included): the new words take the place of the first old one, later old ones are removed
+/// with the blank before them; with no old word they are appended (before a bare "--"). An
+/// empty setting removes them all.
+std::string replace_crashkernel_in_cmdline(std::string_view cmdline,
+                                           const CrashkernelSetting& setting);
+
 /// Canonical text of one value, without the "crashkernel=" prefix ("512M-2G:64M,2G-:128M").
 std::string format_crashkernel_value(const CrashkernelWord& word);
 
@@ -62,7 +75,10 @@ std::string format_crashkernel_value(const CrashkernelWord& word);
 std::string format_crashkernel(const CrashkernelSetting& setting);
 
 /// The RAM figure the range form is compared against: System RAM rounded up to 128 MiB, as the
-/// kernel's parse_crashkernel_mem() does to make up for memory the firmware keeps.
+/// kernel's parse_crashkernel_mem() does to make up for memory the firmware keeps. system_ram
+/// is the kernel's memblock total; the sum of the "System RAM" ranges of /proc/iomem is the
+/// figure userspace can see (kdump-utils uses the same sum) and matches it to within what the
+/// rounding absorbs.
 std::uint64_t crashkernel_ram_figure(std::uint64_t system_ram);
 
 /// What the kernel would reserve for a given amount of System RAM.
