@@ -98,4 +98,4 @@ std::string render_config(const Config& c, bool all) {
   return out;
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

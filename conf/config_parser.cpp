@@ -70,8 +70,8 @@ bool valid_module_name(std::string_view m) {
   if (m.empty())
     return false;
   return std::all_of(m.begin(), m.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
   });
 }
 
@@ -116,8 +116,10 @@ Handler action_handler(Sourced<Action> Config::*field, std::string_view name, bo
     if (auto e = need_one(name, a); !e.empty())
       return e;
     static const std::pair<std::string_view, Action> kAll[] = {
-        {"reboot", Action::reboot},  {"halt", Action::halt},
-        {"poweroff", Action::poweroff}, {"shell", Action::shell},
+        {"reboot", Action::reboot},
+        {"halt", Action::halt},
+        {"poweroff", Action::poweroff},
+        {"shell", Action::shell},
         {"dump_to_rootfs", Action::dump_to_rootfs}};
     for (auto [n, act] : kAll) {
       if (final && (act == Action::shell || act == Action::dump_to_rootfs))
@@ -128,7 +130,8 @@ Handler action_handler(Sourced<Action> Config::*field, std::string_view name, bo
       }
     }
     return std::string(name) + " takes " +
-           (final ? "reboot, halt or poweroff" : "reboot, halt, poweroff, shell or dump_to_rootfs") +
+           (final ? "reboot, halt or poweroff"
+                  : "reboot, halt, poweroff, shell or dump_to_rootfs") +
            ", not '" + a[0] + "'";
   };
 }
@@ -139,8 +142,7 @@ Handler hook_handler(Sourced<Args> Config::*field, std::string_view name) {
       return e;
     Args argv = a;
     if (argv[0].empty() || argv[0][0] != '/')
-      return std::string(name) + " needs an absolute path to an executable, not '" + argv[0] +
-             "'";
+      return std::string(name) + " needs an absolute path to an executable, not '" + argv[0] + "'";
     set(c.*field, std::move(argv), o);
     return "";
   };
@@ -207,16 +209,16 @@ const std::map<std::string, Directive, std::less<>>& directives() {
     t["nfs"] = {"target", refuse("nfs targets are not supported yet")};
     for (std::string_view fs : {"minix", "virtiofs"})
       t[std::string(fs)] = {"target", refuse(std::string(fs) + " targets are not supported")};
-    t["extra_modules"] = {
-        "extra_modules", [](Config& c, const Args& a, const Origin& o) -> std::string {
-          if (auto e = need_some("extra_modules", a); !e.empty())
-            return e;
-          for (const auto& m : a)
-            if (!valid_module_name(m))
-              return "extra_modules: '" + m + "' is not a module name";
-          set(c.extra_modules, a, o);
-          return "";
-        }};
+    t["extra_modules"] = {"extra_modules",
+                          [](Config& c, const Args& a, const Origin& o) -> std::string {
+                            if (auto e = need_some("extra_modules", a); !e.empty())
+                              return e;
+                            for (const auto& m : a)
+                              if (!valid_module_name(m))
+                                return "extra_modules: '" + m + "' is not a module name";
+                            set(c.extra_modules, a, o);
+                            return "";
+                          }};
     t["failure_action"] = {"failure_action",
                            action_handler(&Config::failure_action, "failure_action", false)};
     // kdump.conf's deprecated spelling of failure_action.
@@ -284,40 +286,40 @@ const std::map<std::string, Directive, std::less<>>& directives() {
                      set(c.remove, a, o);
                      return "";
                    }};
-    t["crashkernel"] = {
-        "crashkernel", [](Config& c, const Args& a, const Origin& o) -> std::string {
-          if (auto e = need_some("crashkernel", a); !e.empty())
-            return e;
-          CrashkernelChoice ch;
-          if (a.size() == 1 && a[0] == "auto") {
-            set(c.crashkernel, std::move(ch), o);
-            return "";
-          }
-          std::string joined;
-          for (const auto& w : a)
-            joined += (joined.empty() ? "" : " ") + w;
-          auto s = parse_crashkernel(joined);
-          if (!s)
-            return s.error().what();
-          ch.automatic = false;
-          ch.setting = std::move(*s);
-          set(c.crashkernel, std::move(ch), o);
-          return "";
-        }};
+    t["crashkernel"] = {"crashkernel",
+                        [](Config& c, const Args& a, const Origin& o) -> std::string {
+                          if (auto e = need_some("crashkernel", a); !e.empty())
+                            return e;
+                          CrashkernelChoice ch;
+                          if (a.size() == 1 && a[0] == "auto") {
+                            set(c.crashkernel, std::move(ch), o);
+                            return "";
+                          }
+                          std::string joined;
+                          for (const auto& w : a)
+                            joined += (joined.empty() ? "" : " ") + w;
+                          auto s = parse_crashkernel(joined);
+                          if (!s)
+                            return s.error().what();
+                          ch.automatic = false;
+                          ch.setting = std::move(*s);
+                          set(c.crashkernel, std::move(ch), o);
+                          return "";
+                        }};
     for (std::string_view d : {"sshkey", "kdump_emergency", "extra_bins", "dracut_args",
                                "fence_kdump_args", "fence_kdump_nodes"})
       t[std::string(d)] = {d, refuse("'" + std::string(d) +
                                      "' is a kdump.conf directive crashkit does not support")};
     for (std::string_view d :
          {"net", "options", "link_delay", "disk_timeout", "debug_mem_level", "blacklist"})
-      t[std::string(d)] = {
-          d, refuse("'" + std::string(d) + "' is a deprecated kdump.conf directive, not supported")};
+      t[std::string(d)] = {d, refuse("'" + std::string(d) +
+                                     "' is a deprecated kdump.conf directive, not supported")};
     return t;
   }();
   return table;
 }
 
-}  // namespace
+} // namespace
 
 std::string Diagnostic::str() const {
   if (origin.file.empty() && origin.line == 0)
@@ -380,8 +382,8 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
           std::string list;
           for (const auto& u : cc->unmapped)
             list += (list.empty() ? "" : ", ") + u;
-          notes_.push_back({origin, "core_collector: dropped " + list +
-                                        " (no crashkit-capture equivalent)"});
+          notes_.push_back(
+              {origin, "core_collector: dropped " + list + " (no crashkit-capture equivalent)"});
         }
         if (mapped != args)
           notes_.push_back({origin, "core_collector becomes " + join_words(mapped)});
@@ -430,10 +432,11 @@ ConfigParse ConfigParser::finish() && {
     Origin at = last_of(c.force_rebuild.origin, c.force_no_rebuild.origin);
     const Origin& other =
         at == c.force_rebuild.origin ? c.force_no_rebuild.origin : c.force_rebuild.origin;
-    add_error(at, std::string(at == c.force_rebuild.origin ? "force_rebuild 1" : "force_no_rebuild 1") +
-                      " conflicts with " +
-                      (at == c.force_rebuild.origin ? "force_no_rebuild 1" : "force_rebuild 1") +
-                      " at " + other.str());
+    add_error(at,
+              std::string(at == c.force_rebuild.origin ? "force_rebuild 1" : "force_no_rebuild 1") +
+                  " conflicts with " +
+                  (at == c.force_rebuild.origin ? "force_no_rebuild 1" : "force_rebuild 1") +
+                  " at " + other.str());
     if (revert) {
       config_.force_rebuild = {false, {}};
       config_.force_no_rebuild = {false, {}};
@@ -442,10 +445,9 @@ ConfigParse ConfigParser::finish() && {
   if (c.target.value.kind == Target::Kind::raw && c.core_collector.value.format &&
       *c.core_collector.value.format == DumpFormat::elf) {
     Origin at = last_of(c.target.origin, c.core_collector.origin);
-    const Origin& other =
-        at == c.target.origin ? c.core_collector.origin : c.target.origin;
-    add_error(at, "a raw target takes the flattened or kdump format, not ELF (-E); see " +
-                      other.str());
+    const Origin& other = at == c.target.origin ? c.core_collector.origin : c.target.origin;
+    add_error(at,
+              "a raw target takes the flattened or kdump format, not ELF (-E); see " + other.str());
   }
   ConfigParse out;
   out.config = std::move(config_);
@@ -482,7 +484,7 @@ std::optional<std::string> read_text(const std::string& path, int& err) {
   return s;
 }
 
-}  // namespace
+} // namespace
 
 ConfigParse load_config_files(const std::string& main_file, const std::string& dropin_dir) {
   namespace fs = std::filesystem;
@@ -523,4 +525,4 @@ ConfigParse load_config(const std::string& root) {
   return load_config_files(r + std::string(kConfigFile), r + std::string(kDropInDir));
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -5,7 +5,9 @@
 namespace crashkit::conf {
 namespace {
 
-Error bad(const std::string& what) { return Error(ErrorCategory::data, what); }
+Error bad(const std::string& what) {
+  return Error(ErrorCategory::data, what);
+}
 
 std::optional<unsigned> to_uint(std::string_view s) {
   unsigned v = 0;
@@ -28,15 +30,15 @@ bool short_takes_arg(char c) {
 // Long options (of either program) that take an argument.
 bool long_takes_arg(std::string_view name) {
   for (std::string_view n :
-       {"message-level", "num-threads", "threads", "dump-level", "compress", "format",
-        "zstd-level", "read-mode", "cyclic-buffer", "splitblock-size", "work-dir", "config",
-        "eppic", "partial-dmesg", "vtop", "mem-usage-file"})
+       {"message-level", "num-threads", "threads", "dump-level", "compress", "format", "zstd-level",
+        "read-mode", "cyclic-buffer", "splitblock-size", "work-dir", "config", "eppic",
+        "partial-dmesg", "vtop", "mem-usage-file"})
     if (name == n)
       return true;
   return false;
 }
 
-}  // namespace
+} // namespace
 
 CoreCollector default_core_collector() {
   CoreCollector c;
@@ -71,8 +73,8 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
                       std::string_view v) -> Status {
     auto n = to_uint(v);
     if (!n)
-      return bad("core_collector: " + std::string(opt) + " needs a number, not '" +
-                 std::string(v) + "'");
+      return bad("core_collector: " + std::string(opt) + " needs a number, not '" + std::string(v) +
+                 "'");
     field = n;
     return {};
   };
@@ -114,8 +116,8 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
         else if (*value == "none")
           c.compression = Compression::none;
         else
-          return bad("core_collector: --compress takes zstd|zlib|lzo|snappy|none, not '" +
-                     *value + "'");
+          return bad("core_collector: --compress takes zstd|zlib|lzo|snappy|none, not '" + *value +
+                     "'");
       } else if (c.program == CollectorProgram::crashkit_capture && name == "format") {
         if (*value == "kdump")
           c.format = DumpFormat::kdump;
@@ -198,4 +200,4 @@ std::vector<std::string> capture_arguments(const CoreCollector& c) {
   return a;
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

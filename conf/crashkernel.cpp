@@ -8,14 +8,18 @@ namespace {
 constexpr std::string_view kPrefix = "crashkernel=";
 constexpr std::uint64_t k128M = std::uint64_t{128} << 20;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 struct SyntaxError {
   std::size_t pos = 0;
   std::string what;
 };
 
-std::string describe(char c) { return std::string("unexpected character '") + c + "'"; }
+std::string describe(char c) {
+  return std::string("unexpected character '") + c + "'";
+}
 
 // Parses one value occupying text[begin, end). Positions in errors index the whole text.
 std::optional<SyntaxError> parse_value(std::string_view text, std::size_t begin, std::size_t end,
@@ -168,7 +172,7 @@ Result<CrashkernelSetting> parse_words(std::string_view text, bool cmdline,
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Result<CrashkernelSetting> parse_crashkernel(std::string_view text, std::size_t* error_position) {
   return parse_words(text, false, error_position);
@@ -310,8 +314,7 @@ Result<CrashkernelReservation> evaluate_crashkernel(const CrashkernelSetting& se
       }
       if (r.range_index < 0)
         r.notes.push_back("no range of crashkernel=" + format_crashkernel_value(*plain) +
-                          " matches " + format_size(r.ram_figure) +
-                          " of RAM: nothing is reserved");
+                          " matches " + format_size(r.ram_figure) + " of RAM: nothing is reserved");
     }
     if (r.size > 0)
       r.offset = plain->offset;
@@ -344,4 +347,4 @@ Result<CrashkernelReservation> evaluate_crashkernel(const CrashkernelSetting& se
   return r;
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

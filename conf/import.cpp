@@ -10,7 +10,9 @@ namespace {
 
 using Args = std::vector<std::string>;
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r';
+}
 
 std::string trim(std::string_view s) {
   std::size_t b = 0, e = s.size();
@@ -151,8 +153,8 @@ public:
         continue;
       }
       std::string raw = body.substr(eq + 1);
-      bool single_quoted = raw.size() >= 2 && raw.front() == '\'' &&
-                           raw.find('\'', 1) == raw.size() - 1;
+      bool single_quoted =
+          raw.size() >= 2 && raw.front() == '\'' && raw.find('\'', 1) == raw.size() - 1;
       if (!single_quoted && raw.find_first_of("$`") != std::string::npos) {
         unmapped(o, line, "uses shell expansion, which is not evaluated");
         continue;
@@ -174,7 +176,7 @@ public:
   }
 };
 
-}  // namespace
+} // namespace
 
 std::string ImportItem::str() const {
   std::string s = origin.str() + ": ";
@@ -291,8 +293,9 @@ ImportResult import_kdump_tools(std::string_view defaults, const std::string& na
     } else if (k == "KDUMP_KERNEL") {
       if (v == "/var/lib/kdump/vmlinuz") {
         im.apply("capture_kernel", {"running"}, a);
-        im.changed(a.origin, a.text, "the packaged link to the running kernel: capture_kernel "
-                                     "running");
+        im.changed(a.origin, a.text,
+                   "the packaged link to the running kernel: capture_kernel "
+                   "running");
       } else {
         im.apply("capture_kernel", {v}, a);
       }
@@ -355,4 +358,4 @@ std::string render_import(const ImportResult& r, const std::vector<std::string>&
   return s + "\n" + render_config(r.config);
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -50,7 +50,7 @@ SizeScan fail(std::size_t pos, std::string what) {
   return s;
 }
 
-}  // namespace
+} // namespace
 
 SizeScan scan_size(std::string_view text, std::size_t pos) {
   std::size_t i = pos;
@@ -116,4 +116,4 @@ std::string format_size(std::uint64_t bytes) {
   return std::to_string(bytes);
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

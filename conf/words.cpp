@@ -3,13 +3,15 @@
 namespace crashkit::conf {
 namespace {
 
-bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_blank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 Error at(std::size_t pos, const std::string& what) {
   return Error(ErrorCategory::data, "column " + std::to_string(pos + 1) + ": " + what);
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<std::string>> split_words(std::string_view s) {
   std::vector<std::string> out;
@@ -82,4 +84,4 @@ std::string join_words(const std::vector<std::string>& words) {
   return s;
 }
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -25,7 +25,7 @@ std::vector<std::string> errors_of(const std::string& text) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("config: an empty file gives the defaults", "[config]") {
   Config c = parse_ok("# nothing\n\n   \n");
@@ -128,8 +128,7 @@ TEST_CASE("config: value spellings", "[config]") {
   CHECK(parse_ok("min_free 1G\n").min_free.value == kG);
   CHECK(parse_ok("keep_dumps 0\n").keep_dumps.value == 0);
   CHECK(parse_ok("default halt\n").failure_action.value == Action::halt);
-  CHECK(parse_ok("failure_action dump_to_rootfs\n").failure_action.value ==
-        Action::dump_to_rootfs);
+  CHECK(parse_ok("failure_action dump_to_rootfs\n").failure_action.value == Action::dump_to_rootfs);
   CHECK(parse_ok("final_action halt\n").final_action.value == Action::halt);
   CHECK(parse_ok("final_action reboot\n").final_action.value == Action::reboot);
   CHECK(parse_ok("failure_action poweroff\n").failure_action.value == Action::poweroff);
@@ -214,7 +213,8 @@ TEST_CASE("config: every error message", "[config]") {
       {"min_free 5MB", "min_free: size \"5MB\" at character 3: unexpected character 'B'"},
       {"min_free 1G 2G", "min_free takes one value, got 2"},
       {"capture_kernel", "capture_kernel needs a value"},
-      {"capture_kernel vmlinuz", "capture_kernel takes an absolute path or 'running', not 'vmlinuz'"},
+      {"capture_kernel vmlinuz",
+       "capture_kernel takes an absolute path or 'running', not 'vmlinuz'"},
       {"append", "append needs a value"},
       {"append crashkernel=128M", "append: the capture kernel must not get crashkernel= "
                                   "('crashkernel=128M')"},
@@ -240,7 +240,8 @@ TEST_CASE("config: every error message", "[config]") {
       {"options virtio_blk x=1", "'options' is a deprecated kdump.conf directive, not supported"},
       {"link_delay 10", "'link_delay' is a deprecated kdump.conf directive, not supported"},
       {"disk_timeout 10", "'disk_timeout' is a deprecated kdump.conf directive, not supported"},
-      {"debug_mem_level 1", "'debug_mem_level' is a deprecated kdump.conf directive, not supported"},
+      {"debug_mem_level 1",
+       "'debug_mem_level' is a deprecated kdump.conf directive, not supported"},
       {"blacklist nouveau", "'blacklist' is a deprecated kdump.conf directive, not supported"},
   };
   for (const auto& r : rows) {

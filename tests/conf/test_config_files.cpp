@@ -45,7 +45,7 @@ struct Root {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("samples: Fedora's shipped kdump.conf is a valid crashkit.conf", "[config][samples]") {
   auto p = parse_config_text(sample("fedora-kdump.conf"), "kdump.conf");
@@ -166,8 +166,7 @@ TEST_CASE("files: a dangling drop-in link and a directory as the main file", "[c
   fs::create_symlink(r.dir / "nowhere.conf", r.dropin("50-gone.conf"));
   r.write("etc/crashkit/crashkit.conf.d/60-ok.conf", "keep_dumps 2\n");
   auto p = load_config(r.dir.string());
-  CHECK(p.error_text() == r.main() + ": cannot read: Is a directory\n" +
-                              r.dropin("50-gone.conf") +
+  CHECK(p.error_text() == r.main() + ": cannot read: Is a directory\n" + r.dropin("50-gone.conf") +
                               ": cannot read: No such file or directory\n");
   CHECK(p.config.keep_dumps.value == 2);
 }

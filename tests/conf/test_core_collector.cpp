@@ -12,7 +12,7 @@ CoreCollector ok(const V& argv) {
     FAIL(c.error().what());
   return *c;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("core_collector: Fedora's default makedumpfile line maps fully", "[collector]") {
   auto c = ok({"makedumpfile", "-l", "--message-level", "7", "-d", "31"});
@@ -44,8 +44,7 @@ TEST_CASE("core_collector: option spellings", "[collector]") {
   CHECK(own.compression == Compression::none);
   CHECK(own.format == DumpFormat::elf);
   CHECK(own.threads == 2u);
-  CHECK(capture_arguments(own) ==
-        V{"--compress", "none", "--format", "elf", "--num-threads", "2"});
+  CHECK(capture_arguments(own) == V{"--compress", "none", "--format", "elf", "--num-threads", "2"});
   CHECK(default_core_collector().dump_level == 31u);
   CHECK(ok(default_core_collector().argv) == default_core_collector());
 }
@@ -73,12 +72,13 @@ TEST_CASE("core_collector: errors", "[collector]") {
       {{"makedumpfile", "-d", "x"}, "dump level 'x' is not a number 0-31", C::data},
       {{"makedumpfile", "-d"}, "-d needs a value", C::data},
       {{"makedumpfile", "--message-level"}, "--message-level needs a value", C::data},
-      {{"makedumpfile", "--num-threads=many"}, "--num-threads needs a number, not 'many'",
-       C::data},
+      {{"makedumpfile", "--num-threads=many"}, "--num-threads needs a number, not 'many'", C::data},
       {{"makedumpfile", "--non-mmap=1"}, "--non-mmap takes no value", C::data},
       {{"makedumpfile", "-l", "/proc/vmcore", "/var/crash/vmcore"},
-       "unexpected argument '/proc/vmcore'", C::data},
-      {{"crashkit-capture", "--compress", "gzip"}, "--compress takes zstd|zlib|lzo|snappy|none",
+       "unexpected argument '/proc/vmcore'",
+       C::data},
+      {{"crashkit-capture", "--compress", "gzip"},
+       "--compress takes zstd|zlib|lzo|snappy|none",
        C::data},
       {{"crashkit-capture", "--format", "raw"}, "--format takes kdump|elf|flat", C::data},
   };

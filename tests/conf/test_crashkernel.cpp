@@ -25,7 +25,7 @@ CrashkernelReservation eval_ok(const std::string& text, std::uint64_t ram) {
   return *r;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("crashkernel: every form parses and formats canonically", "[crashkernel]") {
   struct Row {
@@ -243,7 +243,7 @@ TEST_CASE("crashkernel: range evaluation, start inclusive and end exclusive", "[
       {2 * kG - 129 * kM, 0, -1},       // rounds to 1920M: below the first range
       {2 * kG - 100 * kM, 256 * kM, 0}, // rounds up to exactly 2G: start is inclusive
       {2 * kG, 256 * kM, 0},
-      {64 * kG - 1, 512 * kM, 1},       // rounds to 64G: end is exclusive, so range 2
+      {64 * kG - 1, 512 * kM, 1}, // rounds to 64G: end is exclusive, so range 2
       {64 * kG - 128 * kM, 256 * kM, 0},
       {64 * kG, 512 * kM, 1},
       {4 * kT, 512 * kM, 1},

@@ -31,7 +31,7 @@ void check_renders_valid(const ImportResult& r) {
   CHECK(render_config(p.config) == render_config(r.config));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("import: Fedora's shipped kdump.conf and sysconfig", "[import]") {
   auto r = import_kdump_utils(sample("fedora-kdump.conf"), sample("fedora-sysconfig-kdump"));

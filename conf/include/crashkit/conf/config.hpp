@@ -89,4 +89,4 @@ struct Config {
 /// the same values back.
 std::string render_config(const Config& c, bool all_values = false);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -81,4 +81,4 @@ ConfigParse load_config_files(const std::string& main_file, const std::string& d
 /// an image or test tree otherwise).
 ConfigParse load_config(const std::string& root = "");
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -44,4 +44,4 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
 /// Canonical crashkit-capture arguments for the mapped fields (unmapped ones are dropped).
 std::vector<std::string> capture_arguments(const CoreCollector& c);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -106,4 +106,4 @@ struct CrashkernelReservation {
 Result<CrashkernelReservation> evaluate_crashkernel(const CrashkernelSetting& setting,
                                                     std::uint64_t system_ram);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -22,9 +22,9 @@ struct ImportItem {
 };
 
 struct ImportResult {
-  Config config;                     ///< always valid for parse_config_text(render_config())
-  std::vector<ImportItem> unmapped;  ///< dropped: unsupported, deprecated, invalid, shell code
-  std::vector<ImportItem> changed;   ///< mapped, but not literally (makedumpfile → crashkit-capture)
+  Config config;                    ///< always valid for parse_config_text(render_config())
+  std::vector<ImportItem> unmapped; ///< dropped: unsupported, deprecated, invalid, shell code
+  std::vector<ImportItem> changed; ///< mapped, but not literally (makedumpfile → crashkit-capture)
 };
 
 /// kdump-utils: kdump.conf directives are read with the crashkit parser in import mode; from
@@ -49,4 +49,4 @@ ImportResult import_kdump_tools(std::string_view defaults,
 /// items as comments, then render_config().
 std::string render_import(const ImportResult& r, const std::vector<std::string>& sources);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

@@ -32,4 +32,4 @@ Result<std::uint64_t> parse_size(std::string_view text);
 /// "1000" for plain bytes, "0").
 std::string format_size(std::uint64_t bytes);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf

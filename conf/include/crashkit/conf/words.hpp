@@ -24,4 +24,4 @@ std::string quote_word(std::string_view word);
 /// Words quoted with quote_word() and joined by single spaces.
 std::string join_words(const std::vector<std::string>& words);
 
-}  // namespace crashkit::conf
+} // namespace crashkit::conf
