@@ -205,8 +205,23 @@ const std::map<std::string, Directive, std::less<>>& directives() {
                   set(c.target, std::move(tg), o);
                   return "";
                 }};
-    t["ssh"] = {"target", refuse("ssh targets are not supported yet")};
-    t["nfs"] = {"target", refuse("nfs targets are not supported yet")};
+    // Network targets are read (so a typo gets its own message) and then refused.
+    t["ssh"] = {"target", [](Config&, const Args& a, const Origin&) -> std::string {
+                  if (auto e = need_one("ssh", a); !e.empty())
+                    return e;
+                  auto at = a[0].find('@');
+                  if (at == std::string::npos || at == 0 || at + 1 == a[0].size())
+                    return "ssh needs user@host, not '" + a[0] + "'";
+                  return "ssh targets are not supported yet";
+                }};
+    t["nfs"] = {"target", [](Config&, const Args& a, const Origin&) -> std::string {
+                  if (auto e = need_one("nfs", a); !e.empty())
+                    return e;
+                  auto colon = a[0].find(":/");
+                  if (colon == std::string::npos || colon == 0)
+                    return "nfs needs server:/export, not '" + a[0] + "'";
+                  return "nfs targets are not supported yet";
+                }};
     for (std::string_view fs : {"minix", "virtiofs"})
       t[std::string(fs)] = {"target", refuse(std::string(fs) + " targets are not supported")};
     t["extra_modules"] = {"extra_modules",
@@ -371,25 +386,6 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
       continue;
     std::string name = words->front();
     Args args(words->begin() + 1, words->end());
-    if (is_command_directive(name))
-      args = resplit_quoted_command(line, args);
-    if (import_mode_ && name == "core_collector") {
-      if (auto cc = parse_core_collector(args); cc && !args.empty()) {
-        Args mapped{"crashkit-capture"};
-        for (auto& a : capture_arguments(*cc))
-          mapped.push_back(std::move(a));
-        if (!cc->unmapped.empty()) {
-          std::string list;
-          for (const auto& u : cc->unmapped)
-            list += (list.empty() ? "" : ", ") + u;
-          notes_.push_back(
-              {origin, "core_collector: dropped " + list + " (no crashkit-capture equivalent)"});
-        }
-        if (mapped != args)
-          notes_.push_back({origin, "core_collector becomes " + join_words(mapped)});
-        args = std::move(mapped);
-      }
-    }
     auto it = directives().find(name);
     if (it == directives().end()) {
       add_error(origin, "unknown directive '" + name + "'");
@@ -409,6 +405,25 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
         add_error(origin, "duplicate directive '" + name + "' (first at line " +
                               std::to_string(prev->second.first) + ")");
       continue;
+    }
+    if (is_command_directive(name))
+      args = resplit_quoted_command(line, args);
+    if (import_mode_ && name == "core_collector") {
+      if (auto cc = parse_core_collector(args); cc && !args.empty()) {
+        Args mapped{"crashkit-capture"};
+        for (auto& a : capture_arguments(*cc))
+          mapped.push_back(std::move(a));
+        if (!cc->unmapped.empty()) {
+          std::string list;
+          for (const auto& u : cc->unmapped)
+            list += (list.empty() ? "" : ", ") + u;
+          notes_.push_back(
+              {origin, "core_collector: dropped " + list + " (no crashkit-capture equivalent)"});
+        }
+        if (mapped != args)
+          notes_.push_back({origin, "core_collector becomes " + join_words(mapped)});
+        args = std::move(mapped);
+      }
     }
     if (std::string e = d.handle(config_, args, origin); !e.empty())
       add_error(origin, e);
