@@ -170,3 +170,28 @@ TEST_CASE("files: a dangling drop-in link and a directory as the main file", "[c
                               ": cannot read: No such file or directory\n");
   CHECK(p.config.keep_dumps.value == 2);
 }
+
+TEST_CASE("files: the shipped crashkit.conf gives the defaults, and each example parses",
+          "[config][files]") {
+  std::ifstream in(CONF_SHIPPED_FILE);
+  REQUIRE(in);
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  auto p = parse_config_text(text, "crashkit.conf");
+  REQUIRE(p.ok());
+  CHECK(render_config(p.config) == "");
+  // Uncommenting every example line gives a valid file (one target only).
+  std::string uncommented;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (line.size() > 1 && line[0] == '#' && line[1] != ' ' && line[1] != '\0')
+      uncommented += line.substr(1) + "\n";
+  }
+  auto all = parse_config_text(uncommented, "uncommented.conf");
+  INFO(uncommented);
+  CHECK(all.error_text() == "");
+  CHECK(all.config.target.value.fstype == "ext4");
+  CHECK(all.config.kdump_post.value == V{"/usr/local/sbin/after-dump"});
+}
