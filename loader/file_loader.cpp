@@ -25,6 +25,7 @@ Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string&
       break;
     case ENOEXEC:
     case EFBIG:
+    case EINVAL:  // the image or its command line, as the kernel read them
       cat = ErrorCategory::data;
       break;
     case ENOSYS:

@@ -52,40 +52,33 @@ TEST_CASE("bzImage: refusals name the file and the offset", "[bzimage]") {
     REQUIRE_FALSE(r);
     CHECK_THAT(r.error().message(), Contains("not a bzImage (100 bytes"));
   }
-  SECTION("truncated") {
-    samples::BzImageShape s;
-    s.drop_tail = 1000;
-    auto r = parse(samples::synthetic_bzimage(s));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(),
-               Contains("truncated") && Contains("declares 68096 bytes, the file has 67096"));
-  }
-  SECTION("old protocol") {
-    samples::BzImageShape s;
-    s.protocol = 0x020b;
-    auto r = parse(samples::synthetic_bzimage(s));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(), Contains("boot protocol 2.11 (offset 0x206)"));
-  }
-  SECTION("no 64-bit entry") {
-    samples::BzImageShape s;
-    s.xloadflags = 0x7e;
-    auto r = parse(samples::synthetic_bzimage(s));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(), Contains("XLF_KERNEL_64") && Contains("0x236"));
-  }
-  SECTION("alignment not a power of two") {
-    samples::BzImageShape s;
-    s.kernel_alignment = 0x300000;
-    auto r = parse(samples::synthetic_bzimage(s));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(), Contains("kernel_alignment 0x300000 (offset 0x230)"));
-  }
-  SECTION("init_size below the payload") {
-    samples::BzImageShape s;
-    s.init_size = 4096;
-    auto r = parse(samples::synthetic_bzimage(s));
-    REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(), Contains("init_size 0x1000 (offset 0x260)"));
+  SECTION("header fields out of range, one per row") {
+    struct Row {
+      const char* what;
+      void (*bend)(samples::BzImageShape&);
+      const char* message;
+    };
+    const Row rows[] = {
+        {"truncated", [](samples::BzImageShape& s) { s.drop_tail = 1000; },
+         "truncated: the setup header (offsets 0x1f1, 0x1f4) declares 68096 bytes, the file has "
+         "67096"},
+        {"old protocol", [](samples::BzImageShape& s) { s.protocol = 0x020b; },
+         "boot protocol 2.11 (offset 0x206)"},
+        {"no 64-bit entry", [](samples::BzImageShape& s) { s.xloadflags = 0x7e; },
+         "no 64-bit entry point (xloadflags at 0x236 lacks XLF_KERNEL_64)"},
+        {"alignment", [](samples::BzImageShape& s) { s.kernel_alignment = 0x300000; },
+         "kernel_alignment 0x300000 (offset 0x230)"},
+        {"init_size", [](samples::BzImageShape& s) { s.init_size = 4096; },
+         "init_size 0x1000 (offset 0x260)"},
+    };
+    for (const auto& row : rows) {
+      INFO(row.what);
+      samples::BzImageShape shape;
+      row.bend(shape);
+      auto r = parse(samples::synthetic_bzimage(shape));
+      REQUIRE_FALSE(r);
+      CHECK(r.error().category() == crashkit::ErrorCategory::data);
+      CHECK_THAT(r.error().message(), Contains("vmlinuz: ") && Contains(row.message));
+    }
   }
 }

@@ -251,3 +251,13 @@ TEST_CASE("exec reboots only into a loaded reboot kernel", "[loader][exec]") {
     CHECK(sys.reboot_calls == 1);
   }
 }
+
+TEST_CASE("load: the kernel's EINVAL is a data error (the image or command line)", "[load]") {
+  auto sys = machine();
+  sys.file_load_errno = EINVAL;
+  auto st = load(sys, panic_req());
+  REQUIRE_FALSE(st);
+  CHECK(st.error().category() == ErrorCategory::data);
+  CHECK(st.error().sys_errno() == EINVAL);
+  CHECK_THAT(st.error().message(), Contains("kexec_file_load: the kernel rejected the arguments"));
+}
