@@ -9,6 +9,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
   StatusArgs status;
   ShowmemArgs showmem;
   ExecArgs exec;
+  CheckConfigArgs check_config;
+  ImportArgs import;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -21,6 +23,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* status_app = add_status_command(app, status);
   auto* showmem_app = add_showmem_command(app, showmem);
   auto* exec_app = add_exec_command(app, exec);
+  auto* check_app = add_check_config_command(app, check_config);
+  auto* import_app = add_import_command(app, import);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -35,6 +39,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : status_app->parsed()  ? status_app
                             : showmem_app->parsed() ? showmem_app
                             : exec_app->parsed()    ? exec_app
+                            : check_app->parsed()   ? check_app
+                            : import_app->parsed()  ? import_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -49,6 +55,10 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = status;
   } else if (exec_app->parsed()) {
     inv.command = exec;
+  } else if (check_app->parsed()) {
+    inv.command = check_config;
+  } else if (import_app->parsed()) {
+    inv.command = import;
   } else {
     inv.command = showmem;
   }
@@ -67,6 +77,10 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_status(args, sys);
         else if constexpr (std::is_same_v<T, ExecArgs>)
           return run_exec(args, sys);
+        else if constexpr (std::is_same_v<T, CheckConfigArgs>)
+          return run_check_config(args);
+        else if constexpr (std::is_same_v<T, ImportArgs>)
+          return run_import(args);
         else
           return run_showmem(args, sys);
       },

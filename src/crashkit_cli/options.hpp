@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "crashkit/base/result.hpp"
+#include "config_commands.hpp"
 #include "exec_command.hpp"
 #include "load_command.hpp"
 #include "showmem_command.hpp"
@@ -16,7 +17,9 @@ namespace crashkit::cli {
 struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
-  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs> command;
+  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
+               ImportArgs>
+      command;
 };
 
 /// Parses argv. Errors: usage with CLI11's message; --help/--version come back as an Error

@@ -1,0 +1,141 @@
+#include "config_commands.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/base/unique_fd.hpp"
+#include "crashkit/conf/config_parser.hpp"
+#include "crashkit/conf/import.hpp"
+#include "exit_codes.hpp"
+
+namespace crashkit::cli {
+namespace {
+
+constexpr const char* kKdumpConf = "/etc/kdump.conf";
+constexpr const char* kKdumpTools = "/etc/default/kdump-tools";
+
+/// The whole file; nullopt when it does not exist. Errors: other open/read failures.
+Result<std::optional<std::string>> read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return std::optional<std::string>{};
+    return std::move(Error::from_errno(errno, "cannot read").with_path(path));
+  }
+  std::ostringstream s;
+  s << in.rdbuf();
+  return std::optional<std::string>{s.str()};
+}
+
+/// OUTPUT.tmp → fsync → rename: an interrupted import never leaves half a config.
+Status write_atomically(const std::string& path, const std::string& text, bool force) {
+  struct stat st {};
+  if (!force && ::stat(path.c_str(), &st) == 0)
+    return std::move(Error(ErrorCategory::exists, "exists; give --force to replace it")
+                         .with_path(path));
+  const std::string tmp = path + ".tmp";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
+  if (auto w = write_full(fd.get(), text.data(), text.size(), tmp); !w) {
+    ::unlink(tmp.c_str());
+    return w;
+  }
+  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return std::move(Error::from_errno(err, "cannot write").with_path(path));
+  }
+  return fsync_parent_dir(path);
+}
+
+}  // namespace
+
+CLI::App* add_check_config_command(CLI::App& app, CheckConfigArgs& a) {
+  auto* sub = app.add_subcommand(
+      "check-config",
+      "validate /etc/crashkit/crashkit.conf and crashkit.conf.d/*.conf: every problem as "
+      "FILE:LINE, exit 1 if any");
+  sub->add_option("--root", a.root, "check the configuration of an image or chroot at DIR");
+  return sub;
+}
+
+CLI::App* add_import_command(CLI::App& app, ImportArgs& a) {
+  auto* sub = app.add_subcommand(
+      "import",
+      "write a crashkit.conf from /etc/kdump.conf + /etc/sysconfig/kdump (kdump-utils) or "
+      "/etc/default/kdump-tools, listing what could not be carried over");
+  sub->add_option("--from", a.from, "kdump.conf|kdump-tools (default: whichever file exists)")
+      ->check(CLI::IsMember({"kdump.conf", "kdump-tools"}));
+  sub->add_option("FILE", a.file, "the file to convert (default /etc/kdump.conf or " +
+                                      std::string(kKdumpTools) + ")");
+  sub->add_option("--sysconfig", a.sysconfig,
+                  "kdump-utils' KDUMP_COMMANDLINE_* file (missing is fine)");
+  sub->add_option("-o,--output", a.output, "write here instead of stdout");
+  sub->add_flag("-f,--force", a.force, "replace an existing --output file");
+  return sub;
+}
+
+int run_check_config(const CheckConfigArgs& a) {
+  auto parse = conf::load_config(a.root);
+  if (!parse.ok()) {
+    std::fputs(parse.error_text().c_str(), stderr);
+    std::fprintf(stderr, "crashkit: %zu problem%s in the configuration; nothing was changed\n",
+                 parse.errors.size(), parse.errors.size() == 1 ? "" : "s");
+    return kExitBadConfig;
+  }
+  std::printf("configuration ok\n");
+  return 0;
+}
+
+int run_import(const ImportArgs& a) {
+  std::string from = a.from;
+  std::string file = a.file.value_or("");
+  if (from.empty()) {
+    if (!file.empty())
+      from = file.find("kdump-tools") != std::string::npos ? "kdump-tools" : "kdump.conf";
+    else if (::access(kKdumpConf, F_OK) == 0)
+      from = "kdump.conf";
+    else if (::access(kKdumpTools, F_OK) == 0)
+      from = "kdump-tools";
+    else
+      return report_error(Error(ErrorCategory::no_input,
+                                std::string("import: neither ") + kKdumpConf + " nor " +
+                                    kKdumpTools + " exists; name the file to convert"));
+  }
+  if (file.empty()) file = from == "kdump.conf" ? kKdumpConf : kKdumpTools;
+
+  auto main_text = read_text(file);
+  if (!main_text) return report_error(main_text.error());
+  if (!*main_text)
+    return report_error(
+        std::move(Error(ErrorCategory::no_input, "import: no such file").with_path(file)));
+  conf::ImportResult r;
+  std::vector<std::string> sources{file};
+  if (from == "kdump.conf") {
+    auto sys_text = read_text(a.sysconfig);
+    if (!sys_text) return report_error(sys_text.error());
+    if (*sys_text) sources.push_back(a.sysconfig);
+    r = conf::import_kdump_utils(**main_text, sys_text->value_or(""), file, a.sysconfig);
+  } else {
+    r = conf::import_kdump_tools(**main_text, file);
+  }
+  const std::string text = conf::render_import(r, sources);
+  if (a.output) {
+    if (auto st = write_atomically(*a.output, text, a.force); !st) return report_error(st.error());
+  } else {
+    std::fputs(text.c_str(), stdout);
+  }
+  for (const auto& i : r.changed) std::fprintf(stderr, "changed: %s\n", i.str().c_str());
+  for (const auto& i : r.unmapped) std::fprintf(stderr, "not imported: %s\n", i.str().c_str());
+  if (a.output)
+    std::fprintf(stderr, "wrote %s; check it with crashkit check-config\n", a.output->c_str());
+  return 0;
+}
+
+}  // namespace crashkit::cli
