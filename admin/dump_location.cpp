@@ -1,0 +1,88 @@
+#include "crashkit/admin/dump_location.hpp"
+
+#include <blkid/blkid.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <cerrno>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace crashkit::admin {
+namespace {
+
+/// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string unescape(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size()) {
+      int v = 0;
+      bool ok = true;
+      for (std::size_t k = 1; k <= 3; ++k) {
+        const char d = s[i + k];
+        if (d < '0' || d > '7') ok = false;
+        v = v * 8 + (d - '0');
+      }
+      if (ok) {
+        out.push_back(static_cast<char>(v));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> mount_point_of(std::string_view mountinfo, unsigned major, unsigned minor) {
+  const std::string want = std::to_string(major) + ":" + std::to_string(minor);
+  std::istringstream in{std::string(mountinfo)};
+  std::string line;
+  while (std::getline(in, line)) {
+    // ID PARENT MAJ:MIN ROOT MOUNTPOINT ...
+    std::istringstream f(line);
+    std::string id, parent, dev, root, mp;
+    if (!(f >> id >> parent >> dev >> root >> mp)) continue;
+    if (dev == want && root == "/") return unescape(mp);
+  }
+  return Error(ErrorCategory::no_input, "device " + want + " is not mounted");
+}
+
+Result<std::string> dump_directory(const conf::Config& c, const std::string& root) {
+  const auto& t = c.target.value;
+  if (t.kind == conf::Target::Kind::root_fs) return root + c.path.value;
+  if (t.kind == conf::Target::Kind::raw)
+    return Error(ErrorCategory::unsupported,
+                 "the target is the raw device " + t.device.str() +
+                     ": dumps stay there until `crashkit start` saves them below " + c.path.value);
+  std::string dev;
+  if (t.device.kind == conf::DeviceRef::Kind::path) {
+    dev = root + t.device.value;
+  } else {
+    const char* tag = t.device.kind == conf::DeviceRef::Kind::uuid ? "UUID" : "LABEL";
+    std::unique_ptr<char, decltype(&std::free)> name(
+        blkid_evaluate_tag(tag, t.device.value.c_str(), nullptr), std::free);
+    if (!name)
+      return Error(ErrorCategory::no_input,
+                   "no block device has " + t.device.str() + " (" + c.target.origin.str() + ")");
+    dev = name.get();
+  }
+  struct stat st {};
+  if (::stat(dev.c_str(), &st) != 0)
+    return std::move(Error::from_errno(errno, "dump target").with_path(dev));
+  if (!S_ISBLK(st.st_mode))
+    return std::move(Error(ErrorCategory::data, "dump target is not a block device").with_path(dev));
+  std::ifstream in("/proc/self/mountinfo");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto mp = mount_point_of(text.str(), major(st.st_rdev), minor(st.st_rdev));
+  if (!mp)
+    return Error(ErrorCategory::no_input, "the dump target " + t.device.str() + " (" + dev +
+                                              ") is not mounted: mount it to see its dumps");
+  return root + (*mp == "/" ? "" : *mp) + c.path.value;
+}
+
+}  // namespace crashkit::admin

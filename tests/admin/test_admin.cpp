@@ -1,0 +1,125 @@
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "crashkit/admin/admin_lock.hpp"
+#include "crashkit/admin/dump_list.hpp"
+#include "crashkit/admin/dump_location.hpp"
+#include "crashkit/conf/config_parser.hpp"
+
+using namespace crashkit::admin;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path p;
+  TempDir() {
+    static int n = 0;
+    p = fs::temp_directory_path() /
+        ("crashkit-admin-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::create_directories(p);
+  }
+  ~TempDir() { fs::remove_all(p); }
+};
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+}  // namespace
+
+TEST_CASE("dump directory names", "[admin]") {
+  CHECK(is_dump_dir_name("2026-11-27-101752"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27-10175"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27T101752"));
+  CHECK_FALSE(is_dump_dir_name("lost+found"));
+  CHECK_FALSE(is_dump_dir_name("2026-1a-27-101752"));
+}
+
+TEST_CASE("list_dumps: report.json, files on disk, oldest first", "[admin]") {
+  TempDir t;
+  write(t.p / "2026-11-27-101752/vmcore", std::string(4096, 'x'));
+  write(t.p / "2026-11-27-101752/report.json",
+        R"({"version":1,"kernel":"6.1.0-56-amd64","panic":"sysrq triggered crash",)"
+        R"("dump_level":31,"status":"complete"})");
+  write(t.p / "2026-11-26-090000/vmcore.incomplete", std::string(100, 'x'));
+  write(t.p / "2026-11-26-090000/report.json", R"({"status":"incomplete","kernel":"6.1.0-55-amd64"})");
+  write(t.p / "2026-11-28-000000/report.json", "{not json");
+  write(t.p / "2026-11-29-000000/report.json", R"({"status":"failed","message":"no target"})");
+  write(t.p / "notes/vmcore", "x");  // not a dump directory
+  auto l = list_dumps(t.p.string());
+  REQUIRE(l);
+  REQUIRE(l->size() == 4);
+  const auto& a = (*l)[0];
+  CHECK(a.name == "2026-11-26-090000");
+  CHECK(a.status == "incomplete");
+  CHECK(a.vmcore_bytes == 100);
+  CHECK(a.kernel == "6.1.0-55-amd64");
+  const auto& b = (*l)[1];
+  CHECK(b.status == "complete");
+  CHECK(b.vmcore_bytes == 4096);
+  CHECK(b.panic == "sysrq triggered crash");
+  CHECK(b.dump_level == 31);
+  CHECK((*l)[2].status == "failed");
+  CHECK_THAT((*l)[2].problem, Contains("report.json"));
+  CHECK((*l)[3].status == "failed");
+  const auto j = to_json(b);
+  CHECK(j["date"] == "2026-11-27-101752");
+  CHECK(j["size"] == 4096);
+  CHECK(j["dump_level"] == 31);
+  CHECK(to_json(a)["dump_level"].is_null());
+}
+
+TEST_CASE("list_dumps: a missing directory is an empty list", "[admin]") {
+  auto l = list_dumps("/nonexistent/crashkit/dumps");
+  REQUIRE(l);
+  CHECK(l->empty());
+}
+
+TEST_CASE("mount_point_of reads mountinfo, escapes included", "[admin]") {
+  const char* mi =
+      "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+      "30 22 252:16 /sub /srv/bind rw - ext4 /dev/vdb rw\n"
+      "31 22 252:16 / /srv/crash\\040dumps rw,relatime - ext4 /dev/vdb rw\n";
+  auto mp = mount_point_of(mi, 252, 16);
+  REQUIRE(mp);
+  CHECK(*mp == "/srv/crash dumps");
+  CHECK(*mount_point_of(mi, 252, 1) == "/");
+  auto none = mount_point_of(mi, 8, 0);
+  REQUIRE_FALSE(none);
+  CHECK_THAT(none.error().message(), Contains("8:0 is not mounted"));
+}
+
+TEST_CASE("dump_directory: root filesystem, raw, missing label", "[admin]") {
+  auto c = crashkit::conf::parse_config_text("path /var/crash\n").config;
+  CHECK(*dump_directory(c, "/img") == "/img/var/crash");
+  auto raw = crashkit::conf::parse_config_text("raw /dev/vdc\n");
+  REQUIRE(raw.ok());
+  auto r = dump_directory(raw.config);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == crashkit::ErrorCategory::unsupported);
+  auto lbl = crashkit::conf::parse_config_text("ext4 LABEL=crashkit-no-such-label-42\n");
+  REQUIRE(lbl.ok());
+  auto m = dump_directory(lbl.config);
+  REQUIRE_FALSE(m);
+  CHECK_THAT(m.error().message(), Contains("LABEL=crashkit-no-such-label-42"));
+}
+
+TEST_CASE("admin lock: a second holder waits, then gives up naming the lock", "[admin]") {
+  TempDir t;
+  const std::string path = (t.p / "crashkit.lock").string();
+  auto first = AdminLock::acquire(path, 1);
+  REQUIRE(first);
+  auto second = AdminLock::acquire(path, 1);
+  REQUIRE_FALSE(second);
+  CHECK_THAT(second.error().message(), Contains("crashkit.lock") && Contains("another crashkit"));
+  {
+    auto moved = std::move(*first);
+  }  // released here
+  CHECK(AdminLock::acquire(path, 1));
+}
