@@ -148,7 +148,7 @@ TEST_CASE("Fedora BLS: every entry, only the crashkernel word changes", "[plan]"
   CHECK(t.read("/boot/loader/entries/4f8a-0-rescue.conf.crashkit-bak") == bls(kRescue, kOpts));
 }
 
-TEST_CASE("--kernel VER edits only that entry; one-line files get a note", "[plan]") {
+TEST_CASE("kernel selection edits only that entry, one-line files get a note", "[plan]") {
   Tree t;
   fedora(t);
   t.write("/etc/kernel/cmdline", kOpts + "\n");
@@ -177,7 +177,7 @@ TEST_CASE("--kernel VER edits only that entry; one-line files get a note", "[pla
   CHECK(q.edits[0].new_text == bls(kOld, kOpts + " crashkernel=256M"));
 }
 
-TEST_CASE("--kernel VER without an entry is an error naming the versions", "[plan]") {
+TEST_CASE("kernel selection without an entry is an error naming the versions", "[plan]") {
   Tree t;
   fedora(t);
   ResetRequest req;
@@ -233,7 +233,7 @@ TEST_CASE("mixed tree: BLS, kernel-install and grub without blscfg", "[plan]") {
   }
 }
 
-TEST_CASE("grub2-mkconfig for a grub2 layout without BLS; none found is a note", "[plan]") {
+TEST_CASE("grub2-mkconfig for a grub2 layout without BLS, none found is a note", "[plan]") {
   Tree t;
   t.write("/etc/default/grub", "GRUB_CMDLINE_LINUX=\"\"\n");
   SECTION("grub2") {
