@@ -57,7 +57,11 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
     std::size_t eq = text.find('=', i);
     std::string_view name = eq < line_end ? text.substr(i, eq - i) : std::string_view{};
     std::size_t next = line_end + 1;
-    if (name == kLinux) {
+    if (name == std::string(kLinux) + "+") {
+      return Error(ErrorCategory::unsupported,
+                   where(i) + ": " + std::string(kLinux) +
+                       ": appending assignment (+=); edit it by hand");
+    } else if (name == kLinux) {
       ShellWord w;
       if (auto e = decode_shell_word(text, eq + 1, w))
         return Error(ErrorCategory::unsupported,
@@ -77,16 +81,21 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
       next = next == std::string_view::npos ? text.size() : next + 1;
     } else if (name == kLinuxDefault || name == kBlscfg) {
       ShellWord w;
-      if (!decode_shell_word(text, eq + 1, w)) {
-        if (name == kBlscfg)
-          out.blscfg = w.value == "true";
-        else if (has_crashkernel(w.value))
-          out.notes.push_back(where(i) + ": " + std::string(kLinuxDefault) +
-                              " also has crashkernel=; it comes after " + std::string(kLinux) +
-                              " on the command line, so it wins; not changed, remove it by hand");
+      bool decoded = !decode_shell_word(text, eq + 1, w);
+      if (decoded) {
         next = text.find('\n', w.end);
         next = next == std::string_view::npos ? text.size() : next + 1;
       }
+      // Undecodable values ("$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=...") are only searched.
+      std::string_view seen = decoded ? std::string_view(w.value)
+                                      : text.substr(eq + 1, line_end - eq - 1);
+      if (name == kBlscfg)
+        out.blscfg = decoded && w.value == "true";
+      else if (decoded ? has_crashkernel(seen)
+                       : seen.find("crashkernel=") != std::string_view::npos)
+        out.notes.push_back(where(i) + ": " + std::string(kLinuxDefault) +
+                            " also has crashkernel=; it comes after " + std::string(kLinux) +
+                            " on the command line, so it wins; not changed, remove it by hand");
     }
     pos = next;
   }

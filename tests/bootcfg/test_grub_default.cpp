@@ -133,6 +133,8 @@ TEST_CASE("values that need a shell are refused with FILE:LINE", "[grub]") {
   CHECK(refusal("GRUB_CMDLINE_LINUX=quiet splash\n") ==
         "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unexpected text after the value (only a "
         "comment may follow it); edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX+=\" crashkernel=1M\"\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: appending assignment (+=); edit it by hand");
   CHECK(refusal("GRUB_CMDLINE_LINUX=~/x\n") ==
         "/etc/default/grub:1: GRUB_CMDLINE_LINUX: tilde expansion (~) in the value; edit it by "
         "hand");
@@ -145,4 +147,13 @@ TEST_CASE("escaped single quote inside a single-quoted value", "[grub]") {
   // 'it'\''s' is three segments; the words go into the last one
   CHECK(edited("GRUB_CMDLINE_LINUX='a'\\''b'\n") ==
         "GRUB_CMDLINE_LINUX='a'\\''b crashkernel=256M'\n");
+}
+
+TEST_CASE("crashkernel in an expanding GRUB_CMDLINE_LINUX_DEFAULT is still reported", "[grub]") {
+  auto r = edit_grub_default(
+      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=512M-:192M\"\n",
+      ck("256M"), "/etc/default/grub");
+  REQUIRE(r);
+  REQUIRE(r->notes.size() == 2); // the note, then "added one"
+  CHECK_THAT(r->notes[0], Catch::StartsWith("/etc/default/grub:1: GRUB_CMDLINE_LINUX_DEFAULT"));
 }

@@ -398,3 +398,19 @@ TEST_CASE("diff of a multi-line change", "[plan]") {
   CHECK(format_diff(add) == "--- /etc/x\n+++ /etc/x\n@@ -1,0 +2,1 @@\n+b\n");
   CHECK(format_diff({"/x", "/x", "same", "same"}).empty());
 }
+
+TEST_CASE("owner and mode are kept", "[plan][root]") {
+  if (::geteuid() != 0)
+    return; // only root can give files away
+  Tree t;
+  t.write("/etc/kernel/cmdline", "ro\n", 0604);
+  REQUIRE(::chown(t.path("/etc/kernel/cmdline").c_str(), 1234, 5678) == 0);
+  REQUIRE(apply_plan(plan(t, "256M")));
+  for (const char* f : {"/etc/kernel/cmdline", "/etc/kernel/cmdline.crashkit-bak"}) {
+    struct stat st {};
+    REQUIRE(::stat(t.path(f).c_str(), &st) == 0);
+    CHECK(st.st_uid == 1234);
+    CHECK(st.st_gid == 5678);
+    CHECK((st.st_mode & 07777) == 0604);
+  }
+}
