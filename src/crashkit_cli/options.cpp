@@ -9,6 +9,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   StatusArgs status;
   ShowmemArgs showmem;
   ExecArgs exec;
+  ResetCrashkernelArgs reset;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -21,6 +22,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* status_app = add_status_command(app, status);
   auto* showmem_app = add_showmem_command(app, showmem);
   auto* exec_app = add_exec_command(app, exec);
+  auto* reset_app = add_reset_crashkernel_command(app, reset);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -35,6 +37,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : status_app->parsed()  ? status_app
                             : showmem_app->parsed() ? showmem_app
                             : exec_app->parsed()    ? exec_app
+                            : reset_app->parsed()   ? reset_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -49,6 +52,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = status;
   } else if (exec_app->parsed()) {
     inv.command = exec;
+  } else if (reset_app->parsed()) {
+    inv.command = reset;
   } else {
     inv.command = showmem;
   }
@@ -67,6 +72,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_status(args, sys);
         else if constexpr (std::is_same_v<T, ExecArgs>)
           return run_exec(args, sys);
+        else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
+          return run_reset_crashkernel(args);
         else
           return run_showmem(args, sys);
       },

@@ -7,6 +7,7 @@
 #include "crashkit/base/result.hpp"
 #include "exec_command.hpp"
 #include "load_command.hpp"
+#include "reset_crashkernel_command.hpp"
 #include "showmem_command.hpp"
 #include "status_command.hpp"
 #include "unload_command.hpp"
@@ -16,7 +17,8 @@ namespace crashkit::cli {
 struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
-  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs> command;
+  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, ResetCrashkernelArgs>
+      command;
 };
 
 /// Parses argv. Errors: usage with CLI11's message; --help/--version come back as an Error
