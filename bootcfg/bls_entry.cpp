@@ -114,8 +114,8 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     std::size_t cr = !v.empty() && v.back() == '\r' ? 1 : 0;
     v.remove_suffix(cr);
     out.append(text.substr(copied, l.value_begin - copied));
-    out += conf::replace_crashkernel_in_cmdline(v, i == target ? setting
-                                                              : conf::CrashkernelSetting{});
+    out +=
+        conf::replace_crashkernel_in_cmdline(v, i == target ? setting : conf::CrashkernelSetting{});
     copied = l.value_end - cr;
   }
   out.append(text.substr(copied));

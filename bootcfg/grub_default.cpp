@@ -39,7 +39,9 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
   GrubDefaultEdit out;
   std::vector<Replacement> reps;
   bool assigned = false;
-  auto where = [&](std::size_t pos) { return shown_path + ":" + std::to_string(line_of(text, pos)); };
+  auto where = [&](std::size_t pos) {
+    return shown_path + ":" + std::to_string(line_of(text, pos));
+  };
 
   std::size_t pos = 0;
   while (pos < text.size()) {
@@ -58,23 +60,20 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
     std::string_view name = eq < line_end ? text.substr(i, eq - i) : std::string_view{};
     std::size_t next = line_end + 1;
     if (name == std::string(kLinux) + "+") {
-      return Error(ErrorCategory::unsupported,
-                   where(i) + ": " + std::string(kLinux) +
-                       ": appending assignment (+=); edit it by hand");
+      return Error(ErrorCategory::unsupported, where(i) + ": " + std::string(kLinux) +
+                                                   ": appending assignment (+=); edit it by hand");
     } else if (name == kLinux) {
       ShellWord w;
       if (auto e = decode_shell_word(text, eq + 1, w))
-        return Error(ErrorCategory::unsupported,
-                     where(e->pos) + ": " + std::string(kLinux) + ": " + e->what +
-                         "; edit it by hand");
+        return Error(ErrorCategory::unsupported, where(e->pos) + ": " + std::string(kLinux) + ": " +
+                                                     e->what + "; edit it by hand");
       assigned = true;
       if (!same_setting(w.value, setting)) {
         std::string fresh = conf::replace_crashkernel_in_cmdline(w.value, setting);
         std::string raw;
         if (auto e = reencode_shell_word(text, w, fresh, raw))
-          return Error(ErrorCategory::unsupported,
-                       where(e->pos) + ": " + std::string(kLinux) + ": " + e->what +
-                           "; edit it by hand");
+          return Error(ErrorCategory::unsupported, where(e->pos) + ": " + std::string(kLinux) +
+                                                       ": " + e->what + "; edit it by hand");
         reps.push_back({w.begin, w.end, std::move(raw)});
       }
       next = text.find('\n', w.end);
@@ -87,8 +86,8 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         next = next == std::string_view::npos ? text.size() : next + 1;
       }
       // Undecodable values ("$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=...") are only searched.
-      std::string_view seen = decoded ? std::string_view(w.value)
-                                      : text.substr(eq + 1, line_end - eq - 1);
+      std::string_view seen =
+          decoded ? std::string_view(w.value) : text.substr(eq + 1, line_end - eq - 1);
       if (name == kBlscfg)
         out.blscfg = decoded && w.value == "true";
       else if (decoded ? has_crashkernel(seen)

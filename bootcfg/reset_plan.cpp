@@ -22,7 +22,7 @@ constexpr std::string_view kKernelCmdline = "/etc/kernel/cmdline";
 constexpr std::string_view kEntryDirs[] = {"/boot/loader/entries", "/efi/loader/entries",
                                            "/boot/efi/loader/entries"};
 constexpr std::string_view kPathDirs[] = {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin",
-                                          "/usr/bin",        "/sbin",           "/bin"};
+                                          "/usr/bin",        "/sbin",          "/bin"};
 
 std::string join(const std::string& root, std::string_view path) {
   std::string r = root;
@@ -172,14 +172,16 @@ std::string shell_quoted(const std::string& s) {
 
 } // namespace
 
-Result<conf::CrashkernelSetting> resolve_crashkernel_value(std::optional<std::string_view> explicit_value,
-                                                           std::string_view default_value) {
+Result<conf::CrashkernelSetting>
+resolve_crashkernel_value(std::optional<std::string_view> explicit_value,
+                          std::string_view default_value) {
   std::string_view text = explicit_value ? *explicit_value : default_value;
   std::string_view what = explicit_value ? "--value" : "default crashkernel value";
   if (text == "off" || text == "crashkernel=off")
     return conf::CrashkernelSetting{};
   if (text.empty())
-    return Error(ErrorCategory::usage, std::string(what) + " is empty (use \"off\" to remove crashkernel=)");
+    return Error(ErrorCategory::usage,
+                 std::string(what) + " is empty (use \"off\" to remove crashkernel=)");
   auto parsed = conf::parse_crashkernel(text);
   if (!parsed)
     return Error(ErrorCategory::usage, std::string(what) + ": " + parsed.error().what());
@@ -195,9 +197,7 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
       return Error(ErrorCategory::no_input, "not a directory (--root)").with_path(root);
   }
   const bool live = is_live_root(root);
-  std::string skip = req.dry_run ? "dry run"
-                     : live      ? ""
-                                 : "--root: run it inside that system";
+  std::string skip = req.dry_run ? "dry run" : live ? "" : "--root: run it inside that system";
   const std::string version = wanted_version(req.kernel);
   const std::string selection_note =
       "holds one command line for every kernel; --kernel " + req.kernel + " does not apply to it";
@@ -219,8 +219,8 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
       std::string known;
       for (const auto& e : *entries)
         known += (known.empty() ? "" : ", ") + e.version;
-      return Error(ErrorCategory::no_input, "no boot entry for kernel " + version +
-                                                " (entries are for: " + known + ")")
+      return Error(ErrorCategory::no_input,
+                   "no boot entry for kernel " + version + " (entries are for: " + known + ")")
           .with_path(entry_dir);
     }
     std::string grubby = find_program(root, "grubby");
@@ -241,11 +241,13 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     if (use_grubby && needs) {
       if (grubby.empty())
         grubby = "grubby";
-      std::string target = "--update-kernel=" + (version.empty() ? "ALL" : "/boot/vmlinuz-" + version);
+      std::string target =
+          "--update-kernel=" + (version.empty() ? "ALL" : "/boot/vmlinuz-" + version);
       if (setting.words.size() != 1)
         plan.commands.push_back({{grubby, target, "--remove-args=crashkernel"}, skip});
       if (!setting.words.empty())
-        plan.commands.push_back({{grubby, target, "--args=" + conf::format_crashkernel(setting)}, skip});
+        plan.commands.push_back(
+            {{grubby, target, "--args=" + conf::format_crashkernel(setting)}, skip});
       plan.notes.push_back("BLS entries are changed through " + grubby + " (found in PATH)");
     }
   }
@@ -291,7 +293,8 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
         plan.commands.push_back({std::move(argv), skip});
       } else {
         plan.notes.push_back("no update-grub, grub-mkconfig or grub2-mkconfig found: regenerate "
-                             "grub.cfg from " + std::string(kGrubDefault) + " yourself");
+                             "grub.cfg from " +
+                             std::string(kGrubDefault) + " yourself");
       }
     }
   }

@@ -39,8 +39,7 @@ struct ShellError {
 /// follow it on its (last) line. Refuses what cannot be edited without running a shell:
 /// parameter expansion, command substitution, tilde expansion, unterminated quotes, and
 /// further words or commands after the value.
-std::optional<ShellError> decode_shell_word(std::string_view text, std::size_t pos,
-                                            ShellWord& out);
+std::optional<ShellError> decode_shell_word(std::string_view text, std::size_t pos, ShellWord& out);
 
 /// The raw text of a word whose value becomes new_value, changing only the bytes that encode
 /// the changed part of the value. The result replaces text[word.begin, word.end).

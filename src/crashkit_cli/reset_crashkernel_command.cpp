@@ -50,8 +50,9 @@ CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& a) 
   sub->add_option("--value", a.value, "the crashkernel= value to write; \"off\" removes it")
       ->type_name("V");
   sub->add_flag("--dry-run", a.dry_run, "print the diff and the commands, change nothing");
-  sub->add_option("--root", a.root, "edit the system in DIR (an image or chroot); commands are "
-                                    "printed, not run")
+  sub->add_option("--root", a.root,
+                  "edit the system in DIR (an image or chroot); commands are "
+                  "printed, not run")
       ->type_name("DIR");
   return sub;
 }

@@ -21,4 +21,4 @@ CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& arg
 /// --root) runs the commands. Returns the exit code.
 int run_reset_crashkernel(const ResetCrashkernelArgs& args);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

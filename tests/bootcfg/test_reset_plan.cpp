@@ -54,16 +54,18 @@ GRUB_CMDLINE_LINUX="console=ttyS0,115200n8  net.ifnames=0"
 #GRUB_TERMINAL=console
 )";
 
-const std::string kFedoraGrub = "GRUB_TIMEOUT=5\n"
-                                "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
-                                "GRUB_DEFAULT=saved\n"
-                                "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
-                                "GRUB_ENABLE_BLSCFG=true\n";
+const std::string kFedoraGrub =
+    "GRUB_TIMEOUT=5\n"
+    "GRUB_DISTRIBUTOR=\"$(sed 's, release .*$,,g' /etc/system-release)\"\n"
+    "GRUB_DEFAULT=saved\n"
+    "GRUB_CMDLINE_LINUX=\"rhgb quiet\"\n"
+    "GRUB_ENABLE_BLSCFG=true\n";
 
 std::string bls(const std::string& version, const std::string& options) {
   return "title Fedora Linux (" + version + ") 40 (Forty)\nversion " + version +
-         "\nlinux /vmlinuz-" + version + "\ninitrd /initramfs-" + version +
-         ".img\noptions " + options + "\ngrub_users $grub_users\ngrub_arg --unrestricted\n"
+         "\nlinux /vmlinuz-" + version + "\ninitrd /initramfs-" + version + ".img\noptions " +
+         options +
+         "\ngrub_users $grub_users\ngrub_arg --unrestricted\n"
          "grub_class fedora\n";
 }
 
@@ -109,13 +111,13 @@ TEST_CASE("Debian: GRUB_CMDLINE_LINUX then update-grub", "[plan]") {
   REQUIRE(p.notes.size() == 1);
   CHECK(p.notes[0] == "/etc/default/grub.d/kdump-tools.cfg:1: sets crashkernel= too and is read "
                       "after /etc/default/grub; not changed, remove it by hand if it conflicts");
-  CHECK(format_plan(p) ==
-        "--- /etc/default/grub\n+++ /etc/default/grub\n@@ -10,1 +10,1 @@\n"
-        "-GRUB_CMDLINE_LINUX=\"console=ttyS0,115200n8  net.ifnames=0\"\n"
-        "+GRUB_CMDLINE_LINUX=\"console=ttyS0,115200n8  net.ifnames=0 "
-        "crashkernel=2G-4G:320M,4G-32G:512M\"\n"
-        "not run (--root: run it inside that system): /usr/sbin/update-grub\n"
-        "note: " + p.notes[0] + "\n");
+  CHECK(format_plan(p) == "--- /etc/default/grub\n+++ /etc/default/grub\n@@ -10,1 +10,1 @@\n"
+                          "-GRUB_CMDLINE_LINUX=\"console=ttyS0,115200n8  net.ifnames=0\"\n"
+                          "+GRUB_CMDLINE_LINUX=\"console=ttyS0,115200n8  net.ifnames=0 "
+                          "crashkernel=2G-4G:320M,4G-32G:512M\"\n"
+                          "not run (--root: run it inside that system): /usr/sbin/update-grub\n"
+                          "note: " +
+                              p.notes[0] + "\n");
 
   apply_and_recheck(t, p, "2G-4G:320M,4G-32G:512M");
   CHECK(t.read("/etc/default/grub") == want);
@@ -213,7 +215,8 @@ TEST_CASE("mixed tree: BLS, kernel-install and grub without blscfg", "[plan]") {
   t.program("/usr/bin/grub-mkconfig");
   ResetPlan p = plan(t, "192M");
   REQUIRE(p.edits.size() == 3);
-  CHECK(p.edits[0].new_text == "title A\nversion 6.1\noptions root=/dev/sda2 rw crashkernel=192M\n");
+  CHECK(p.edits[0].new_text ==
+        "title A\nversion 6.1\noptions root=/dev/sda2 rw crashkernel=192M\n");
   CHECK(p.edits[1].new_text == "root=/dev/sda2 rw crashkernel=192M");
   CHECK(p.edits[2].new_text == "GRUB_CMDLINE_LINUX='crashkernel=192M'\n");
   REQUIRE(p.commands.size() == 1);
@@ -315,10 +318,9 @@ TEST_CASE("refusals and missing configuration", "[plan]") {
   auto none = plan_reset(req);
   REQUIRE_FALSE(none);
   CHECK(none.error().category() == ErrorCategory::no_input);
-  CHECK(none.error().message() == t.root() +
-                                      ": no boot configuration found (looked for "
-                                      "/boot/loader/entries/*.conf, /etc/kernel/cmdline, "
-                                      "/etc/default/grub)");
+  CHECK(none.error().message() == t.root() + ": no boot configuration found (looked for "
+                                             "/boot/loader/entries/*.conf, /etc/kernel/cmdline, "
+                                             "/etc/default/grub)");
 
   t.write("/etc/default/grub", "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"$(cat /etc/cmdline)\"\n");
   auto bad = plan_reset(req);
@@ -393,7 +395,8 @@ TEST_CASE("the value: explicit, default, off, invalid", "[plan]") {
 
 TEST_CASE("diff of a multi-line change", "[plan]") {
   FileEdit e{"/x", "/etc/x", "a\nb\nc\nd\n", "a\nB\nc\nD\n"};
-  CHECK(format_diff(e) == "--- /etc/x\n+++ /etc/x\n@@ -2,1 +2,1 @@\n-b\n+B\n@@ -4,1 +4,1 @@\n-d\n+D\n");
+  CHECK(format_diff(e) ==
+        "--- /etc/x\n+++ /etc/x\n@@ -2,1 +2,1 @@\n-b\n+B\n@@ -4,1 +4,1 @@\n-d\n+D\n");
   FileEdit add{"/x", "/etc/x", "a\n", "a\nb\n"};
   CHECK(format_diff(add) == "--- /etc/x\n+++ /etc/x\n@@ -1,0 +2,1 @@\n+b\n");
   CHECK(format_diff({"/x", "/x", "same", "same"}).empty());

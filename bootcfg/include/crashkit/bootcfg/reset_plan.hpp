@@ -49,8 +49,9 @@ struct ResetPlan {
 /// The setting to write: explicit_value when given ("off" removes crashkernel=), else
 /// default_value (the caller's get-default-crashkernel). Either may carry the "crashkernel="
 /// prefix. Errors (usage) name the bad value and the parser's message.
-Result<conf::CrashkernelSetting> resolve_crashkernel_value(std::optional<std::string_view> explicit_value,
-                                                           std::string_view default_value);
+Result<conf::CrashkernelSetting>
+resolve_crashkernel_value(std::optional<std::string_view> explicit_value,
+                          std::string_view default_value);
 
 /// Reads the boot configuration under request.root and plans the change:
 ///  - BLS entries in /boot/loader/entries (also /efi and /boot/efi): the "options" of the
