@@ -1,0 +1,47 @@
+#include <catch2/catch.hpp>
+
+#include "crashkit/bootcfg/bls_entry.hpp"
+
+using namespace crashkit;
+using namespace crashkit::bootcfg;
+
+namespace {
+conf::CrashkernelSetting ck(std::string_view v) {
+  auto r = conf::parse_crashkernel(v);
+  REQUIRE(r);
+  return *r;
+}
+} // namespace
+
+TEST_CASE("BLS entry version", "[bls]") {
+  CHECK(bls_entry_version("title Fedora\nversion 6.8.5-301.fc40.x86_64\nlinux /vmlinuz-x\n",
+                          "a.conf") == "6.8.5-301.fc40.x86_64");
+  CHECK(bls_entry_version("title T\nlinux /boot/vmlinuz-6.1.0-18-amd64\n", "a.conf") ==
+        "6.1.0-18-amd64");
+  CHECK(bls_entry_version("title T\n", "abc-6.2.conf") == "abc-6.2");
+}
+
+TEST_CASE("BLS options edit", "[bls]") {
+  std::string e = "title T\nversion 1\nlinux /vmlinuz-1\noptions root=UUID=x ro\tquiet\n"
+                  "grub_users $grub_users\n";
+  std::string set = edit_bls_entry(e, ck("256M"));
+  CHECK(set == "title T\nversion 1\nlinux /vmlinuz-1\noptions root=UUID=x ro\tquiet "
+               "crashkernel=256M\ngrub_users $grub_users\n");
+  CHECK(edit_bls_entry(set, ck("256M")) == set);
+  CHECK(edit_bls_entry(set, {}) == e);
+  CHECK(edit_bls_entry(set, ck("512M")) ==
+        "title T\nversion 1\nlinux /vmlinuz-1\noptions root=UUID=x ro\tquiet "
+        "crashkernel=512M\ngrub_users $grub_users\n");
+}
+
+TEST_CASE("BLS entry with several options lines, CRLF, or none", "[bls]") {
+  CHECK(edit_bls_entry("options a\noptions crashkernel=1M b crashkernel=2M,high\noptions c\n",
+                       ck("256M")) == "options a\noptions crashkernel=256M b\noptions c\n");
+  CHECK(edit_bls_entry("options a crashkernel=1M\noptions crashkernel=2M\n", ck("256M")) ==
+        "options a crashkernel=256M\noptions \n");
+  CHECK(edit_bls_entry("options a\r\n", ck("256M")) == "options a crashkernel=256M\r\n");
+  CHECK(edit_bls_entry("title x\nlinux /v", ck("256M")) ==
+        "title x\nlinux /v\noptions crashkernel=256M\n");
+  CHECK(edit_bls_entry("title x\n", {}) == "title x\n");
+  CHECK(bls_entry_options("options a\n  options  b c\n#options d\n") == "a b c");
+}

@@ -1,0 +1,163 @@
+#include <catch2/catch.hpp>
+
+#include "crashkit/bootcfg/grub_default.hpp"
+
+using namespace crashkit;
+using namespace crashkit::bootcfg;
+
+namespace {
+
+conf::CrashkernelSetting ck(std::string_view v) {
+  auto r = conf::parse_crashkernel(v);
+  REQUIRE(r);
+  return *r;
+}
+
+std::string edited(std::string_view text, std::string_view value = "256M") {
+  auto r = edit_grub_default(text, value == "off" ? conf::CrashkernelSetting{} : ck(value),
+                             "/etc/default/grub");
+  INFO(text);
+  REQUIRE(r);
+  return r->text;
+}
+
+std::string refusal(std::string_view text) {
+  auto r = edit_grub_default(text, ck("256M"), "/etc/default/grub");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == ErrorCategory::unsupported);
+  return r.error().message();
+}
+
+} // namespace
+
+TEST_CASE("GRUB_CMDLINE_LINUX: each quoting keeps its bytes", "[grub]") {
+  using P = std::pair<std::string, std::string>;
+  auto [in, out] = GENERATE(values<P>({
+      {"GRUB_CMDLINE_LINUX=\"\"\n", "GRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n"},
+      {"GRUB_CMDLINE_LINUX=''\n", "GRUB_CMDLINE_LINUX='crashkernel=256M'\n"},
+      {"GRUB_CMDLINE_LINUX=\n", "GRUB_CMDLINE_LINUX=crashkernel=256M\n"},
+      {"GRUB_CMDLINE_LINUX=quiet\n", "GRUB_CMDLINE_LINUX=\"quiet crashkernel=256M\"\n"},
+      {"GRUB_CMDLINE_LINUX=\"quiet\"\n", "GRUB_CMDLINE_LINUX=\"quiet crashkernel=256M\"\n"},
+      {"GRUB_CMDLINE_LINUX='quiet splash'\n",
+       "GRUB_CMDLINE_LINUX='quiet splash crashkernel=256M'\n"},
+      {"GRUB_CMDLINE_LINUX=\"a crashkernel=128M b\"\n",
+       "GRUB_CMDLINE_LINUX=\"a crashkernel=256M b\"\n"},
+      {"GRUB_CMDLINE_LINUX=\"crashkernel=1G-4G:192M,4G-:256M  rd.lvm.lv=r/root\" # keep\n",
+       "GRUB_CMDLINE_LINUX=\"crashkernel=256M  rd.lvm.lv=r/root\" # keep\n"},
+      // escaped content elsewhere in the value stays as written
+      {"GRUB_CMDLINE_LINUX=\"dyndbg=\\\"file x +p\\\" \\$ crashkernel=64M\"\n",
+       "GRUB_CMDLINE_LINUX=\"dyndbg=\\\"file x +p\\\" \\$ crashkernel=256M\"\n"},
+      {"GRUB_CMDLINE_LINUX=\"a\"' b'\n", "GRUB_CMDLINE_LINUX=\"a\"' b crashkernel=256M'\n"},
+      {"  export GRUB_CMDLINE_LINUX=\"x\"\n",
+       "  export GRUB_CMDLINE_LINUX=\"x crashkernel=256M\"\n"},
+      // a value continued on the next line
+      {"GRUB_CMDLINE_LINUX=\"a \\\nb\"\nX=1\n",
+       "GRUB_CMDLINE_LINUX=\"a \\\nb crashkernel=256M\"\nX=1\n"},
+      {"GRUB_CMDLINE_LINUX=\"a\nb\"\n", "GRUB_CMDLINE_LINUX=\"a\nb crashkernel=256M\"\n"},
+      // no newline at the end of the file
+      {"GRUB_CMDLINE_LINUX=\"a\"", "GRUB_CMDLINE_LINUX=\"a crashkernel=256M\""},
+  }));
+  CHECK(edited(in) == out);
+  CHECK(edited(out) == out); // idempotent
+}
+
+TEST_CASE("GRUB_CMDLINE_LINUX_DEFAULT and other lines are left alone", "[grub]") {
+  std::string text = "# GRUB_CMDLINE_LINUX=\"commented\"\n"
+                     "GRUB_DEFAULT=0\n"
+                     "GRUB_CMDLINE_LINUX_DEFAULT=\"quiet splash\"\n"
+                     "GRUB_CMDLINE_LINUX=\"\"\n"
+                     "GRUB_TERMINAL=console # $(not ours)\n";
+  std::string want = text;
+  want.replace(want.find("LINUX=\"\"") + 6, 2, "\"crashkernel=256M\"");
+  auto r = edit_grub_default(text, ck("256M"), "/etc/default/grub");
+  REQUIRE(r);
+  CHECK(r->text == want);
+  CHECK(r->notes.empty());
+  CHECK_FALSE(r->blscfg);
+}
+
+TEST_CASE("removal takes only the crashkernel words", "[grub]") {
+  CHECK(edited("GRUB_CMDLINE_LINUX=\"quiet crashkernel=256M,high crashkernel=72M,low x\"\n",
+               "off") == "GRUB_CMDLINE_LINUX=\"quiet x\"\n");
+  CHECK(edited("GRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n", "off") == "GRUB_CMDLINE_LINUX=\"\"\n");
+  CHECK(edited("A=1\n", "off") == "A=1\n");
+}
+
+TEST_CASE("a value equal to the wanted one is not rewritten", "[grub]") {
+  // 1024M is 1G: same setting, the administrator's spelling stays
+  CHECK(edited("GRUB_CMDLINE_LINUX=\"crashkernel=1024M\"\n", "1G") ==
+        "GRUB_CMDLINE_LINUX=\"crashkernel=1024M\"\n");
+}
+
+TEST_CASE("several assignments are all set", "[grub]") {
+  CHECK(edited("GRUB_CMDLINE_LINUX=\"a\"\nGRUB_CMDLINE_LINUX=\"b crashkernel=1M\"\n") ==
+        "GRUB_CMDLINE_LINUX=\"a crashkernel=256M\"\nGRUB_CMDLINE_LINUX=\"b crashkernel=256M\"\n");
+}
+
+TEST_CASE("a missing GRUB_CMDLINE_LINUX is added", "[grub]") {
+  auto r = edit_grub_default("GRUB_TIMEOUT=5", ck("256M"), "/etc/default/grub");
+  REQUIRE(r);
+  CHECK(r->text == "GRUB_TIMEOUT=5\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+  REQUIRE(r->notes.size() == 1);
+  CHECK(r->notes[0] == "/etc/default/grub: had no GRUB_CMDLINE_LINUX=; added one");
+}
+
+TEST_CASE("crashkernel in GRUB_CMDLINE_LINUX_DEFAULT is reported, blscfg detected", "[grub]") {
+  auto r = edit_grub_default("GRUB_ENABLE_BLSCFG=true\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet "
+                             "crashkernel=384M-:128M\"\nGRUB_CMDLINE_LINUX=\"\"\n",
+                             ck("256M"), "/etc/default/grub");
+  REQUIRE(r);
+  CHECK(r->blscfg);
+  REQUIRE(r->notes.size() == 1);
+  CHECK_THAT(r->notes[0], Catch::StartsWith("/etc/default/grub:2: GRUB_CMDLINE_LINUX_DEFAULT "
+                                            "also has crashkernel=; it comes after"));
+  CHECK(r->text.find("LINUX_DEFAULT=\"quiet crashkernel=384M-:128M\"") != std::string::npos);
+}
+
+TEST_CASE("values that need a shell are refused with FILE:LINE", "[grub]") {
+  CHECK(refusal("A=1\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet\"\n") ==
+        "/etc/default/grub:2: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
+        "in the value; edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=\"$(cat /etc/x)\"\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
+        "in the value; edit it by hand");
+  CHECK(refusal("\n\nGRUB_CMDLINE_LINUX=`cat x`\n") ==
+        "/etc/default/grub:3: GRUB_CMDLINE_LINUX: command substitution (`) in the value; edit it "
+        "by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=$X\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
+        "in the value; edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=\"quiet\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unterminated double quote; edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX='quiet\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unterminated single quote; edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=\"a\"; echo hi\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unexpected text after the value (only a "
+        "comment may follow it); edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=quiet splash\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unexpected text after the value (only a "
+        "comment may follow it); edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX+=\" crashkernel=1M\"\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: appending assignment (+=); edit it by hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=~/x\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: tilde expansion (~) in the value; edit it by "
+        "hand");
+  CHECK(refusal("GRUB_CMDLINE_LINUX=\"crashkernel=1M\"' crashkernel=2M'\n") ==
+        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: the crashkernel= words to change lie in "
+        "differently quoted parts of the value; edit it by hand");
+}
+
+TEST_CASE("escaped single quote inside a single-quoted value", "[grub]") {
+  // 'it'\''s' is three segments; the words go into the last one
+  CHECK(edited("GRUB_CMDLINE_LINUX='a'\\''b'\n") ==
+        "GRUB_CMDLINE_LINUX='a'\\''b crashkernel=256M'\n");
+}
+
+TEST_CASE("crashkernel in an expanding GRUB_CMDLINE_LINUX_DEFAULT is still reported", "[grub]") {
+  auto r = edit_grub_default(
+      "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=512M-:192M\"\n",
+      ck("256M"), "/etc/default/grub");
+  REQUIRE(r);
+  REQUIRE(r->notes.size() == 2); // the note, then "added one"
+  CHECK_THAT(r->notes[0], Catch::StartsWith("/etc/default/grub:1: GRUB_CMDLINE_LINUX_DEFAULT"));
+}
