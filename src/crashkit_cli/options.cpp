@@ -12,6 +12,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   CheckConfigArgs check_config;
   ImportArgs import;
   ListArgs list;
+  DefaultCrashkernelArgs default_ck;
   ResetCrashkernelArgs reset;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
@@ -28,6 +29,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* check_app = add_check_config_command(app, check_config);
   auto* import_app = add_import_command(app, import);
   auto* list_app = add_list_command(app, list);
+  auto* default_ck_app = add_default_crashkernel_command(app, default_ck);
   auto* reset_app = add_reset_crashkernel_command(app, reset);
   try {
     app.parse(argc, argv);
@@ -46,6 +48,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : check_app->parsed()   ? check_app
                             : import_app->parsed()  ? import_app
                             : list_app->parsed()    ? list_app
+                            : default_ck_app->parsed() ? default_ck_app
                             : reset_app->parsed()   ? reset_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
@@ -67,6 +70,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = import;
   } else if (list_app->parsed()) {
     inv.command = list;
+  } else if (default_ck_app->parsed()) {
+    inv.command = default_ck;
   } else if (reset_app->parsed()) {
     inv.command = reset;
   } else {
@@ -93,6 +98,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_import(args);
         else if constexpr (std::is_same_v<T, ListArgs>)
           return run_list(args);
+        else if constexpr (std::is_same_v<T, DefaultCrashkernelArgs>)
+          return run_default_crashkernel(args);
         else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
           return run_reset_crashkernel(args);
         else

@@ -6,6 +6,7 @@
 
 #include "crashkit/base/result.hpp"
 #include "config_commands.hpp"
+#include "default_crashkernel_command.hpp"
 #include "exec_command.hpp"
 #include "list_command.hpp"
 #include "load_command.hpp"
@@ -20,7 +21,7 @@ struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
   std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
-               ImportArgs, ListArgs, ResetCrashkernelArgs>
+               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs>
       command;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/bootcfg/reset_plan.hpp"
 #include "exit_codes.hpp"
 
@@ -59,11 +60,14 @@ CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& a) 
 
 int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
   // No computed default exists yet; the administrator names the value.
-  if (!a.value)
-    return report_error(Error(ErrorCategory::usage,
-                              "reset-crashkernel: no default crashkernel value is available "
-                              "yet; give --value V (or --value off)"));
-  auto setting = bootcfg::resolve_crashkernel_value(*a.value, "");
+  std::string fallback;
+  if (!a.value) {
+    auto d = admin::default_crashkernel(admin::running_machine());
+    if (!d) return report_error(d.error());
+    fallback = *d;
+  }
+  auto setting = bootcfg::resolve_crashkernel_value(
+      a.value ? std::optional<std::string_view>(*a.value) : std::nullopt, fallback);
   if (!setting)
     return report_error(setting.error());
   bootcfg::ResetRequest req;
