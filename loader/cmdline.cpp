@@ -72,7 +72,8 @@ CmdlineFilter default_panic_filter() {
               "quiet",       "splash",
               "rhgb",        "panic_on_warn",
               "slub_debug",  "log_buf_len",
-              "swiotlb",     "kfence.sample_interval"};
+              "swiotlb",     "kfence.sample_interval",
+              "BOOT_IMAGE"};  // grub names the first kernel's file: wrong for the capture kernel
 #if defined(__x86_64__)
   f.append = {"irqpoll",
               "nr_cpus=1",

@@ -1,0 +1,48 @@
+#pragma once
+/// `crashkit start` and `stop`: arming and disarming kdump as crashkit.service does at boot.
+/// start = config valid → crash memory reserved → capture initramfs current → panic kernel
+/// loaded with the capture command line. Nothing is loaded when any step before the load fails,
+/// and a failed load reports whether the previous panic kernel is gone.
+
+#include <functional>
+#include <string>
+
+#include "crashkit/base/result.hpp"
+#include "crashkit/conf/config.hpp"
+#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_sys.hpp"
+
+namespace crashkit::admin {
+
+struct StartRequest {
+  conf::Config config;
+  std::string root;        ///< prefix for files (kernel images); "" = the live system
+  std::string kernel_release;  ///< uname -r, for `capture_kernel running`
+  /// Returns the capture initramfs for the config (rebuilding it when stale). Injected so the
+  /// orchestration is testable without building images.
+  std::function<Result<std::string>(const conf::Config&)> ensure_initramfs;
+  loader::SyscallChoice syscall = loader::SyscallChoice::automatic;
+};
+
+struct StartReport {
+  std::string kernel;
+  std::string initrd;
+  loader::LoadReport load;
+};
+
+/// The capture kernel's command line: /proc/cmdline through the panic filter, the config's
+/// `remove` names dropped as well, then the config's `append` (which may override the defaults,
+/// e.g. nr_cpus=2). Errors: no_input when /proc/cmdline is unreadable.
+Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c);
+
+/// The kernel image for `capture_kernel`: running → ROOT/boot/vmlinuz-RELEASE.
+std::string capture_kernel_path(const StartRequest& req);
+
+/// Arms kdump. Errors: the first failing step's error, with advice (no reservation names
+/// crashkernel= and `crashkit reset-crashkernel`).
+Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req);
+
+/// Disarms kdump (unload the panic slot). Unloading nothing succeeds.
+Status stop(loader::KexecSys& sys);
+
+}  // namespace crashkit::admin

@@ -1,0 +1,61 @@
+#include "crashkit/admin/service.hpp"
+
+#include <cerrno>
+
+#include "crashkit/loader/cmdline.hpp"
+#include "crashkit/loader/system_state.hpp"
+
+namespace crashkit::admin {
+
+Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c) {
+  auto text = sys.read_file(loader::kPathCmdline);
+  if (!text) return std::move(text).error().context("the capture command line");
+  loader::CmdlineFilter f = loader::default_panic_filter();
+  for (const auto& name : c.remove.value) f.remove.push_back(name);
+  // append entries replace same-named defaults (nr_cpus=2 beats nr_cpus=1).
+  for (const auto& p : c.append.value) f.append.push_back(p);
+  return loader::filter_cmdline(loader::join_cmdline(loader::tokenize_cmdline(*text)), f);
+}
+
+std::string capture_kernel_path(const StartRequest& req) {
+  const auto& k = req.config.capture_kernel.value;
+  if (!k.running) return req.root + k.path;
+  return req.root + "/boot/vmlinuz-" + req.kernel_release;
+}
+
+Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
+  auto state = loader::probe_system(sys);
+  if (!state) return std::move(state).error();
+  if (!state->crash_supported)
+    return Error(ErrorCategory::unsupported,
+                 "this kernel cannot load a panic kernel (no /sys/kernel/kexec_crash_loaded)");
+  const auto bytes = state->crash_bytes();
+  if (bytes && *bytes == 0)
+    return Error(ErrorCategory::unsupported,
+                 "no crash memory is reserved: run `crashkit reset-crashkernel` (or add "
+                 "crashkernel= to the kernel command line) and reboot",
+                 EADDRNOTAVAIL);
+
+  StartReport rep;
+  rep.kernel = capture_kernel_path(req);
+  auto initrd = req.ensure_initramfs(req.config);
+  if (!initrd) return std::move(initrd).error().context("capture initramfs");
+  rep.initrd = *initrd;
+  auto cmdline = capture_cmdline(sys, req.config);
+  if (!cmdline) return std::move(cmdline).error();
+
+  loader::LoadRequest lreq;
+  lreq.slot = loader::Slot::panic;
+  lreq.kernel = rep.kernel;
+  lreq.initrd = rep.initrd;
+  lreq.cmdline = *cmdline;
+  lreq.syscall = req.syscall;
+  auto loaded = loader::load(sys, lreq);
+  if (!loaded) return std::move(loaded).error();
+  rep.load = std::move(*loaded);
+  return rep;
+}
+
+Status stop(loader::KexecSys& sys) { return loader::unload(sys, loader::Slot::panic); }
+
+}  // namespace crashkit::admin
