@@ -82,6 +82,11 @@ Result<std::string> FakeKexecSys::read_file(const std::string& path) {
   return it->second;
 }
 
+Status FakeKexecSys::write_control(const std::string& path, const std::string& text) {
+  control_writes.emplace_back(path, text);
+  return {};
+}
+
 Status FakeKexecSys::reboot_kexec() {
   ++reboot_calls;
   return {};

@@ -119,6 +119,13 @@ bool RealKexecSys::has_cap_sys_boot() {
   return (data[CAP_SYS_BOOT / 32].effective & (1u << (CAP_SYS_BOOT % 32))) != 0;
 }
 
+Status RealKexecSys::write_control(const std::string& path, const std::string& text) {
+  const std::string full = sysroot_ + path;
+  UniqueFd fd(::open(full.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "open").with_path(full));
+  return write_full(fd.get(), text.data(), text.size(), full);
+}
+
 Status RealKexecSys::reboot_kexec() {
   ::sync();
   if (::reboot(RB_KEXEC) != 0) return Error::from_errno(errno, "reboot(LINUX_REBOOT_CMD_KEXEC)");

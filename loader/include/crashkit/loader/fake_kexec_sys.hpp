@@ -67,6 +67,9 @@ class FakeKexecSys final : public KexecSys {
   Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) override;
   bool has_cap_sys_boot() override { return cap_sys_boot; }
   Status reboot_kexec() override;
+  /// Records (path, text); a write to /proc/sysrq-trigger is the "crash".
+  Status write_control(const std::string& path, const std::string& text) override;
+  std::vector<std::pair<std::string, std::string>> control_writes;
 };
 
 }  // namespace crashkit::loader

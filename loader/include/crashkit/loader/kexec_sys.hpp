@@ -68,6 +68,10 @@ class KexecSys {
 
   /// sync(2) then reboot(2) into the loaded normal-slot kernel; returns only on error.
   virtual Status reboot_kexec() = 0;
+
+  /// Writes text to a /proc or /sys control file (/proc/sys/kernel/sysrq,
+  /// /proc/sysrq-trigger). Errors: the write's errno, naming the file.
+  virtual Status write_control(const std::string& path, const std::string& text) = 0;
 };
 
 /// The real kernel. Reads of /proc and /sys are made below sysroot when it is non-empty (tests
@@ -85,6 +89,7 @@ class RealKexecSys final : public KexecSys {
   Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) override;
   bool has_cap_sys_boot() override;
   Status reboot_kexec() override;
+  Status write_control(const std::string& path, const std::string& text) override;
 
  private:
   std::string sysroot_;

@@ -1,0 +1,66 @@
+#pragma once
+/// `crashkit test`: crash the machine on purpose to prove kdump works, and on the next boot say
+/// whether the dump was saved and opens. The pending test is a small JSON file in the state
+/// directory, tied to the boot it was started in (boot_id), so a test that never crashed is not
+/// mistaken for a failed one.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crashkit/admin/dump_list.hpp"
+#include "crashkit/base/result.hpp"
+#include "crashkit/loader/kexec_sys.hpp"
+
+namespace crashkit::admin {
+
+inline constexpr const char* kStateDir = "/var/lib/crashkit";
+inline constexpr const char* kPendingTestFile = "test-pending.json";
+inline constexpr const char* kLastTestFile = "test-last.json";
+inline constexpr const char* kBootIdPath = "/proc/sys/kernel/random/boot_id";
+
+struct PendingTest {
+  std::string started;  ///< UTC, YYYY-MM-DD-HHMMSS: dumps named at or after it belong to it
+  std::string boot_id;  ///< the boot the crash was triggered in
+};
+
+struct TestOutcome {
+  PendingTest test;
+  bool saved = false;  ///< a complete dump exists from after the test started
+  bool opens = false;  ///< its vmcore starts with a kdump or ELF header
+  std::string dump_dir;
+  std::string detail;  ///< one line for `status`
+};
+
+/// Checks the first bytes of a saved vmcore: "KDUMP   " (kdump-compressed), "\x7fELF" (ELF),
+/// or "makedumpfile" (flattened). Errors: data naming the file and what was found; no_input
+/// when it cannot be read.
+Status check_vmcore_header(const std::string& path);
+
+/// The outcome of `pending` given the dumps now present (oldest first).
+TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps);
+
+/// Records the test (ROOT/var/lib/crashkit/test-pending.json, atomically) and crashes the
+/// machine through sysrq. Refuses (unsupported, nothing written) unless a panic kernel is
+/// armed. Returns only on failure: after the sysrq write the kernel is gone.
+Status run_test(loader::KexecSys& sys, const std::string& root, const std::string& now_utc);
+
+/// The pending test, if any, and whether it can be judged now (a different boot).
+struct PendingState {
+  std::optional<PendingTest> pending;
+  bool from_earlier_boot = false;
+};
+Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root);
+
+/// Judges a pending test from an earlier boot against `dumps`, stores the outcome as
+/// test-last.json and removes the pending file. Errors: io writing the state files.
+Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pending,
+                                const std::vector<DumpEntry>& dumps);
+
+/// The last settled outcome's detail line, if any.
+std::optional<std::string> last_test_detail(const std::string& root);
+
+/// Now, UTC, as YYYY-MM-DD-HHMMSS.
+std::string utc_stamp_now();
+
+}  // namespace crashkit::admin

@@ -1,0 +1,145 @@
+#include "crashkit/admin/self_test.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/base/unique_fd.hpp"
+#include "crashkit/loader/system_state.hpp"
+
+namespace crashkit::admin {
+namespace fs = std::filesystem;
+namespace {
+
+std::string state_path(const std::string& root, const char* name) {
+  return root + kStateDir + "/" + name;
+}
+
+Status write_json_atomically(const std::string& path, const nlohmann::json& j) {
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  if (ec) return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
+  const std::string tmp = path + ".tmp";
+  const std::string text = j.dump(2) + "\n";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
+  CK_TRY_STATUS(write_full(fd.get(), text.data(), text.size(), tmp));
+  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return std::move(Error::from_errno(errno, "cannot write").with_path(path));
+  return fsync_parent_dir(path);
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::string utc_stamp_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d-%H%M%S", &tm);
+  return buf;
+}
+
+Status check_vmcore_header(const std::string& path) {
+  char head[16] = {};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::move(Error::from_errno(errno ? errno : ENOENT, "cannot read").with_path(path));
+  in.read(head, sizeof head);
+  const auto n = static_cast<std::size_t>(in.gcount());
+  if (n >= 8 && std::memcmp(head, "KDUMP   ", 8) == 0) return {};
+  if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return {};
+  if (n >= 12 && std::memcmp(head, "makedumpfile", 12) == 0) return {};
+  return std::move(Error(ErrorCategory::data, "not a kdump, ELF or flattened dump (" +
+                                                  std::to_string(n) + " bytes read)")
+                       .with_path(path));
+}
+
+TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps) {
+  TestOutcome o;
+  o.test = pending;
+  for (const auto& d : dumps) {
+    if (d.name < pending.started) continue;
+    o.dump_dir = d.dir;
+    if (d.status != "complete") {
+      o.detail = "test of " + pending.started + ": the dump in " + d.dir + " is " + d.status;
+      continue;  // a later complete one wins
+    }
+    o.saved = true;
+    auto h = check_vmcore_header(d.dir + "/vmcore");
+    o.opens = static_cast<bool>(h);
+    o.detail = "test of " + pending.started + ": dump saved in " + d.dir +
+               (o.opens ? " (complete, header ok)" : " (complete, but " + h.error().message() + ")");
+    if (o.opens) return o;
+  }
+  if (o.detail.empty())
+    o.detail = "test of " + pending.started + ": FAILED, no dump was saved after the crash";
+  return o;
+}
+
+Status run_test(loader::KexecSys& sys, const std::string& root, const std::string& now_utc) {
+  auto state = loader::probe_system(sys);
+  if (!state) return std::move(state).error();
+  if (!state->crash_loaded)
+    return Error(ErrorCategory::unsupported,
+                 "kdump is not armed (no panic kernel loaded): run `crashkit start` first; the "
+                 "machine was not crashed");
+  auto boot_id = sys.read_file(kBootIdPath);
+  nlohmann::json j{{"started", now_utc}, {"boot_id", boot_id ? trim(*boot_id) : ""}};
+  CK_TRY_STATUS(write_json_atomically(state_path(root, kPendingTestFile), j));
+  ::sync();
+  // sysrq may be restricted to a bitmask without "crash": enable all for this one write.
+  CK_TRY_STATUS(sys.write_control("/proc/sys/kernel/sysrq", "1\n"));
+  return sys.write_control("/proc/sysrq-trigger", "c");
+}
+
+Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root) {
+  PendingState s;
+  const std::string path = state_path(root, kPendingTestFile);
+  std::ifstream in(path);
+  if (!in) return s;
+  try {
+    const auto j = nlohmann::json::parse(in);
+    s.pending = PendingTest{j.at("started").get<std::string>(), j.value("boot_id", "")};
+  } catch (const nlohmann::json::exception& e) {
+    return std::move(Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
+  }
+  auto now = sys.read_file(kBootIdPath);
+  s.from_earlier_boot = !now || trim(*now) != s.pending->boot_id;
+  return s;
+}
+
+Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pending,
+                                const std::vector<DumpEntry>& dumps) {
+  auto o = evaluate_test(pending, dumps);
+  nlohmann::json j{{"started", pending.started}, {"saved", o.saved},   {"opens", o.opens},
+                   {"dump_dir", o.dump_dir},     {"detail", o.detail}};
+  CK_TRY_STATUS(write_json_atomically(state_path(root, kLastTestFile), j));
+  ::unlink(state_path(root, kPendingTestFile).c_str());
+  return o;
+}
+
+std::optional<std::string> last_test_detail(const std::string& root) {
+  std::ifstream in(state_path(root, kLastTestFile));
+  if (!in) return std::nullopt;
+  try {
+    return nlohmann::json::parse(in).value("detail", "");
+  } catch (const nlohmann::json::exception&) {
+    return std::string("test-last.json is malformed");
+  }
+}
+
+}  // namespace crashkit::admin

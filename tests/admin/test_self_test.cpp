@@ -1,0 +1,111 @@
+#include <catch2/catch.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "crashkit/admin/self_test.hpp"
+#include "crashkit/loader/fake_kexec_sys.hpp"
+
+using namespace crashkit;
+using Catch::Contains;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Root {
+  fs::path p;
+  Root() {
+    static int n = 0;
+    p = fs::temp_directory_path() /
+        ("crashkit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    fs::create_directories(p);
+  }
+  ~Root() { fs::remove_all(p); }
+  admin::DumpEntry dump(const std::string& name, const std::string& status,
+                        const std::string& head) const {
+    const auto dir = p / "var/crash" / name;
+    fs::create_directories(dir);
+    std::ofstream(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete")) << head;
+    admin::DumpEntry e;
+    e.dir = dir.string();
+    e.name = name;
+    e.status = status;
+    return e;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("self test: which dump answers the test", "[admin][test]") {
+  Root r;
+  const admin::PendingTest t{"2026-11-27-100000", "boot-a"};
+  const auto old = r.dump("2026-11-26-090000", "complete", "KDUMP   old");
+  SECTION("only an older dump: failed") {
+    auto o = admin::evaluate_test(t, {old});
+    CHECK_FALSE(o.saved);
+    CHECK_THAT(o.detail, Contains("FAILED, no dump was saved"));
+  }
+  SECTION("a complete kdump after the start: saved and opens") {
+    auto o = admin::evaluate_test(t, {old, r.dump("2026-11-27-100012", "complete", "KDUMP   x")});
+    CHECK(o.saved);
+    CHECK(o.opens);
+    CHECK_THAT(o.detail, Contains("2026-11-27-100012 (complete, header ok)"));
+  }
+  SECTION("incomplete only") {
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "incomplete", "KDUMP   x")});
+    CHECK_FALSE(o.saved);
+    CHECK_THAT(o.detail, Contains("is incomplete"));
+  }
+  SECTION("complete but not a dump") {
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "garbage!!")});
+    CHECK(o.saved);
+    CHECK_FALSE(o.opens);
+    CHECK_THAT(o.detail, Contains("not a kdump, ELF or flattened dump"));
+  }
+  SECTION("ELF and flattened headers open too") {
+    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "\x7f" "ELF....")}).opens);
+    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")}).opens);
+  }
+}
+
+TEST_CASE("self test: refused when not armed, recorded and crashed when armed", "[admin][test]") {
+  Root r;
+  loader::FakeKexecSys sys;
+  sys.files["/proc/sys/kernel/random/boot_id"] = "boot-a\n";
+  SECTION("not armed") {
+    sys.set_kexec_state(false, false, 256u << 20);
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("not armed") && Contains("was not crashed"));
+    CHECK(sys.control_writes.empty());
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
+  SECTION("armed: pending written before the crash, then settled on the next boot") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    REQUIRE(admin::run_test(sys, r.p.string(), "2026-11-27-100000"));
+    REQUIRE(sys.control_writes.size() == 2);
+    CHECK(sys.control_writes[0].first == "/proc/sys/kernel/sysrq");
+    CHECK(sys.control_writes[1] == std::make_pair(std::string("/proc/sysrq-trigger"), std::string("c")));
+    CHECK(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+
+    auto same = admin::read_pending_test(sys, r.p.string());
+    REQUIRE(same);
+    REQUIRE(same->pending);
+    CHECK(same->pending->started == "2026-11-27-100000");
+    CHECK_FALSE(same->from_earlier_boot);  // the crash has not happened in this boot
+
+    sys.files["/proc/sys/kernel/random/boot_id"] = "boot-b\n";
+    auto next = admin::read_pending_test(sys, r.p.string());
+    REQUIRE(next);
+    CHECK(next->from_earlier_boot);
+    auto o = admin::settle_test(r.p.string(), *next->pending,
+                                {r.dump("2026-11-27-100009", "complete", "KDUMP   ")});
+    REQUIRE(o);
+    CHECK(o->opens);
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+    auto last = admin::last_test_detail(r.p.string());
+    REQUIRE(last);
+    CHECK_THAT(*last, Contains("dump saved in") && Contains("header ok"));
+  }
+}
