@@ -426,7 +426,12 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
         (void)(*sink)->flush();
         result = std::move(stats).error();
       }
-      rep.vmcore_bytes = (*sink)->bytes_written();
+      // The file's size, not the bytes handed over: the writer rewrites headers in place.
+      struct stat vst {};
+      const std::string& written = result ? (*sink)->final_path() : (*sink)->name();
+      rep.vmcore_bytes = ::stat(written.c_str(), &vst) == 0
+                             ? static_cast<std::uint64_t>(vst.st_size)
+                             : (*sink)->bytes_written();
       if (result) {
         rep.status = DumpStatus::complete;
         if (rep.stats && rep.stats->unreadable_pages) {
