@@ -186,7 +186,7 @@ private:
   const InitOptions& opts_;
   conf::Config cfg_;
   InitOutcome out_;
-  bool post_ran_ = false;
+  std::vector<std::string> mounted_; ///< dump filesystems, unmounted before the end
 };
 
 void Init::mount_pseudo() {
@@ -285,6 +285,7 @@ Status Init::mount_device(const std::string& spec, std::string fstype, const std
   auto st = sys_.mount(*dev, mountpoint, fstype, 0, flags);
   if (!st)
     return std::move(st).error();
+  mounted_.push_back(mountpoint);
   spdlog::info("mounted {} ({}, {}) at {}", spec, *dev, fstype, mountpoint);
   return {};
 }
@@ -515,6 +516,12 @@ void Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
 
 void Init::take_action(conf::Action a) {
   out_.action_taken = a;
+  // A clean filesystem for the next boot (and for readers that do not replay the journal).
+  sys_.sync();
+  for (auto it = mounted_.rbegin(); it != mounted_.rend(); ++it)
+    if (auto st = sys_.unmount(*it); !st)
+      spdlog::warn("{}", st.error().message());
+  mounted_.clear();
   spdlog::info("{}", conf::action_name(a));
   switch (a) {
   case conf::Action::shell:

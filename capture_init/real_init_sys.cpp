@@ -36,6 +36,12 @@ Status RealInitSys::mount(const std::string& source, const std::string& target,
   return {};
 }
 
+Status RealInitSys::unmount(const std::string& target) {
+  if (::umount(target.c_str()) != 0)
+    return std::move(Error::from_errno(errno, "umount").with_path(target));
+  return {};
+}
+
 void RealInitSys::attach_console() {
   int fd = ::open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (fd >= 0) {

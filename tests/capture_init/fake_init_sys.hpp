@@ -25,6 +25,7 @@ public:
   std::time_t now = 1764238733; // 2025-11-27T10:18:53Z
 
   std::vector<MountCall> mounts;
+  std::vector<std::string> unmounts;
   std::vector<std::string> modules;
   std::vector<std::string> finds;
   std::vector<std::vector<std::string>> runs;
@@ -35,6 +36,10 @@ public:
 
   Status mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;
+  Status unmount(const std::string& target) override {
+    unmounts.push_back(target);
+    return {};
+  }
   void attach_console() override {}
   Status load_module(const std::string& path) override;
   Result<std::string> find_device(const std::string& spec) override;

@@ -188,6 +188,7 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   CHECK(r.sys.runs[0] == std::vector<std::string>{r.paths.hooks_dir + "/pre", "--flag"});
   CHECK(r.sys.runs[1] ==
         std::vector<std::string>{r.paths.hooks_dir + "/post", "-v", "complete"});
+  CHECK(r.sys.unmounts == std::vector<std::string>{r.paths.target_mount});
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff});
   CHECK(out.action_taken == Action::poweroff);
 }
@@ -299,6 +300,7 @@ TEST_CASE("failure_action dump_to_rootfs saves to root= of the command line", "[
   CHECK(r.sys.mounts[0].target == r.paths.rootfs_mount);
   CHECK(r.sys.mounts[0].fstype == "ext4");
   CHECK(r.sys.mounts[0].data == "discard");
+  CHECK(r.sys.unmounts == std::vector<std::string>{r.paths.rootfs_mount});
   CHECK(exists(r.paths.rootfs_mount + "/var/crash/2025-11-27-101853/vmcore"));
   // Then final_action (reboot by default).
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});

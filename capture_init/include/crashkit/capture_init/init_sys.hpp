@@ -35,6 +35,9 @@ public:
                        const std::string& fstype, unsigned long flags,
                        const std::string& data) = 0;
 
+  /// umount(2); the error carries errno.
+  virtual Status unmount(const std::string& target) = 0;
+
   /// Points standard input, output and error at the console (/dev/console, else /dev/kmsg for
   /// output). Best effort.
   virtual void attach_console() = 0;
@@ -82,6 +85,7 @@ public:
 
   Status mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;
+  Status unmount(const std::string& target) override;
   void attach_console() override;
   Status load_module(const std::string& path) override;
   Result<std::string> find_device(const std::string& spec) override;
