@@ -228,7 +228,7 @@ void Init::load_modules() {
       spdlog::warn("{}", text.error().message());
     return;
   }
-  std::size_t pos = 0;
+  std::size_t pos = 0, loaded = 0, failed = 0;
   while (pos < text->size()) {
     auto nl = text->find('\n', pos);
     if (nl == std::string::npos)
@@ -243,11 +243,15 @@ void Init::load_modules() {
     line.erase(0, first);
     // A module that fails may not be needed (its device is absent); the target wait reports
     // what matters.
-    if (auto st = sys_.load_module(line); !st)
+    if (auto st = sys_.load_module(line); !st) {
       spdlog::warn("{}", st.error().message());
-    else
-      spdlog::debug("loaded {}", line);
+      ++failed;
+    } else {
+      ++loaded;
+    }
   }
+  spdlog::info("modules: {} loaded{}", loaded,
+               failed ? ", " + std::to_string(failed) + " failed" : std::string());
 }
 
 Result<std::string> Init::wait_for_device(const std::string& spec) {
@@ -546,7 +550,7 @@ void Init::take_action(conf::Action a) {
 InitOutcome Init::run() {
   if (paths_.mount_pseudo)
     mount_pseudo();
-  spdlog::info("crashkit-capture: capture init");
+  spdlog::info("capture init: starting");
   Status st;
   if (!read_config()) {
     st = Error(ErrorCategory::data, "bad configuration").with_path(paths_.config);
