@@ -193,8 +193,8 @@ void Init::mount_pseudo() {
   struct Pseudo {
     const char *dir, *type;
   };
-  for (const Pseudo& p : {Pseudo{"/proc", "proc"}, Pseudo{"/sys", "sysfs"},
-                          Pseudo{"/dev", "devtmpfs"}}) {
+  for (const Pseudo& p :
+       {Pseudo{"/proc", "proc"}, Pseudo{"/sys", "sysfs"}, Pseudo{"/dev", "devtmpfs"}}) {
     ::mkdir(p.dir, 0755);
     auto st = sys_.mount(p.type, p.dir, p.type, 0, {});
     if (!st && st.error().sys_errno() != EBUSY)
@@ -641,8 +641,9 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
     return Error(ErrorCategory::no_input, "no root= on the command line");
   if (!r.device.starts_with("/dev/") && !r.device.starts_with("UUID=") &&
       !r.device.starts_with("LABEL=") && !r.device.starts_with("PARTUUID="))
-    return Error(ErrorCategory::unsupported, "root=" + r.device + " is not a form crashkit finds "
-                                             "(/dev/..., UUID=, LABEL=, PARTUUID=)");
+    return Error(ErrorCategory::unsupported, "root=" + r.device +
+                                                 " is not a form crashkit finds "
+                                                 "(/dev/..., UUID=, LABEL=, PARTUUID=)");
   if (r.device == "/dev/nfs")
     return Error(ErrorCategory::unsupported, "root=/dev/nfs: network roots are not supported");
   return r;
@@ -671,8 +672,8 @@ Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_le
   }
   const std::uint64_t B = f.page_size();
   // Header blocks, notes, two bitmaps, one 24-byte descriptor per page.
-  const std::uint64_t meta = 2 * B + (*core)->notes().size() + 2 * ((f.max_mapnr() + 7) / 8) +
-                             pages * 24;
+  const std::uint64_t meta =
+      2 * B + (*core)->notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
   return pages * B + meta;
 }
 
@@ -687,8 +688,7 @@ Status check_hook_file(const std::string& path, uid_t owner) {
                                                      ", not " + std::to_string(owner))
                          .with_path(path));
   if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return std::move(
-        Error(ErrorCategory::usage, "group- or world-writable").with_path(path));
+    return std::move(Error(ErrorCategory::usage, "group- or world-writable").with_path(path));
   if (!(st.st_mode & S_IXUSR))
     return std::move(Error(ErrorCategory::usage, "not executable").with_path(path));
   return {};

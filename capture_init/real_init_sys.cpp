@@ -27,12 +27,11 @@ RealInitSys::~RealInitSys() {
 }
 
 Status RealInitSys::mount(const std::string& source, const std::string& target,
-                          const std::string& fstype, unsigned long flags,
-                          const std::string& data) {
+                          const std::string& fstype, unsigned long flags, const std::string& data) {
   if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) != 0)
-    return std::move(Error::from_errno(errno, "mount " + source + " (" + fstype + ")")
-                         .with_path(target));
+    return std::move(
+        Error::from_errno(errno, "mount " + source + " (" + fstype + ")").with_path(target));
   return {};
 }
 
@@ -125,11 +124,12 @@ Result<FsSpace> RealInitSys::space(const std::string& dir) {
 }
 
 double RealInitSys::monotonic() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::time_t RealInitSys::wall_time() { return std::time(nullptr); }
+std::time_t RealInitSys::wall_time() {
+  return std::time(nullptr);
+}
 
 void RealInitSys::sleep_ms(unsigned ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
@@ -156,7 +156,9 @@ Result<int> RealInitSys::run(const std::vector<std::string>& argv) {
   return WEXITSTATUS(status);
 }
 
-void RealInitSys::sync() { ::sync(); }
+void RealInitSys::sync() {
+  ::sync();
+}
 
 Status RealInitSys::power(PowerAction a) {
   ::sync();

@@ -33,27 +33,27 @@ TEST_CASE("dump directory names", "[retention]") {
 }
 
 TEST_CASE("retention choice", "[retention]") {
-  const Names three = {"2026-01-03-000000", "2026-01-01-000000", "lost+found",
-                       "2026-01-02-120000", "notes.txt"};
+  const Names three = {"2026-01-03-000000", "2026-01-01-000000", "lost+found", "2026-01-02-120000",
+                       "notes.txt"};
   struct Row {
     std::uint64_t keep;
     Names entries;
     Names removed;
   };
   const std::vector<Row> rows = {
-      {0, three, {}},                                               // 0 keeps everything
-      {1, three, {"2026-01-01-000000", "2026-01-02-120000"}},       // newest survives
-      {2, three, {"2026-01-01-000000", "2026-01-02-120000"}},       // 1 old + the new one
-      {3, three, {"2026-01-01-000000"}},                            // 2 old + the new one
-      {4, three, {}},                                               // room for all
+      {0, three, {}},                                         // 0 keeps everything
+      {1, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // newest survives
+      {2, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // 1 old + the new one
+      {3, three, {"2026-01-01-000000"}},                      // 2 old + the new one
+      {4, three, {}},                                         // room for all
       {100, three, {}},
-      {1, {}, {}},                                                  // empty directory
-      {1, {"2026-01-01-000000"}, {}},                               // never the only/newest
-      {2, {"lost+found", "x"}, {}},                                 // no dumps at all
-      {2, {"2026-01-01-000000", "2026-01-01-000000"}, {}},          // duplicates counted once
+      {1, {}, {}},                                         // empty directory
+      {1, {"2026-01-01-000000"}, {}},                      // never the only/newest
+      {2, {"lost+found", "x"}, {}},                        // no dumps at all
+      {2, {"2026-01-01-000000", "2026-01-01-000000"}, {}}, // duplicates counted once
       {3,
        {"2025-12-31-235959", "2026-01-01-000000", "2024-06-01-000000", "2026-02-01-000000"},
-       {"2024-06-01-000000", "2025-12-31-235959"}},                 // oldest first
+       {"2024-06-01-000000", "2025-12-31-235959"}}, // oldest first
   };
   for (const auto& r : rows) {
     INFO("keep " << r.keep << ", " << r.entries.size() << " entries");
@@ -62,11 +62,10 @@ TEST_CASE("retention choice", "[retention]") {
 }
 
 TEST_CASE("panic line from dmesg", "[report]") {
-  const std::string log =
-      "[    0.000000] Linux version 6.1.0-56-amd64\n"
-      "[   12.345678] sysrq: Trigger a crash\n"
-      "[   12.345700] Kernel panic - not syncing: sysrq triggered crash  \n"
-      "[   12.345800] CPU: 0 PID: 1 Comm: sh\n";
+  const std::string log = "[    0.000000] Linux version 6.1.0-56-amd64\n"
+                          "[   12.345678] sysrq: Trigger a crash\n"
+                          "[   12.345700] Kernel panic - not syncing: sysrq triggered crash  \n"
+                          "[   12.345800] CPU: 0 PID: 1 Comm: sh\n";
   CHECK(find_panic_line(log) == "Kernel panic - not syncing: sysrq triggered crash");
   CHECK(find_panic_line("no panic here\n").empty());
   CHECK(find_panic_line("Kernel panic - not syncing: Fatal exception") ==
@@ -114,9 +113,13 @@ TEST_CASE("report.json content", "[report]") {
   CHECK(j["format"] == "kdump");
   CHECK(j["compression"] == "zstd");
   CHECK(j["sizes"] == nlohmann::json({{"vmcore", 123456}, {"dmesg", 789}}));
-  CHECK(j["pages"]["excluded"] ==
-        nlohmann::json({{"zero", 1}, {"cache", 2}, {"cache_private", 3}, {"user", 4},
-                        {"free", 5}, {"hwpoison", 6}, {"offline", 7}}));
+  CHECK(j["pages"]["excluded"] == nlohmann::json({{"zero", 1},
+                                                  {"cache", 2},
+                                                  {"cache_private", 3},
+                                                  {"user", 4},
+                                                  {"free", 5},
+                                                  {"hwpoison", 6},
+                                                  {"offline", 7}}));
   CHECK(j["pages"]["total"] == 1000);
   CHECK(j["pages"]["dumped"] == 800);
   CHECK(j["duration_s"] == 2.5);

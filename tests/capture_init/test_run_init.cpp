@@ -6,9 +6,11 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -135,8 +137,8 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   REQUIRE(::mkdir(r.paths.target_mount.c_str(), 0755) == 0);
   REQUIRE(::mkdir((r.paths.target_mount + "/var").c_str(), 0755) == 0);
   REQUIRE(::mkdir(r.dumps().c_str(), 0755) == 0);
-  for (const char* d : {"2024-01-01-000000", "2024-02-01-000000", "2024-03-01-000000",
-                        "lost+found"})
+  for (const char* d :
+       {"2024-01-01-000000", "2024-02-01-000000", "2024-03-01-000000", "lost+found"})
     REQUIRE(::mkdir((r.dumps() + "/" + d).c_str(), 0700) == 0);
   spit(r.dumps() + "/2024-01-01-000000/vmcore", "old");
 
@@ -157,8 +159,8 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   CHECK(r.sys.mounts[0].target == r.paths.target_mount);
   CHECK(r.sys.mounts[0].fstype == "ext4");
 
-  CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-03-01-000000", "2025-11-27-101853",
-                                                       "lost+found"});
+  CHECK(entries(r.dumps()) ==
+        std::vector<std::string>{"2024-03-01-000000", "2025-11-27-101853", "lost+found"});
   const std::string dir = r.dumps() + "/2025-11-27-101853";
   CHECK(out.dump_dir == dir);
   CHECK(mode_of(dir) == 0700);
@@ -186,8 +188,7 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   // Hooks: pre with the configured arguments, post with the status last; then final_action.
   REQUIRE(r.sys.runs.size() == 2);
   CHECK(r.sys.runs[0] == std::vector<std::string>{r.paths.hooks_dir + "/pre", "--flag"});
-  CHECK(r.sys.runs[1] ==
-        std::vector<std::string>{r.paths.hooks_dir + "/post", "-v", "complete"});
+  CHECK(r.sys.runs[1] == std::vector<std::string>{r.paths.hooks_dir + "/post", "-v", "complete"});
   CHECK(r.sys.unmounts == std::vector<std::string>{r.paths.target_mount});
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff});
   CHECK(out.action_taken == Action::poweroff);
@@ -202,7 +203,8 @@ TEST_CASE("the configured core_collector options reach the capture", "[init]") {
   CHECK(j["format"] == "elf");
   CHECK(j["compression"] == "none");
   CHECK(j["dump_level"] == 1);
-  CHECK(slurp(out.dump_dir + "/vmcore").substr(0, 4) == "\x7f" "ELF");
+  CHECK(slurp(out.dump_dir + "/vmcore").substr(0, 4) == "\x7f"
+                                                        "ELF");
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
 }
 
@@ -227,9 +229,9 @@ TEST_CASE("a target that never appears runs failure_action", "[init][failure]") 
 TEST_CASE("a disk too small runs failure_action and keeps the old dumps", "[init][failure]") {
   Rig r;
   r.config("ext4 UUID=0b3c-data\nkeep_dumps 3\nmin_free 1M\nfailure_action poweroff\n");
-  for (const char* d : {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
-                        "/mnt/target/var/crash/2024-01-01-000000",
-                        "/mnt/target/var/crash/2024-02-01-000000"})
+  for (const char* d :
+       {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
+        "/mnt/target/var/crash/2024-01-01-000000", "/mnt/target/var/crash/2024-02-01-000000"})
     REQUIRE(::mkdir((r.root + d).c_str(), 0755) == 0);
   spit(r.dumps() + "/2024-01-01-000000/vmcore", "old dump");
   const auto before = entries(r.dumps());
@@ -355,4 +357,55 @@ TEST_CASE("failure_action shell without a shell reboots", "[init][failure]") {
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
   // Nothing to save: no dump directory was made.
   CHECK(entries(r.dumps()).empty());
+}
+
+TEST_CASE("a dump cut short is kept as vmcore.incomplete and reported", "[init][failure]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_post /bin/post\n");
+  r.hook("post");
+  // The file size limit stands in for a disk that fills up despite the estimate.
+  struct rlimit old {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 1 << 20;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  const InitOutcome out = r.run();
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  CHECK(out.status == DumpStatus::incomplete);
+  CHECK(out.failure_action_ran);
+  REQUIRE_FALSE(out.dump_dir.empty());
+  CHECK(entries(out.dump_dir) == std::vector<std::string>{"report.json", "vmcore.incomplete"});
+  const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+  CHECK(j["status"] == "incomplete");
+  CHECK(j["exit_code"] != 0);
+  CHECK(j["message"].get<std::string>().find("vmcore") != std::string::npos);
+  CHECK(j["sizes"]["vmcore"].get<std::uint64_t>() > 0);
+  REQUIRE(r.sys.runs.size() == 1);
+  CHECK(r.sys.runs[0].back() == "incomplete");
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+}
+
+TEST_CASE("a failing kdump_pre does not stop the dump", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_pre /bin/pre\n");
+  r.hook("pre");
+  r.sys.hook_exit = 1;
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(r.sys.runs.size() == 1);
+}
+
+TEST_CASE("dump_to_rootfs without root= falls back to reboot", "[init][rootfs]") {
+  Rig r;
+  r.config("ext4 UUID=gone\nfailure_action dump_to_rootfs\n");
+  spit(r.paths.cmdline, "console=ttyS0 irqpoll\n");
+  const InitOutcome out = r.run();
+  CHECK(out.failure_action_ran);
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.action_taken == Action::dump_to_rootfs);
+  CHECK(r.sys.mounts.empty());
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
 }

@@ -54,10 +54,10 @@ struct InitOptions {
 /// What run_init() did, for tests and for the PID-1 entry (which must never return).
 struct InitOutcome {
   DumpStatus status = DumpStatus::failed;
-  std::string dump_dir;          ///< empty when no directory was made
+  std::string dump_dir; ///< empty when no directory was made
   bool failure_action_ran = false;
   conf::Action action_taken = conf::Action::reboot; ///< final_action, or failure_action
-  std::string message;           ///< why it failed; empty when complete
+  std::string message;                              ///< why it failed; empty when complete
 };
 
 /// The whole capture. Returns only when the final action could not be carried out (or the

@@ -32,8 +32,7 @@ public:
 
   /// mount(2). The error carries errno (EBUSY when already mounted).
   virtual Status mount(const std::string& source, const std::string& target,
-                       const std::string& fstype, unsigned long flags,
-                       const std::string& data) = 0;
+                       const std::string& fstype, unsigned long flags, const std::string& data) = 0;
 
   /// umount(2); the error carries errno.
   virtual Status unmount(const std::string& target) = 0;
