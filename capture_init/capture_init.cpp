@@ -159,6 +159,21 @@ capture::CaptureRequest request_from(const conf::CoreCollector& cc, const std::s
   return req;
 }
 
+/// Progress on the console every 10 %: a large dump takes minutes, and a silent console looks
+/// like a hang to whoever watches it.
+capture::ProgressFn console_progress() {
+  auto last = std::make_shared<int>(0);
+  return [last](std::uint64_t done, std::uint64_t total) {
+    if (total == 0)
+      return;
+    const int decile = static_cast<int>(done * 10 / total);
+    if (decile > *last && decile < 10) {
+      *last = decile;
+      spdlog::info("vmcore: {}0 % of {} pages", decile, total);
+    }
+  };
+}
+
 class Init {
 public:
   Init(InitSys& sys, const InitPaths& paths, const InitOptions& opts)
@@ -422,7 +437,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     if (!sink) {
       result = std::move(sink).error();
     } else {
-      auto stats = capture::run_capture(req, **sink, {});
+      auto stats = capture::run_capture(req, **sink, console_progress());
       if (stats) {
         rep.stats = *stats;
         rep.dump_level = stats->dump_level;
@@ -480,7 +495,7 @@ Status Init::dump_to_raw(const std::string& spec) {
   }
   capture::FlatSink sink(fd.get(), *dev);
   spdlog::info("writing the flattened dump to {} ({})", spec, *dev);
-  auto stats = capture::run_capture(req, sink, {});
+  auto stats = capture::run_capture(req, sink, console_progress());
   if (!stats) {
     out_.status = DumpStatus::incomplete;
     return std::move(stats).error();
