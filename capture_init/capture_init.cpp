@@ -8,7 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cinttypes>
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -16,6 +16,7 @@
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
 #include "crashkit/capture/output_sink.hpp"
+#include "crashkit/capture/page_filter.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
 #include "crashkit/capture/vmcoreinfo.hpp"
@@ -365,6 +366,15 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   const std::string dumps = join(mountpoint, cfg_.path.value);
   CK_TRY_STATUS(mkdir_p(dumps, 0755));
 
+  auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
+  if (cfg_.core_collector.value.format == conf::DumpFormat::flat)
+    spdlog::info("core_collector asks for the flattened format; a filesystem target gets the "
+                 "kdump-compressed file it reassembles to");
+  // Open the vmcore before anything is removed or created: without one there is nothing to
+  // save, and old dumps must not go for nothing.
+  auto core = capture::VmcoreFile::open(req.vmcore);
+  if (!core)
+    return std::move(core).error();
   if (auto entries = list_dir(dumps); !entries) {
     return std::move(entries).error();
   } else {
@@ -375,14 +385,6 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     }
   }
 
-  auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
-  if (cfg_.core_collector.value.format == conf::DumpFormat::flat)
-    spdlog::info("core_collector asks for the flattened format; a filesystem target gets the "
-                 "kdump-compressed file it reassembles to");
-  // Open the vmcore before anything is created: without one there is nothing to save.
-  auto core = capture::VmcoreFile::open(req.vmcore);
-  if (!core)
-    return std::move(core).error();
   CK_TRY_STATUS(check_space(dumps, req));
 
   const double t0 = sys_.monotonic();
