@@ -350,9 +350,9 @@ TEST_CASE("failure_action shell without a shell reboots", "[init][failure]") {
   Rig r;
   r.config("ext4 UUID=0b3c-data\nfailure_action shell\nkeep_dumps 1\n");
   r.paths.vmcore = r.root + "/no-vmcore";
-  for (const char* d : {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
-                        "/mnt/target/var/crash/2024-01-01-000000",
-                        "/mnt/target/var/crash/2024-02-01-000000"})
+  for (const char* d :
+       {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
+        "/mnt/target/var/crash/2024-01-01-000000", "/mnt/target/var/crash/2024-02-01-000000"})
     REQUIRE(::mkdir((r.root + d).c_str(), 0755) == 0);
   const InitOutcome out = r.run();
   CHECK(out.failure_action_ran);
@@ -360,8 +360,7 @@ TEST_CASE("failure_action shell without a shell reboots", "[init][failure]") {
   CHECK(r.sys.shells == 1);
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
   // Nothing to save: no dump directory was made, and keep_dumps removed nothing.
-  CHECK(entries(r.dumps()) ==
-        std::vector<std::string>{"2024-01-01-000000", "2024-02-01-000000"});
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-01-01-000000", "2024-02-01-000000"});
 }
 
 TEST_CASE("a dump cut short is kept as vmcore.incomplete and reported", "[init][failure]") {
