@@ -1,15 +1,43 @@
 // crashkit-capture: thin front end over crashkit::capture.
 
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "capture_cli/capture_commands.hpp"
 #include "capture_cli/capture_options.hpp"
+#include "crashkit/capture_init/capture_init.hpp"
+
+namespace {
+
+// PID 1 of the capture initramfs (or `crashkit-capture --init`). The kernel hands PID 1 the
+// command-line words it did not recognise as arguments: they are ignored.
+int run_as_init() {
+  auto logger = spdlog::stderr_logger_st("crashkit-init");
+  logger->set_pattern("crashkit-capture: %l: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+  ::umask(077);
+  crashkit::capture_init::RealInitSys sys;
+  const auto out = crashkit::capture_init::run_init(sys, {}, {});
+  if (::getpid() != 1)
+    return out.status == crashkit::capture_init::DumpStatus::complete ? 0 : 1;
+  // The final action failed: PID 1 must not exit (the kernel would panic again).
+  spdlog::error("could not {}; halting here", crashkit::conf::action_name(out.action_taken));
+  for (;;)
+    ::pause();
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
+  if (::getpid() == 1 || (argc == 2 && std::strcmp(argv[1], "--init") == 0))
+    return run_as_init();
   auto logger = spdlog::stderr_color_st("crashkit-capture");
   logger->set_pattern("%n: %l: %v");
   spdlog::set_default_logger(logger);

@@ -1,0 +1,200 @@
+// Pure parts of the capture init: retention choice, directory names, panic line, report.json,
+// root= parsing, hook permission checks.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "crashkit/capture_init/capture_init.hpp"
+#include "crashkit/capture_init/dump_report.hpp"
+#include "crashkit/capture_init/retention.hpp"
+
+using namespace crashkit::capture_init;
+using Names = std::vector<std::string>;
+
+TEST_CASE("dump directory names", "[retention]") {
+  CHECK(is_dump_dir_name("2026-11-27-101853"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27-10:18:53"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27-101853.old"));
+  CHECK_FALSE(is_dump_dir_name("127.0.0.1-2026-11-27-10:18:53"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27-10185a"));
+  CHECK_FALSE(is_dump_dir_name("lost+found"));
+  CHECK_FALSE(is_dump_dir_name(""));
+  CHECK(dump_dir_name(1764238733) == "2025-11-27-101853");
+  CHECK(dump_dir_name(0) == "1970-01-01-000000");
+}
+
+TEST_CASE("retention choice", "[retention]") {
+  const Names three = {"2026-01-03-000000", "2026-01-01-000000", "lost+found", "2026-01-02-120000",
+                       "notes.txt"};
+  struct Row {
+    std::uint64_t keep;
+    Names entries;
+    Names removed;
+  };
+  const std::vector<Row> rows = {
+      {0, three, {}},                                         // 0 keeps everything
+      {1, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // newest survives
+      {2, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // 1 old + the new one
+      {3, three, {"2026-01-01-000000"}},                      // 2 old + the new one
+      {4, three, {}},                                         // room for all
+      {100, three, {}},
+      {1, {}, {}},                                         // empty directory
+      {1, {"2026-01-01-000000"}, {}},                      // never the only/newest
+      {2, {"lost+found", "x"}, {}},                        // no dumps at all
+      {2, {"2026-01-01-000000", "2026-01-01-000000"}, {}}, // duplicates counted once
+      {3,
+       {"2025-12-31-235959", "2026-01-01-000000", "2024-06-01-000000", "2026-02-01-000000"},
+       {"2024-06-01-000000", "2025-12-31-235959"}}, // oldest first
+  };
+  for (const auto& r : rows) {
+    INFO("keep " << r.keep << ", " << r.entries.size() << " entries");
+    CHECK(dumps_to_remove(r.entries, r.keep) == r.removed);
+  }
+}
+
+TEST_CASE("panic line from dmesg", "[report]") {
+  const std::string log = "[    0.000000] Linux version 6.1.0-56-amd64\n"
+                          "[   12.345678] sysrq: Trigger a crash\n"
+                          "[   12.345700] Kernel panic - not syncing: sysrq triggered crash  \n"
+                          "[   12.345800] CPU: 0 PID: 1 Comm: sh\n";
+  CHECK(find_panic_line(log) == "Kernel panic - not syncing: sysrq triggered crash");
+  CHECK(find_panic_line("no panic here\n").empty());
+  CHECK(find_panic_line("Kernel panic - not syncing: Fatal exception") ==
+        "Kernel panic - not syncing: Fatal exception");
+  // A panic inside a panic: the last one is the one that stopped the machine.
+  CHECK(find_panic_line("Kernel panic - not syncing: a\nKernel panic - not syncing: b\n") ==
+        "Kernel panic - not syncing: b");
+}
+
+TEST_CASE("report.json content", "[report]") {
+  DumpReport r;
+  r.time = 1764238733;
+  r.kernel = "6.1.0-56-amd64";
+  r.panic = "Kernel panic - not syncing: sysrq triggered crash";
+  r.dump_level = 31;
+  r.format = "kdump";
+  r.compression = "zstd";
+  r.vmcore_bytes = 123456;
+  r.dmesg_bytes = 789;
+  crashkit::capture::CaptureStats s;
+  s.max_mapnr = 1000;
+  s.ram_pages = 900;
+  s.excluded.zero = 1;
+  s.excluded.cache = 2;
+  s.excluded.cache_private = 3;
+  s.excluded.user = 4;
+  s.excluded.free = 5;
+  s.excluded.hwpoison = 6;
+  s.excluded.offline = 7;
+  s.dumped_pages = 800;
+  s.written_pages = 700;
+  s.unreadable_pages = 0;
+  s.shared_pages = 9;
+  r.stats = s;
+  r.duration_s = 2.5;
+  r.status = DumpStatus::complete;
+  r.exit_code = 0;
+
+  const auto j = nlohmann::json::parse(report_json(r));
+  CHECK(j["version"] == 1);
+  CHECK(j["time"] == "2025-11-27T10:18:53Z");
+  CHECK(j["kernel"] == "6.1.0-56-amd64");
+  CHECK(j["panic"] == "Kernel panic - not syncing: sysrq triggered crash");
+  CHECK(j["dump_level"] == 31);
+  CHECK(j["format"] == "kdump");
+  CHECK(j["compression"] == "zstd");
+  CHECK(j["sizes"] == nlohmann::json({{"vmcore", 123456}, {"dmesg", 789}}));
+  CHECK(j["pages"]["excluded"] == nlohmann::json({{"zero", 1},
+                                                  {"cache", 2},
+                                                  {"cache_private", 3},
+                                                  {"user", 4},
+                                                  {"free", 5},
+                                                  {"hwpoison", 6},
+                                                  {"offline", 7}}));
+  CHECK(j["pages"]["total"] == 1000);
+  CHECK(j["pages"]["dumped"] == 800);
+  CHECK(j["duration_s"] == 2.5);
+  CHECK(j["status"] == "complete");
+  CHECK(j["exit_code"] == 0);
+  CHECK(j["message"] == "");
+  CHECK(j.size() == 13);
+
+  DumpReport failed;
+  failed.status = DumpStatus::failed;
+  failed.exit_code = 73;
+  failed.message = "disk full";
+  const auto f = nlohmann::json::parse(report_json(failed));
+  CHECK(f["kernel"].is_null());
+  CHECK(f["panic"].is_null());
+  CHECK(f["pages"].is_null());
+  CHECK(f["status"] == "failed");
+  CHECK(f["exit_code"] == 73);
+  CHECK(f.size() == 13);
+}
+
+TEST_CASE("root= from the capture kernel's command line", "[rootfs]") {
+  auto r = parse_root_from_cmdline(
+      "BOOT_IMAGE=/vmlinuz-6.1.0 root=UUID=1234-abcd ro quiet rootflags=discard,ro "
+      "rootfstype=ext4 irqpoll nr_cpus=1\n");
+  REQUIRE(r);
+  CHECK(r->device == "UUID=1234-abcd");
+  CHECK(r->fstype == "ext4");
+  CHECK(r->flags == "discard,ro");
+
+  auto last = parse_root_from_cmdline("root=/dev/sda1 root=PARTUUID=abc-01");
+  REQUIRE(last);
+  CHECK(last->device == "PARTUUID=abc-01");
+  CHECK(last->fstype.empty());
+
+  auto quoted = parse_root_from_cmdline("foo=\"a b\" root=LABEL=root -- root=/dev/evil");
+  REQUIRE(quoted);
+  CHECK(quoted->device == "LABEL=root");
+
+  CHECK_FALSE(parse_root_from_cmdline("console=ttyS0 irqpoll"));
+  CHECK_FALSE(parse_root_from_cmdline("root=0801"));
+  CHECK_FALSE(parse_root_from_cmdline("root=/dev/nfs nfsroot=1.2.3.4:/x"));
+}
+
+namespace {
+std::string temp_file(const char* content, mode_t mode) {
+  char tmpl[] = "/tmp/ck-hook-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  REQUIRE(fd >= 0);
+  REQUIRE(::write(fd, content, std::strlen(content)) >= 0);
+  ::close(fd);
+  REQUIRE(::chmod(tmpl, mode) == 0);
+  return tmpl;
+}
+} // namespace
+
+TEST_CASE("hook permission checks", "[hooks]") {
+  const uid_t me = ::getuid();
+  const std::string ok = temp_file("#!/bin/sh\n", 0755);
+  CHECK(check_hook_file(ok, me));
+  const std::string gw = temp_file("#!/bin/sh\n", 0775);
+  const std::string ow = temp_file("#!/bin/sh\n", 0757);
+  const std::string noexec = temp_file("#!/bin/sh\n", 0644);
+  auto e = check_hook_file(gw, me);
+  REQUIRE_FALSE(e);
+  CHECK(e.error().message().find("group- or world-writable") != std::string::npos);
+  CHECK_FALSE(check_hook_file(ow, me));
+  auto n = check_hook_file(noexec, me);
+  REQUIRE_FALSE(n);
+  CHECK(n.error().message().find("not executable") != std::string::npos);
+  auto owner = check_hook_file(ok, me + 1);
+  REQUIRE_FALSE(owner);
+  CHECK(owner.error().message().find("owned by uid") != std::string::npos);
+  CHECK_FALSE(check_hook_file("/tmp", me));
+  CHECK_FALSE(check_hook_file("/nonexistent/hook", me));
+  for (const auto& p : {ok, gw, ow, noexec})
+    ::unlink(p.c_str());
+}

@@ -1,0 +1,415 @@
+// run_init() end to end with FakeInitSys: temporary directories stand in for the initramfs, the
+// mounted target and the crashed system's root; a synthetic vmcore stands in for /proc/vmcore.
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "crashkit/capture_init/capture_init.hpp"
+#include "crashkit/fixtures/vmcore_builder.hpp"
+#include "fake_init_sys.hpp"
+
+using namespace crashkit::capture_init;
+using crashkit::conf::Action;
+using crashkit::fixtures::VmcoreBuilder;
+using crashkit::fixtures::VmcoreSpec;
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const std::string& path, const std::string& text, mode_t mode = 0644) {
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+  }
+  REQUIRE(::chmod(path.c_str(), mode) == 0);
+}
+
+bool exists(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+mode_t mode_of(const std::string& p) {
+  struct stat st {};
+  REQUIRE(::stat(p.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (auto* e = ::readdir(d))
+      if (std::strcmp(e->d_name, ".") && std::strcmp(e->d_name, ".."))
+        out.push_back(e->d_name);
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// One vmcore for all tests: building it is the slow part.
+const std::string& fixture_vmcore() {
+  static const std::string path = [] {
+    VmcoreSpec spec;
+    spec.ram = {{1, 0x9e}, {0x100, 0x1f00}};
+    spec.sparse_file = true;
+    auto b = VmcoreBuilder::create(spec);
+    REQUIRE(b);
+    REQUIRE(b->fill_mix(7));
+    char tmpl[] = "/tmp/ck-init-vmcore-XXXXXX";
+    const int fd = ::mkstemp(tmpl);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    REQUIRE(b->write(tmpl));
+    return std::string(tmpl);
+  }();
+  return path;
+}
+
+struct Rig {
+  std::string root;
+  InitPaths paths;
+  InitOptions opts;
+  FakeInitSys sys;
+
+  Rig() {
+    char tmpl[] = "/tmp/ck-init-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    root = tmpl;
+    for (const char* d : {"/etc", "/etc/crashkit", "/etc/crashkit/hooks", "/proc"})
+      REQUIRE(::mkdir((root + d).c_str(), 0755) == 0);
+    paths.config = root + "/etc/crashkit/crashkit.conf";
+    paths.modules = root + "/etc/crashkit/modules.load";
+    paths.hooks_dir = root + "/etc/crashkit/hooks";
+    paths.vmcore = fixture_vmcore();
+    paths.cmdline = root + "/proc/cmdline";
+    paths.target_mount = root + "/mnt/target";
+    paths.rootfs_mount = root + "/mnt/root";
+    paths.mount_pseudo = false;
+    opts.device_timeout_s = 2;
+    opts.poll_ms = 250;
+    opts.hook_owner = ::getuid();
+    sys.devices["UUID=0b3c-data"] = "/dev/vdb";
+  }
+  ~Rig() { (void)std::system(("rm -rf '" + root + "'").c_str()); }
+
+  void config(const std::string& text) { spit(paths.config, text); }
+  void hook(const char* name, mode_t mode = 0755) {
+    spit(paths.hooks_dir + "/" + name, "#!/bin/sh\nexit 0\n", mode);
+  }
+  InitOutcome run() { return run_init(sys, paths, opts); }
+  std::string dumps() const { return paths.target_mount + "/var/crash"; }
+};
+
+} // namespace
+
+TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\npath /var/crash\nkeep_dumps 2\nfinal_action poweroff\n"
+           "kdump_pre /usr/local/bin/pre-hook --flag\nkdump_post /usr/local/bin/post-hook -v\n");
+  spit(r.paths.modules, "# dependencies first\n/lib/modules/virtio.ko\n\n"
+                        "  /lib/modules/virtio_blk.ko.zst  \n/lib/modules/missing.ko\n");
+  r.hook("pre");
+  r.hook("post");
+  r.sys.appear_after = 3;
+  // Old dumps: with keep_dumps 2 only the newest old one stays beside the new dump.
+  REQUIRE(::mkdir((r.root + "/mnt").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(r.paths.target_mount.c_str(), 0755) == 0);
+  REQUIRE(::mkdir((r.paths.target_mount + "/var").c_str(), 0755) == 0);
+  REQUIRE(::mkdir(r.dumps().c_str(), 0755) == 0);
+  for (const char* d :
+       {"2024-01-01-000000", "2024-02-01-000000", "2024-03-01-000000", "lost+found"})
+    REQUIRE(::mkdir((r.dumps() + "/" + d).c_str(), 0700) == 0);
+  spit(r.dumps() + "/2024-01-01-000000/vmcore", "old");
+
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK_FALSE(out.failure_action_ran);
+  CHECK(out.message.empty());
+
+  // Modules in file order, blanks and comments skipped, a failing one not fatal.
+  CHECK(r.sys.modules == std::vector<std::string>{"/lib/modules/virtio.ko",
+                                                  "/lib/modules/virtio_blk.ko.zst",
+                                                  "/lib/modules/missing.ko"});
+  // Polled until the device appeared, then mounted with the configured type.
+  CHECK(r.sys.finds.size() == 4);
+  REQUIRE(r.sys.mounts.size() == 1);
+  CHECK(r.sys.mounts[0].source == "/dev/vdb");
+  CHECK(r.sys.mounts[0].target == r.paths.target_mount);
+  CHECK(r.sys.mounts[0].fstype == "ext4");
+
+  CHECK(entries(r.dumps()) ==
+        std::vector<std::string>{"2024-03-01-000000", "2025-11-27-101853", "lost+found"});
+  const std::string dir = r.dumps() + "/2025-11-27-101853";
+  CHECK(out.dump_dir == dir);
+  CHECK(mode_of(dir) == 0700);
+  // The synthetic core has no printk ring: dmesg.txt is skipped, the vmcore still saved.
+  CHECK(entries(dir) == std::vector<std::string>{"report.json", "vmcore"});
+  CHECK(mode_of(dir + "/vmcore") == 0600);
+  CHECK(mode_of(dir + "/report.json") == 0600);
+  const std::string core = slurp(dir + "/vmcore");
+  CHECK(core.substr(0, 8) == "KDUMP   ");
+
+  const auto j = nlohmann::json::parse(slurp(dir + "/report.json"));
+  CHECK(j["version"] == 1);
+  CHECK(j["time"] == "2025-11-27T10:18:53Z");
+  CHECK(j["status"] == "complete");
+  CHECK(j["exit_code"] == 0);
+  CHECK(j["dump_level"] == 31);
+  CHECK(j["format"] == "kdump");
+  CHECK(j["compression"] == "zstd");
+  CHECK(j["sizes"]["vmcore"] == core.size());
+  CHECK(j["sizes"]["dmesg"] == 0);
+  CHECK(j["kernel"].is_string());
+  CHECK(j["pages"]["excluded"]["free"].get<std::uint64_t>() > 0);
+  CHECK(j["pages"]["dumped"].get<std::uint64_t>() > 0);
+
+  // Hooks: pre with the configured arguments, post with the status last; then final_action.
+  REQUIRE(r.sys.runs.size() == 2);
+  CHECK(r.sys.runs[0] == std::vector<std::string>{r.paths.hooks_dir + "/pre", "--flag"});
+  CHECK(r.sys.runs[1] == std::vector<std::string>{r.paths.hooks_dir + "/post", "-v", "complete"});
+  CHECK(r.sys.unmounts == std::vector<std::string>{r.paths.target_mount});
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff});
+  CHECK(out.action_taken == Action::poweroff);
+}
+
+TEST_CASE("the configured core_collector options reach the capture", "[init]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\ncore_collector makedumpfile -E -d 1\n");
+  const InitOutcome out = r.run();
+  REQUIRE(out.status == DumpStatus::complete);
+  const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+  CHECK(j["format"] == "elf");
+  CHECK(j["compression"] == "none");
+  CHECK(j["dump_level"] == 1);
+  CHECK(slurp(out.dump_dir + "/vmcore").substr(0, 4) == "\x7f"
+                                                        "ELF");
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+}
+
+TEST_CASE("a target that never appears runs failure_action", "[init][failure]") {
+  Rig r;
+  r.config("ext4 LABEL=nowhere\nfailure_action halt\nkdump_post /bin/post\n");
+  r.hook("post");
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.failure_action_ran);
+  CHECK(out.message.find("dump target LABEL=nowhere did not appear within 2 s") !=
+        std::string::npos);
+  // Bounded: 2 s at 250 ms per poll.
+  CHECK(r.sys.finds.size() == 9);
+  CHECK(r.sys.mounts.empty());
+  REQUIRE(r.sys.runs.size() == 1);
+  CHECK(r.sys.runs[0].back() == "failed");
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  CHECK(out.action_taken == Action::halt);
+}
+
+TEST_CASE("a disk too small runs failure_action and keeps the old dumps", "[init][failure]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 3\nmin_free 1M\nfailure_action poweroff\n");
+  for (const char* d :
+       {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
+        "/mnt/target/var/crash/2024-01-01-000000", "/mnt/target/var/crash/2024-02-01-000000"})
+    REQUIRE(::mkdir((r.root + d).c_str(), 0755) == 0);
+  spit(r.dumps() + "/2024-01-01-000000/vmcore", "old dump");
+  const auto before = entries(r.dumps());
+
+  SECTION("the estimate does not fit") {
+    r.sys.fixed_space = FsSpace{64 * 1024, 1 << 30};
+  }
+  SECTION("the estimate fits but min_free would be eaten") {
+    auto est = estimate_dump_bytes(r.paths.vmcore, 31);
+    REQUIRE(est);
+    r.sys.fixed_space = FsSpace{*est + 512 * 1024, 1 << 30};
+  }
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.failure_action_ran);
+  CHECK(out.dump_dir.empty());
+  CHECK(out.message.find("not enough space for the dump") != std::string::npos);
+  CHECK(entries(r.dumps()) == before);
+  CHECK(slurp(r.dumps() + "/2024-01-01-000000/vmcore") == "old dump");
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff});
+}
+
+TEST_CASE("the estimate follows the dump level", "[init]") {
+  auto all = estimate_dump_bytes(fixture_vmcore(), 0);
+  auto filtered = estimate_dump_bytes(fixture_vmcore(), 31);
+  REQUIRE(all);
+  REQUIRE(filtered);
+  CHECK(*filtered < *all);
+  struct stat st {};
+  REQUIRE(::stat(fixture_vmcore().c_str(), &st) == 0);
+  CHECK(*all > static_cast<std::uint64_t>(st.st_size) / 2);
+}
+
+TEST_CASE("hooks that are writable by others are refused", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_pre /bin/pre\nkdump_post /bin/post\n");
+  r.hook("pre", 0757);
+  r.hook("post", 0775);
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(r.sys.runs.empty());
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+}
+
+TEST_CASE("hooks owned by another user are refused", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_post /bin/post\n");
+  r.hook("post");
+  r.opts.hook_owner = ::getuid() + 1;
+  CHECK(r.run().status == DumpStatus::complete);
+  CHECK(r.sys.runs.empty());
+}
+
+TEST_CASE("failure_action dump_to_rootfs saves to root= of the command line", "[init][rootfs]") {
+  Rig r;
+  r.config("xfs UUID=gone\nfailure_action dump_to_rootfs\npath /var/crash\n");
+  spit(r.paths.cmdline, "BOOT_IMAGE=/boot/vmlinuz root=UUID=root-fs ro rootflags=ro,discard "
+                        "irqpoll nr_cpus=1 reset_devices\n");
+  r.sys.devices["UUID=root-fs"] = "/dev/vda1";
+  r.sys.fstypes["/dev/vda1"] = "ext4";
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.failure_action_ran);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(out.action_taken == Action::dump_to_rootfs);
+  REQUIRE(r.sys.mounts.size() == 1);
+  CHECK(r.sys.mounts[0].source == "/dev/vda1");
+  CHECK(r.sys.mounts[0].target == r.paths.rootfs_mount);
+  CHECK(r.sys.mounts[0].fstype == "ext4");
+  CHECK(r.sys.mounts[0].data == "discard");
+  CHECK(r.sys.unmounts == std::vector<std::string>{r.paths.rootfs_mount});
+  CHECK(exists(r.paths.rootfs_mount + "/var/crash/2025-11-27-101853/vmcore"));
+  // Then final_action (reboot by default).
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+}
+
+TEST_CASE("no target directive: the dump goes to path on the crashed system's root", "[init]") {
+  Rig r;
+  r.config("path /crash\n");
+  spit(r.paths.cmdline, "root=/dev/sda2 rootfstype=btrfs\n");
+  r.sys.devices["/dev/sda2"] = "/dev/sda2";
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::complete);
+  CHECK_FALSE(out.failure_action_ran);
+  REQUIRE(r.sys.mounts.size() == 1);
+  CHECK(r.sys.mounts[0].fstype == "btrfs");
+  CHECK(exists(r.paths.rootfs_mount + "/crash/2025-11-27-101853/report.json"));
+}
+
+TEST_CASE("a raw target gets the flattened stream", "[init][raw]") {
+  Rig r;
+  const std::string dev = r.root + "/rawdev";
+  spit(dev, "");
+  r.config("raw /dev/vdc\nkdump_post /bin/post\n");
+  r.hook("post");
+  r.sys.devices["/dev/vdc"] = dev;
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::complete);
+  const std::string s = slurp(dev);
+  REQUIRE(s.size() > 4096);
+  CHECK(s.substr(0, 12) == "makedumpfile");
+  REQUIRE(r.sys.runs.size() == 1);
+  CHECK(r.sys.runs[0].back() == "complete");
+}
+
+TEST_CASE("a bad configuration runs its failure_action", "[init][failure]") {
+  Rig r;
+  r.config("failure_action halt\nbogus_directive 1\n");
+  const InitOutcome out = r.run();
+  CHECK(out.failure_action_ran);
+  CHECK(r.sys.modules.empty());
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+}
+
+TEST_CASE("failure_action shell without a shell reboots", "[init][failure]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nfailure_action shell\nkeep_dumps 1\n");
+  r.paths.vmcore = r.root + "/no-vmcore";
+  for (const char* d :
+       {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash",
+        "/mnt/target/var/crash/2024-01-01-000000", "/mnt/target/var/crash/2024-02-01-000000"})
+    REQUIRE(::mkdir((r.root + d).c_str(), 0755) == 0);
+  const InitOutcome out = r.run();
+  CHECK(out.failure_action_ran);
+  CHECK(out.message.find("no-vmcore") != std::string::npos);
+  CHECK(r.sys.shells == 1);
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+  // Nothing to save: no dump directory was made, and keep_dumps removed nothing.
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-01-01-000000", "2024-02-01-000000"});
+}
+
+TEST_CASE("a dump cut short is kept as vmcore.incomplete and reported", "[init][failure]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_post /bin/post\n");
+  r.hook("post");
+  // The file size limit stands in for a disk that fills up despite the estimate.
+  struct rlimit old {};
+  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+  auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old;
+  small.rlim_cur = 1 << 20;
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+  const InitOutcome out = r.run();
+  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+  std::signal(SIGXFSZ, old_handler);
+
+  CHECK(out.status == DumpStatus::incomplete);
+  CHECK(out.failure_action_ran);
+  REQUIRE_FALSE(out.dump_dir.empty());
+  CHECK(entries(out.dump_dir) == std::vector<std::string>{"report.json", "vmcore.incomplete"});
+  const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+  CHECK(j["status"] == "incomplete");
+  CHECK(j["exit_code"] != 0);
+  CHECK(j["message"].get<std::string>().find("vmcore") != std::string::npos);
+  CHECK(j["sizes"]["vmcore"].get<std::uint64_t>() > 0);
+  REQUIRE(r.sys.runs.size() == 1);
+  CHECK(r.sys.runs[0].back() == "incomplete");
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+}
+
+TEST_CASE("a failing kdump_pre does not stop the dump", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_pre /bin/pre\n");
+  r.hook("pre");
+  r.sys.hook_exit = 1;
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(r.sys.runs.size() == 1);
+}
+
+TEST_CASE("dump_to_rootfs without root= falls back to reboot", "[init][rootfs]") {
+  Rig r;
+  r.config("ext4 UUID=gone\nfailure_action dump_to_rootfs\n");
+  spit(r.paths.cmdline, "console=ttyS0 irqpoll\n");
+  const InitOutcome out = r.run();
+  CHECK(out.failure_action_ran);
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.action_taken == Action::dump_to_rootfs);
+  CHECK(r.sys.mounts.empty());
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+}
