@@ -11,6 +11,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   ExecArgs exec;
   CheckConfigArgs check_config;
   ImportArgs import;
+  RebuildArgs rebuild;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -25,6 +26,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* exec_app = add_exec_command(app, exec);
   auto* check_app = add_check_config_command(app, check_config);
   auto* import_app = add_import_command(app, import);
+  auto* rebuild_app = add_rebuild_command(app, rebuild);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -41,6 +43,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : exec_app->parsed()    ? exec_app
                             : check_app->parsed()   ? check_app
                             : import_app->parsed()  ? import_app
+                            : rebuild_app->parsed() ? rebuild_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -59,6 +62,9 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = check_config;
   } else if (import_app->parsed()) {
     inv.command = import;
+  } else if (rebuild_app->parsed()) {
+    rebuild.sysroot = inv.sysroot;
+    inv.command = rebuild;
   } else {
     inv.command = showmem;
   }
@@ -81,6 +87,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_check_config(args);
         else if constexpr (std::is_same_v<T, ImportArgs>)
           return run_import(args);
+        else if constexpr (std::is_same_v<T, RebuildArgs>)
+          return run_rebuild(args);
         else
           return run_showmem(args, sys);
       },

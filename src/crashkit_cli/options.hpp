@@ -8,6 +8,7 @@
 #include "config_commands.hpp"
 #include "exec_command.hpp"
 #include "load_command.hpp"
+#include "rebuild_command.hpp"
 #include "showmem_command.hpp"
 #include "status_command.hpp"
 #include "unload_command.hpp"
@@ -18,7 +19,7 @@ struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
   std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
-               ImportArgs>
+               ImportArgs, RebuildArgs>
       command;
 };
 
