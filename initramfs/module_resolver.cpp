@@ -132,7 +132,10 @@ Result<std::vector<ModuleFile>> ModuleResolver::resolve(
       if (req.required)
         return Error(ErrorCategory::no_input, "module " + req.name + " (" + req.why +
                                                   ") not found in " + dir_);
-      spdlog::warn("module {} ({}) not found in {}; not included", req.name, req.why, dir_);
+      if (req.warn_missing)
+        spdlog::warn("module {} ({}) not found in {}; not included", req.name, req.why, dir_);
+      else
+        spdlog::debug("module {} ({}) not found in {}", req.name, req.why, dir_);
       continue;
     }
     kmod_list* l = nullptr;

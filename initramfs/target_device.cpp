@@ -85,12 +85,14 @@ std::string read_first_line(const fs::path& p) {
   return line;
 }
 
-void add_unique(std::vector<std::string>& v, const std::string& s) {
-  if (std::find(v.begin(), v.end(), s) == v.end())
-    v.push_back(s);
+void add_unique(std::vector<ChainModule>& v, const std::string& s, bool guessed = false) {
+  for (const auto& m : v)
+    if (m.name == s)
+      return;
+  v.push_back({s, guessed});
 }
 
-Status chain(const fs::path& block_dir, const SystemView& sys, std::vector<std::string>& out,
+Status chain(const fs::path& block_dir, const SystemView& sys, std::vector<ChainModule>& out,
              int depth) {
   if (depth > 16)
     return std::move(Error(ErrorCategory::data, "stacked block devices nest too deeply")
@@ -130,17 +132,22 @@ Status chain(const fs::path& block_dir, const SystemView& sys, std::vector<std::
   if (dev.empty())
     return {};
   const std::string devices_root = canonical_or_empty(fs::path(sys.sysfs) / "devices");
-  std::vector<std::string> bottom_up;
+  std::vector<ChainModule> bottom_up;
   for (fs::path cur = dev;
        !devices_root.empty() && cur.string().size() > devices_root.size() &&
        cur.string().compare(0, devices_root.size() + 1, devices_root + "/") == 0;
        cur = cur.parent_path()) {
+    const std::string driver = canonical_or_empty(cur / "driver");
+    if (driver.empty())
+      continue;
     const std::string module = canonical_or_empty(cur / "driver/module");
     if (!module.empty())
-      bottom_up.push_back(fs::path(module).filename().string());
+      bottom_up.push_back({fs::path(module).filename().string(), false});
+    else
+      bottom_up.push_back({fs::path(driver).filename().string(), true});
   }
   for (auto it = bottom_up.rbegin(); it != bottom_up.rend(); ++it)
-    add_unique(out, *it);
+    add_unique(out, it->name, it->from_driver_name);
   return {};
 }
 
@@ -215,9 +222,9 @@ Result<std::optional<TargetDevice>> find_target_device(const conf::Config& confi
   return std::optional<TargetDevice>(td);
 }
 
-Result<std::vector<std::string>> device_chain_modules(const std::string& sysfs_dir,
+Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_dir,
                                                       const SystemView& sys) {
-  std::vector<std::string> out;
+  std::vector<ChainModule> out;
   CK_TRY_STATUS(chain(sysfs_dir, sys, out, 0));
   return out;
 }
@@ -235,7 +242,10 @@ Result<std::vector<ModuleRequest>> target_module_requests(const conf::Config& co
     if (!chain_mods)
       return std::move(chain_mods).error().context("dump target " + td.described);
     for (const auto& m : *chain_mods)
-      reqs.push_back({m, "dump target " + td.described + " (" + td.name + ")", false, {}});
+      reqs.push_back({m.name,
+                      "dump target " + td.described + " (" + td.name + ")" +
+                          (m.from_driver_name ? ", driver built into the running kernel" : ""),
+                      false, {}, !m.from_driver_name});
     if (!td.fstype.empty())
       reqs.push_back(
           {td.fstype, td.fstype + " filesystem of the dump target", true, "fs-" + td.fstype});

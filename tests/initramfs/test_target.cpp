@@ -47,7 +47,19 @@ TEST_CASE("target: the virtio chain of a partition, buses first", "[target]") {
   auto dir = fs::canonical(f.t.dir / "sys/class/block/vdb1").string();
   auto mods = device_chain_modules(dir, f.sys);
   REQUIRE(mods);
-  CHECK(*mods == V{"virtio_pci", "virtio_blk"});
+  CHECK(*mods == std::vector<ChainModule>{{"virtio_pci", false}, {"virtio_blk", false}});
+}
+
+TEST_CASE("target: a driver built into the running kernel contributes its name", "[target]") {
+  FakeSystem f;
+  fs::remove(f.t.dir / "sys/bus/virtio/drivers/virtio_blk/module");
+  auto mods = device_chain_modules(fs::canonical(f.t.dir / "sys/class/block/vdb1").string(), f.sys);
+  REQUIRE(mods);
+  CHECK(*mods == std::vector<ChainModule>{{"virtio_pci", false}, {"virtio_blk", true}});
+  auto reqs = target_module_requests(config_of("ext4 /dev/vdb1\n"), "", f.sys);
+  REQUIRE(reqs);
+  CHECK_FALSE(reqs->at(1).warn_missing);
+  CHECK(reqs->at(0).warn_missing);
 }
 
 TEST_CASE("target: UUID=, LABEL= and device paths resolve to the same device", "[target]") {
@@ -114,5 +126,8 @@ TEST_CASE("target: device mapper: the slaves' chains, then dm_mod and dm_crypt",
   link(sys / "class/block/dm-0", "../../devices/virtual/block/dm-0");
   auto mods = device_chain_modules(fs::canonical(sys / "class/block/dm-0").string(), f.sys);
   REQUIRE(mods);
-  CHECK(*mods == V{"virtio_pci", "virtio_blk", "dm_mod", "dm_crypt"});
+  V got;
+  for (const auto& m : *mods)
+    got.push_back(m.name);
+  CHECK(got == V{"virtio_pci", "virtio_blk", "dm_mod", "dm_crypt"});
 }

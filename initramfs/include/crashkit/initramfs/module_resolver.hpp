@@ -20,6 +20,7 @@ struct ModuleRequest {
   std::string why;  ///< "dump target /dev/vdb1", "extra_modules", ...
   bool required = true; ///< not found → error; otherwise a warning
   std::string fallback; ///< looked up when name matches nothing (fs-ext3 for ext3)
+  bool warn_missing = true; ///< when not required: warn (true) or only log at debug level
 };
 
 /// A module file to put in the image.

@@ -43,9 +43,19 @@ Result<std::optional<TargetDevice>> find_target_device(const conf::Config& confi
                                                        const std::string& root,
                                                        const SystemView& sys);
 
-/// Module names of a block device's chain, buses first (virtio_pci before virtio_blk).
+/// A module a device level's driver needs.
+struct ChainModule {
+  std::string name;
+  /// No driver/module link (the driver is built into the *running* kernel): the driver's name,
+  /// which is usually its module's name in other builds (virtio_blk, virtio-pci, nvme, ahci)
+  /// and simply not found otherwise (sd for sd_mod).
+  bool from_driver_name = false;
+  bool operator==(const ChainModule&) const = default;
+};
+
+/// Modules of a block device's chain, buses first (virtio_pci before virtio_blk).
 /// sysfs_dir is a canonical /sys/devices/.../block/NAME[/PART] directory.
-Result<std::vector<std::string>> device_chain_modules(const std::string& sysfs_dir,
+Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_dir,
                                                       const SystemView& sys);
 
 /// Everything the config needs loaded in the capture kernel: device chain (warn when not
