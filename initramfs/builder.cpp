@@ -248,7 +248,7 @@ Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Co
   struct stat st {};
   const bool exists = ::stat(out.image.c_str(), &st) == 0;
   if (!force && config.force_no_rebuild.value && exists) {
-    out.reason = "force_no_rebuild (" + config.force_no_rebuild.origin.str() + ")";
+    out.reason = "force_no_rebuild set at " + config.force_no_rebuild.origin.str();
     return out;
   }
   auto plan = plan_image(req, config);
@@ -257,7 +257,7 @@ Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Co
   if (force) {
     out.reason = "--force";
   } else if (config.force_rebuild.value) {
-    out.reason = "force_rebuild (" + config.force_rebuild.origin.str() + ")";
+    out.reason = "force_rebuild set at " + config.force_rebuild.origin.str();
   } else {
     auto why = stale_reason(out.image, plan->manifest);
     if (!why)

@@ -59,8 +59,10 @@ int run_rebuild(const RebuildArgs& a) {
   if (!out)
     return report_error(out.error());
   if (!out->rebuilt) {
-    std::printf("up to date: %s%s%s\n", out->image.c_str(),
-                out->reason.empty() ? "" : " (", out->reason.empty() ? "" : (out->reason + ")").c_str());
+    if (out->reason.empty())
+      std::printf("up to date: %s\n", out->image.c_str());
+    else
+      std::printf("not rebuilt: %s (%s)\n", out->image.c_str(), out->reason.c_str());
     return 0;
   }
   std::printf("wrote %s: %zu files, %zu modules, %llu bytes (%llu unpacked); %s\n",

@@ -303,14 +303,14 @@ TEST_CASE("image: staleness, force_rebuild, force_no_rebuild, --force", "[image]
                       "kdump_pre /usr/local/bin/pre-hook --flag\n");
     r = rebuild_if_needed(tree.req, tree.config(), false);
     CHECK(r->rebuilt);
-    CHECK_THAT(r->reason, Catch::StartsWith("force_rebuild ("));
+    CHECK_THAT(r->reason, Catch::StartsWith("force_rebuild set at " + tree.root));
   }
   SECTION("force_no_rebuild keeps a stale image, and does not even look at the target") {
     tree.write_config("ext4 UUID=gone\nforce_no_rebuild yes\n");
     auto r = rebuild_if_needed(tree.req, tree.config(), false);
     REQUIRE(r);
     CHECK_FALSE(r->rebuilt);
-    CHECK_THAT(r->reason, Catch::StartsWith("force_no_rebuild ("));
+    CHECK_THAT(r->reason, Catch::StartsWith("force_no_rebuild set at " + tree.root));
     auto forced = rebuild_if_needed(tree.req, tree.config(), true);
     REQUIRE_FALSE(forced);
     CHECK(forced.error().message() == "dump target UUID=gone: no device with UUID=gone");
