@@ -23,11 +23,8 @@ Result<RootDir> RootDir::open(const std::string& root) {
 }
 
 Result<UniqueFd> RootDir::open_flags(const std::string& path, int flags) const {
-  std::string rel = path;
-  while (!rel.empty() && rel.front() == '/')
-    rel.erase(0, 1);
-  if (rel.empty())
-    rel = ".";
+  const std::size_t start = path.find_first_not_of('/');
+  const std::string rel = start == std::string::npos ? std::string(".") : path.substr(start);
   open_how how{};
   how.flags = static_cast<std::uint64_t>(flags | O_CLOEXEC);
   how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
