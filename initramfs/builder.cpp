@@ -25,7 +25,9 @@ namespace {
 
 std::string dirname_of(const std::string& path) {
   const auto slash = path.rfind('/');
-  return slash == std::string::npos || slash == 0 ? "/" : path.substr(0, slash);
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 Result<std::string> read_host_file(const std::string& path) {
