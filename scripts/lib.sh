@@ -6,7 +6,8 @@ BUILD_DIR="${CRASHKIT_BUILD_DIR:-$CRASHKIT_ROOT/build}"
 
 BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libelf-dev libdw-dev libzstd-dev
   zlib1g-dev liblzo2-dev libsnappy-dev libxxhash-dev libspdlog-dev libcli11-dev catch2
-  nlohmann-json3-dev libfuse3-dev libssl-dev libarchive-dev libkmod-dev libblkid-dev)
+  nlohmann-json3-dev libfuse3-dev libssl-dev libarchive-dev libkmod-dev libblkid-dev
+  kmod xz-utils)  # depmod and xz build the fake module trees of initramfs_tests
 RIG_PACKAGES=(qemu-system-x86 busybox-static cpio crash gdb makedumpfile
   python3-libkdumpfile time xz-utils zstd fuse3 mandoc ovmf osslsigncode openssl
   systemd)  # systemd-analyze for units.verify; containers' Debian images lack it

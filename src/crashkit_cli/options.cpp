@@ -14,6 +14,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   ListArgs list;
   DefaultCrashkernelArgs default_ck;
   ResetCrashkernelArgs reset;
+  RebuildArgs rebuild;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -31,6 +32,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* list_app = add_list_command(app, list);
   auto* default_ck_app = add_default_crashkernel_command(app, default_ck);
   auto* reset_app = add_reset_crashkernel_command(app, reset);
+  auto* rebuild_app = add_rebuild_command(app, rebuild);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -50,6 +52,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : list_app->parsed()    ? list_app
                             : default_ck_app->parsed() ? default_ck_app
                             : reset_app->parsed()   ? reset_app
+                            : rebuild_app->parsed() ? rebuild_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -74,6 +77,9 @@ Result<Invocation> parse_options(int argc, char** argv) {
     inv.command = default_ck;
   } else if (reset_app->parsed()) {
     inv.command = reset;
+  } else if (rebuild_app->parsed()) {
+    rebuild.sysroot = inv.sysroot;
+    inv.command = rebuild;
   } else {
     inv.command = showmem;
   }
@@ -102,6 +108,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_default_crashkernel(args);
         else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
           return run_reset_crashkernel(args);
+        else if constexpr (std::is_same_v<T, RebuildArgs>)
+          return run_rebuild(args);
         else
           return run_showmem(args, sys);
       },

@@ -10,6 +10,7 @@
 #include "exec_command.hpp"
 #include "list_command.hpp"
 #include "load_command.hpp"
+#include "rebuild_command.hpp"
 #include "reset_crashkernel_command.hpp"
 #include "showmem_command.hpp"
 #include "status_command.hpp"
@@ -21,7 +22,7 @@ struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
   std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
-               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs>
+               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs>
       command;
 };
 

@@ -1,0 +1,284 @@
+#include "crashkit/initramfs/builder.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/base/unique_fd.hpp"
+#include "crashkit/initramfs/elf_deps.hpp"
+#include "crashkit/initramfs/root_dir.hpp"
+#include "crashkit/initramfs/sha256.hpp"
+
+#ifndef CRASHKIT_CAPTURE_BINARY
+#define CRASHKIT_CAPTURE_BINARY "/usr/sbin/crashkit-capture"
+#endif
+
+namespace fs = std::filesystem;
+
+namespace crashkit::initramfs {
+namespace {
+
+std::string dirname_of(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos)
+    return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<std::string> read_host_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
+  return read_fd(fd.get(), path);
+}
+
+bool is_elf(const std::string& data) { return data.compare(0, 4, "\x7f" "ELF") == 0; }
+
+/// Adds an ELF program's interpreter and libraries to the image.
+Status add_elf_closure(const RootDir& root, ImageContents& img, const std::string& data,
+                       const std::string& name, const std::string& dir) {
+  auto libs = resolve_elf_closure(root, data, name, dir);
+  if (!libs)
+    return std::move(libs).error();
+  for (auto& [path, content] : *libs)
+    img.add_file(path, std::move(content), 0755);
+  return {};
+}
+
+/// kdump_pre / kdump_post: the executable (argv[0], a tree path) copied to image_path.
+Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std::vector<std::string>>& hook,
+                const std::string& directive, const std::string& image_path) {
+  if (hook.value.empty())
+    return {};
+  const std::string& exe = hook.value.front();
+  const std::string where = hook.origin.str() + ": " + directive + " " + exe;
+  if (exe.empty() || exe.front() != '/')
+    return Error(ErrorCategory::data, where + ": not an absolute path");
+  auto st = root.stat(exe);
+  if (!st)
+    return std::move(st).error().context(where);
+  const std::string host = root.host_path(exe);
+  if (!S_ISREG(st->st_mode))
+    return Error(ErrorCategory::data, where + ": " + host + " is not a regular file");
+  if (st->st_uid != 0)
+    return Error(ErrorCategory::data, where + ": refusing " + host + ": owned by uid " +
+                                          std::to_string(st->st_uid) + ", not root");
+  if (st->st_mode & (S_IWGRP | S_IWOTH))
+    return Error(ErrorCategory::data,
+                 where + ": refusing " + host + ": writable by group or others (mode " +
+                     [&] {
+                       char b[8];
+                       std::snprintf(b, sizeof b, "%04o", st->st_mode & 07777);
+                       return std::string(b);
+                     }() +
+                     ")");
+  if (!(st->st_mode & S_IXUSR))
+    return Error(ErrorCategory::data, where + ": " + host + " is not executable");
+  auto data = root.read_file(exe);
+  if (!data)
+    return std::move(data).error().context(where);
+  if (is_elf(*data)) {
+    CK_TRY_STATUS(add_elf_closure(root, img, *data, exe, dirname_of(exe)));
+  } else if (data->compare(0, 2, "#!") == 0) {
+    // A script runs only with its interpreter; take it (and its libraries) from the tree.
+    std::string line = data->substr(2, data->find('\n') - 2);
+    const auto b = line.find_first_not_of(" \t");
+    const std::string interp =
+        b == std::string::npos ? "" : line.substr(b, line.find_first_of(" \t", b) - b);
+    if (interp.empty() || interp.front() != '/')
+      return Error(ErrorCategory::data, where + ": bad #! line");
+    auto idata = root.read_file(interp);
+    if (!idata)
+      return std::move(idata).error().context(where + ": interpreter");
+    if (is_elf(*idata))
+      CK_TRY_STATUS(add_elf_closure(root, img, *idata, interp, dirname_of(interp)));
+    img.add_file(interp, std::move(*idata), 0755);
+    spdlog::warn("{}: a script; the image has {} but no other commands", where, interp);
+  }
+  img.add_file(image_path, std::move(*data), 0755);
+  return {};
+}
+
+Status write_atomically(const std::string& path, const std::string& data, mode_t mode) {
+  const std::string tmp = path + ".incomplete";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
+  auto fail = [&](Error e) -> Status {
+    ::unlink(tmp.c_str());
+    return e;
+  };
+  if (::fchmod(fd.get(), mode) != 0)
+    return fail(std::move(Error::from_errno(errno, "chmod").with_path(tmp)));
+  if (auto w = write_full(fd.get(), data.data(), data.size(), tmp); !w)
+    return fail(std::move(w).error());
+  if (::fdatasync(fd.get()) != 0)
+    return fail(std::move(Error::from_errno(errno, "fdatasync").with_path(tmp)));
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(std::move(Error::from_errno(errno, "cannot rename to " + path).with_path(tmp)));
+  return fsync_parent_dir(path);
+}
+
+Status ensure_private_dir(const std::string& dir, bool force_mode) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    const fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty() && !fs::is_directory(parent, ec)) {
+      fs::create_directories(parent, ec);
+      if (ec)
+        return std::move(Error::from_errno(ec.value(), "cannot create").with_path(parent.string()));
+    }
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return std::move(Error::from_errno(errno, "cannot create").with_path(dir));
+    force_mode = true;
+  }
+  if (force_mode && ::chmod(dir.c_str(), 0700) != 0)
+    return std::move(Error::from_errno(errno, "chmod 0700").with_path(dir));
+  return {};
+}
+
+} // namespace
+
+std::string default_image_path(const std::string& root, const std::string& kernel) {
+  std::string r = root;
+  while (!r.empty() && r.back() == '/')
+    r.pop_back();
+  return r + "/var/lib/crashkit/initramfs-" + kernel + ".img";
+}
+
+std::string installed_capture_binary() { return CRASHKIT_CAPTURE_BINARY; }
+
+Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config) {
+  if (req.kernel.empty())
+    return Error(ErrorCategory::usage, "no kernel version given");
+  auto root = RootDir::open(req.root);
+  if (!root)
+    return std::move(root).error();
+  ImagePlan plan;
+  ImageContents& img = plan.contents;
+
+  // /init and what it links.
+  std::string capture_name = req.capture_binary;
+  Result<std::string> capture = std::string();
+  std::string capture_dir;
+  if (capture_name.empty()) {
+    capture_name = root->host_path(installed_capture_binary());
+    capture = root->read_file(installed_capture_binary());
+    capture_dir = dirname_of(installed_capture_binary());
+  } else {
+    capture = read_host_file(capture_name);
+    capture_dir = "/";
+  }
+  if (!capture)
+    return std::move(capture).error().context("capture program");
+  CK_TRY_STATUS(add_elf_closure(*root, img, *capture, capture_name, capture_dir));
+  img.add_file("/init", std::move(*capture), 0755);
+
+  // Configuration.
+  const std::string config_text = conf::render_config(config);
+  img.add_file(kImageConfig, config_text, 0644);
+
+  // Modules.
+  auto requests = target_module_requests(config, req.root, req.system);
+  if (!requests)
+    return std::move(requests).error();
+  auto resolver = ModuleResolver::create(*root, req.kernel);
+  if (!resolver)
+    return std::move(resolver).error();
+  auto modules = resolver->resolve(*requests);
+  if (!modules)
+    return std::move(modules).error();
+  std::string load_list;
+  for (const auto& m : *modules) {
+    const std::string path = "/lib/modules/" + req.kernel + "/" + m.relative_path;
+    auto data = root->read_file(path);
+    if (!data)
+      return std::move(data).error().context("module " + m.name);
+    img.add_file(path, std::move(*data), 0644);
+    load_list += path + "\n";
+  }
+  img.add_file(kModulesLoad, load_list, 0644);
+  plan.modules = std::move(*modules);
+
+  CK_TRY_STATUS(add_hook(*root, img, config.kdump_pre, "kdump_pre", kHookPre));
+  CK_TRY_STATUS(add_hook(*root, img, config.kdump_post, "kdump_post", kHookPost));
+
+  // Mount points for the capture init, and a console before devtmpfs is mounted.
+  for (const char* d : {"/dev", "/proc", "/sys", "/run", "/mnt"})
+    img.add_directory(d, 0755);
+  img.add_directory("/tmp", 01777);
+  img.add_char_device("/dev/console", 5, 1, 0600);
+
+  Manifest& m = plan.manifest;
+  m.kernel = req.kernel;
+  m.config_sha256 = sha256_hex(config_text);
+  for (const auto& [path, e] : img.entries())
+    if (e.kind == ImageEntry::Kind::file)
+      m.files[path] = sha256_hex(e.data);
+  for (const auto& b : req.tool_binaries) {
+    auto data = read_host_file(b);
+    if (!data)
+      return std::move(data).error().context("crashkit program");
+    m.binaries[b] = sha256_hex(*data);
+  }
+  return plan;
+}
+
+Result<std::uint64_t> write_image(ImagePlan& plan, const std::string& output, int zstd_level,
+                                  bool private_dir) {
+  auto bytes = write_newc_zstd(plan.contents, zstd_level);
+  if (!bytes)
+    return std::move(bytes).error().context("write " + output);
+  plan.manifest.image_sha256 = sha256_hex(*bytes);
+  const std::string dir = dirname_of(output);
+  CK_TRY_STATUS(ensure_private_dir(dir, private_dir));
+  CK_TRY_STATUS(write_atomically(output, *bytes, 0600));
+  CK_TRY_STATUS(write_atomically(manifest_path(output), plan.manifest.to_json(), 0600));
+  return static_cast<std::uint64_t>(bytes->size());
+}
+
+Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Config& config,
+                                         bool force) {
+  RebuildOutcome out;
+  out.image = req.output.empty() ? default_image_path(req.root, req.kernel) : req.output;
+  struct stat st {};
+  const bool exists = ::stat(out.image.c_str(), &st) == 0;
+  if (!force && config.force_no_rebuild.value && exists) {
+    out.reason = "force_no_rebuild set at " + config.force_no_rebuild.origin.str();
+    return out;
+  }
+  auto plan = plan_image(req, config);
+  if (!plan)
+    return std::move(plan).error();
+  if (force) {
+    out.reason = "--force";
+  } else if (config.force_rebuild.value) {
+    out.reason = "force_rebuild set at " + config.force_rebuild.origin.str();
+  } else {
+    auto why = stale_reason(out.image, plan->manifest);
+    if (!why)
+      return std::move(why).error();
+    out.reason = exists ? *why : "no image yet";
+  }
+  out.files = plan->manifest.files.size();
+  out.unpacked_bytes = plan->contents.file_bytes();
+  out.modules = plan->modules;
+  if (out.reason.empty()) {
+    out.image_bytes = static_cast<std::uint64_t>(st.st_size);
+    return out;
+  }
+  auto size = write_image(*plan, out.image, req.zstd_level, req.output.empty());
+  if (!size)
+    return std::move(size).error();
+  out.rebuilt = true;
+  out.image_bytes = *size;
+  return out;
+}
+
+} // namespace crashkit::initramfs

@@ -1,0 +1,25 @@
+#pragma once
+// `crashkit rebuild`: (re)writes the capture initramfs when its manifest says it is stale.
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace crashkit::cli {
+
+struct RebuildArgs {
+  std::string root;           ///< build from the tree at DIR ("" = this system)
+  std::string kernel;         ///< "" = the running kernel's release
+  std::string output;         ///< "" = ROOT/var/lib/crashkit/initramfs-KVER.img
+  std::string capture_binary; ///< "" = the installed crashkit-capture below root
+  bool force = false;
+  std::string sysroot; ///< the global --sysroot: sysfs/procfs below it (tests)
+};
+
+CLI::App* add_rebuild_command(CLI::App& app, RebuildArgs& args);
+
+/// Prints "up to date: IMAGE" or "wrote IMAGE (...)"; 0. A bad config: its problems and 1
+/// (like check-config); other errors: one line and their exit code.
+int run_rebuild(const RebuildArgs& args);
+
+}  // namespace crashkit::cli
