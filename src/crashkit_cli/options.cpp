@@ -13,6 +13,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
   ImportArgs import;
   ListArgs list;
   DefaultCrashkernelArgs default_ck;
+  ServiceArgs service;
+  std::vector<CLI::App*> service_apps;
   ResetCrashkernelArgs reset;
   RebuildArgs rebuild;
   CLI::App app{
@@ -31,6 +33,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* import_app = add_import_command(app, import);
   auto* list_app = add_list_command(app, list);
   auto* default_ck_app = add_default_crashkernel_command(app, default_ck);
+  add_service_commands(app, service, service_apps);
   auto* reset_app = add_reset_crashkernel_command(app, reset);
   auto* rebuild_app = add_rebuild_command(app, rebuild);
   try {
@@ -42,7 +45,11 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Subcommand help is thrown from inside the subcommand; CLI11 names it by exit code 0.
     if (e.get_exit_code() == 0) {
-      const CLI::App* sub = load_app->parsed()      ? load_app
+      const CLI::App* sub = nullptr;
+      for (auto* s : service_apps)
+        if (s->parsed()) sub = s;
+      if (!sub)
+        sub = load_app->parsed()      ? load_app
                             : unload_app->parsed()  ? unload_app
                             : status_app->parsed()  ? status_app
                             : showmem_app->parsed() ? showmem_app
@@ -64,6 +71,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } else if (unload_app->parsed()) {
     inv.command = unload;
   } else if (status_app->parsed()) {
+    status.root = inv.sysroot;
     inv.command = status;
   } else if (exec_app->parsed()) {
     inv.command = exec;
@@ -80,8 +88,10 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } else if (rebuild_app->parsed()) {
     rebuild.sysroot = inv.sysroot;
     inv.command = rebuild;
-  } else {
+  } else if (showmem_app->parsed()) {
     inv.command = showmem;
+  } else {
+    inv.command = service;  // one of start/stop/restart/reload/test (require_subcommand(1))
   }
   return inv;
 }
@@ -106,6 +116,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_list(args);
         else if constexpr (std::is_same_v<T, DefaultCrashkernelArgs>)
           return run_default_crashkernel(args);
+        else if constexpr (std::is_same_v<T, ServiceArgs>)
+          return run_service(args, sys);
         else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
           return run_reset_crashkernel(args);
         else if constexpr (std::is_same_v<T, RebuildArgs>)

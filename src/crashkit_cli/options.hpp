@@ -12,6 +12,7 @@
 #include "load_command.hpp"
 #include "rebuild_command.hpp"
 #include "reset_crashkernel_command.hpp"
+#include "service_commands.hpp"
 #include "showmem_command.hpp"
 #include "status_command.hpp"
 #include "unload_command.hpp"
@@ -22,7 +23,8 @@ struct Invocation {
   bool verbose = false;
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
   std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
-               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs>
+               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs,
+               ServiceArgs>
       command;
 };
 

@@ -2,6 +2,10 @@
 
 #include <cstdio>
 
+#include "crashkit/admin/dump_list.hpp"
+#include "crashkit/admin/dump_location.hpp"
+#include "crashkit/admin/self_test.hpp"
+#include "crashkit/conf/config_parser.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "exit_codes.hpp"
 
@@ -13,10 +17,54 @@ CLI::App* add_status_command(CLI::App& app, StatusArgs&) {
                             "3 when not");
 }
 
-int run_status(const StatusArgs&, loader::KexecSys& sys) {
+namespace {
+
+/// The `crashkit test` line: pending in this boot, judged now (first boot after the crash), or
+/// the last judged outcome. Problems reading it are reported but never change the exit code,
+/// which is about the armed kernel.
+void print_test_status(const std::string& root, loader::KexecSys& sys) {
+  auto pending = admin::read_pending_test(sys, root);
+  if (!pending) {
+    std::printf("last test: %s\n", pending.error().message().c_str());
+    return;
+  }
+  if (pending->pending && !pending->from_earlier_boot) {
+    std::printf("last test: started %s, the machine has not crashed yet\n",
+                pending->pending->started.c_str());
+    return;
+  }
+  if (pending->pending) {
+    auto parse = conf::load_config(root);
+    if (!parse.ok()) {
+      std::printf("last test: cannot judge it, the configuration has errors\n");
+      return;
+    }
+    auto dir = admin::dump_directory(parse.config, root);
+    if (!dir) {
+      std::printf("last test: cannot judge it yet: %s\n", dir.error().message().c_str());
+      return;
+    }
+    auto dumps = admin::list_dumps(*dir);
+    if (!dumps) {
+      std::printf("last test: %s\n", dumps.error().message().c_str());
+      return;
+    }
+    auto outcome = admin::settle_test(root, *pending->pending, *dumps);
+    if (!outcome) {
+      std::printf("last test: %s\n", outcome.error().message().c_str());
+      return;
+    }
+  }
+  if (auto detail = admin::last_test_detail(root)) std::printf("last %s\n", detail->c_str());
+}
+
+}  // namespace
+
+int run_status(const StatusArgs& a, loader::KexecSys& sys) {
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   std::fputs(loader::describe_status(*state).c_str(), stdout);
+  print_test_status(a.root, sys);
   return loader::status_exit_code(*state);
 }
 

@@ -3,11 +3,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <string>
+
 #include "crashkit/loader/kexec_sys.hpp"
 
 namespace crashkit::cli {
 
-struct StatusArgs {};
+struct StatusArgs {
+  std::string root;  ///< state and config below DIR (the global --sysroot)
+};
 
 CLI::App* add_status_command(CLI::App& app, StatusArgs& args);
 

@@ -1,0 +1,145 @@
+#include "service_commands.hpp"
+
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "config_commands.hpp"
+#include "crashkit/admin/admin_lock.hpp"
+#include "crashkit/admin/self_test.hpp"
+#include "crashkit/admin/service.hpp"
+#include "crashkit/conf/config_parser.hpp"
+#include "crashkit/initramfs/builder.hpp"
+#include "exit_codes.hpp"
+
+namespace crashkit::cli {
+namespace {
+
+using Verb = ServiceArgs::Verb;
+
+std::string kernel_release() {
+  utsname u{};
+  return ::uname(&u) == 0 ? u.release : "";
+}
+
+/// The config, or every FILE:LINE problem on stderr (exit 1, nothing done).
+std::optional<conf::Config> load_config_or_report(const std::string& root) {
+  auto parse = conf::load_config(root);
+  if (parse.ok()) return std::move(parse.config);
+  std::fputs(parse.error_text().c_str(), stderr);
+  std::fprintf(stderr, "crashkit: the configuration has errors; nothing was loaded\n");
+  return std::nullopt;
+}
+
+int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
+  auto config = load_config_or_report(a.root);
+  if (!config) return kExitBadConfig;
+  admin::StartRequest req;
+  req.config = std::move(*config);
+  req.root = a.root;
+  req.kernel_release = kernel_release();
+  req.syscall = a.syscall == "file"     ? loader::SyscallChoice::file
+                : a.syscall == "legacy" ? loader::SyscallChoice::legacy
+                                        : loader::SyscallChoice::automatic;
+  req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
+    initramfs::BuildRequest b;
+    b.root = a.root;
+    b.kernel = req.kernel_release;
+    // The admin binary is part of the manifest: a new crashkit may lay the image out anew.
+    char self[4096];
+    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) b.tool_binaries.emplace_back(self, static_cast<std::size_t>(n));
+    auto out = initramfs::rebuild_if_needed(b, c, /*force=*/false);
+    if (!out) return std::move(out).error();
+    std::printf("capture initramfs: %s (%s)\n", out->image.c_str(),
+                out->rebuilt ? "rebuilt" : "up to date");
+    return out->image;
+  };
+  auto rep = admin::start(sys, req);
+  if (!rep) return report_error(rep.error());
+  std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
+              rep->initrd.c_str());
+  std::printf("capture command line: %s\n", rep->load.cmdline.c_str());
+  return 0;
+}
+
+int do_stop(loader::KexecSys& sys) {
+  auto st = admin::stop(sys);
+  if (!st) return report_error(st.error());
+  std::printf("kdump disarmed (panic kernel unloaded)\n");
+  return 0;
+}
+
+int do_test(const ServiceArgs& a, loader::KexecSys& sys) {
+  if (!a.force) {
+    std::printf("This crashes the machine NOW to prove that kdump saves a dump; it reboots "
+                "after the capture.\nType 'yes' to continue: ");
+    std::fflush(stdout);
+    std::string answer;
+    std::getline(std::cin, answer);
+    if (answer != "yes") {
+      std::printf("not crashed\n");
+      return kExitBadConfig;
+    }
+  }
+  auto st = admin::run_test(sys, a.root, admin::utc_stamp_now());
+  return report_error(st ? Error(ErrorCategory::internal, "still running after sysrq-c")
+                         : st.error());
+}
+
+}  // namespace
+
+void add_service_commands(CLI::App& app, ServiceArgs& a, std::vector<CLI::App*>& subs) {
+  struct Def {
+    const char* name;
+    Verb verb;
+    const char* help;
+  };
+  const Def defs[] = {
+      {"start", Verb::start,
+       "arm kdump: check the config and the crashkernel= reservation, rebuild the capture "
+       "initramfs when stale, load the panic kernel"},
+      {"stop", Verb::stop, "disarm kdump (unload the panic kernel)"},
+      {"restart", Verb::restart, "stop, then start"},
+      {"reload", Verb::reload,
+       "load again with the current config and kernel (the kernel drops the armed one first: "
+       "a failed reload says kdump is disarmed)"},
+      {"test", Verb::test,
+       "crash the machine now to prove kdump works; the next `crashkit status` reports the "
+       "dump"},
+  };
+  for (const auto& d : defs) {
+    auto* sub = app.add_subcommand(d.name, d.help);
+    sub->add_option("--root", a.root, "configuration, images and state below DIR")->group("");
+    if (d.verb == Verb::start || d.verb == Verb::restart || d.verb == Verb::reload)
+      sub->add_option("--syscall", a.syscall, "auto|file|legacy, as for load")
+          ->check(CLI::IsMember({"auto", "file", "legacy"}));
+    if (d.verb == Verb::test) sub->add_flag("-f,--force", a.force, "do not ask for confirmation");
+    const Verb v = d.verb;
+    sub->callback([&a, v] { a.verb = v; });
+    subs.push_back(sub);
+  }
+}
+
+int run_service(const ServiceArgs& a, loader::KexecSys& sys) {
+  auto lock = admin::AdminLock::acquire(a.root + admin::kLockPath);
+  if (!lock) return report_error(lock.error());
+  switch (a.verb) {
+    case Verb::start:
+    case Verb::reload:
+      return do_start(a, sys);
+    case Verb::stop:
+      return do_stop(sys);
+    case Verb::restart: {
+      if (int rc = do_stop(sys); rc != 0) return rc;
+      return do_start(a, sys);
+    }
+    case Verb::test:
+      return do_test(a, sys);
+  }
+  return 70;
+}
+
+}  // namespace crashkit::cli
