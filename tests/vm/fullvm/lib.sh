@@ -46,5 +46,5 @@ img_cat() {
 # marker_time LOG REGEX [N] — the host time (seconds since QEMU started, as stamped by
 # tests/vm/fullvm/boot) of the Nth (default first) serial line matching REGEX; empty if none.
 marker_time() {
-    grep -aE -- "$2" "$1" | sed -n "${3:-1}p" | awk '{print $1}'
+    { grep -aE -- "$2" "$1" || true; } | sed -n "${3:-1}p" | awk '{print $1}'
 }
