@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "crashkit/admin/raw_salvage.hpp"
 #include "crashkit/loader/cmdline.hpp"
 #include "crashkit/loader/system_state.hpp"
 
@@ -37,6 +38,14 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
                  EADDRNOTAVAIL);
 
   StartReport rep;
+  auto salvage = salvage_raw_dump(req.config, req.root, req.stamp);
+  if (!salvage)
+    return std::move(salvage).error().context(
+        "the raw target " + req.config.target.value.device.str() +
+        " holds a dump that could not be saved, so kdump was not armed (a new crash would "
+        "overwrite it); copy it with `crashkit-capture -R OUT < DEVICE`, then clear its first "
+        "4 KiB");
+  if (salvage->found) rep.salvaged = salvage->vmcore;
   rep.kernel = capture_kernel_path(req);
   auto initrd = req.ensure_initramfs(req.config);
   if (!initrd) return std::move(initrd).error().context("capture initramfs");

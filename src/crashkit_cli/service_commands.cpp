@@ -40,6 +40,7 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   req.config = std::move(*config);
   req.root = a.root;
   req.kernel_release = kernel_release();
+  req.stamp = admin::utc_stamp_now();
   req.syscall = a.syscall == "file"     ? loader::SyscallChoice::file
                 : a.syscall == "legacy" ? loader::SyscallChoice::legacy
                                         : loader::SyscallChoice::automatic;
@@ -59,6 +60,8 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   };
   auto rep = admin::start(sys, req);
   if (!rep) return report_error(rep.error());
+  if (!rep->salvaged.empty())
+    std::printf("saved the dump from the raw target to %s\n", rep->salvaged.c_str());
   std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
               rep->initrd.c_str());
   std::printf("capture command line: %s\n", rep->load.cmdline.c_str());

@@ -22,9 +22,12 @@ struct StartRequest {
   /// orchestration is testable without building images.
   std::function<Result<std::string>(const conf::Config&)> ensure_initramfs;
   loader::SyscallChoice syscall = loader::SyscallChoice::automatic;
+  /// Name of the directory a salvaged raw dump goes to (UTC YYYY-MM-DD-HHMMSS).
+  std::string stamp;
 };
 
 struct StartReport {
+  std::string salvaged;  ///< a raw target's dump saved to this vmcore, if there was one
   std::string kernel;
   std::string initrd;
   loader::LoadReport load;
@@ -38,7 +41,9 @@ Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c
 /// The kernel image for `capture_kernel`: running → ROOT/boot/vmlinuz-RELEASE.
 std::string capture_kernel_path(const StartRequest& req);
 
-/// Arms kdump. Errors: the first failing step's error, with advice (no reservation names
+/// Arms kdump: a raw target's dump from the last crash is salvaged first; if that fails kdump
+/// is NOT armed (a new crash would overwrite the only copy) and the message says how to copy
+/// it by hand. Errors: the first failing step's error, with advice (no reservation names
 /// crashkernel= and `crashkit reset-crashkernel`).
 Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req);
 
