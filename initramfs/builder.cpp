@@ -1,5 +1,8 @@
 #include "crashkit/initramfs/builder.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -22,6 +25,40 @@ namespace fs = std::filesystem;
 
 namespace crashkit::initramfs {
 namespace {
+
+/// ".xz", ".zst" or ".gz" when path is a compressed kernel module, else "".
+std::string compressed_module_suffix(const std::string& path) {
+  for (const char* suf : {".ko.xz", ".ko.zst", ".ko.gz"}) {
+    const std::string_view sv(suf);
+    if (path.size() > sv.size() && path.compare(path.size() - sv.size(), sv.size(), sv) == 0)
+      return std::string(sv.substr(3));
+  }
+  return {};
+}
+
+/// A compressed module's plain bytes, with libarchive's raw reader (xz, zstd, gzip).
+Result<std::string> decompress_module(const std::string& data, const std::string& name) {
+  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
+  archive_read_support_filter_all(a.get());
+  archive_read_support_format_raw(a.get());
+  archive_entry* entry = nullptr;
+  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK ||
+      archive_read_next_header(a.get(), &entry) != ARCHIVE_OK)
+    return std::move(Error(ErrorCategory::data, std::string("cannot decompress module: ") +
+                                                    archive_error_string(a.get()))
+                         .with_path(name));
+  std::string out;
+  char buf[1 << 16];
+  la_ssize_t n;
+  while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<std::size_t>(n));
+  if (n < 0)
+    return std::move(Error(ErrorCategory::data, std::string("cannot decompress module: ") +
+                                                    archive_error_string(a.get()))
+                         .with_path(name));
+  return out;
+}
+
 
 std::string dirname_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -196,10 +233,19 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     return std::move(modules).error();
   std::string load_list;
   for (const auto& m : *modules) {
-    const std::string path = "/lib/modules/" + req.kernel + "/" + m.relative_path;
+    std::string path = "/lib/modules/" + req.kernel + "/" + m.relative_path;
     auto data = root->read_file(path);
     if (!data)
       return std::move(data).error().context("module " + m.name);
+    // The capture init inserts modules with a bare finit_module(2): store them uncompressed
+    // (the image itself is zstd-compressed, so this costs nothing in size).
+    if (auto suffix = compressed_module_suffix(path); !suffix.empty()) {
+      auto plain = decompress_module(*data, path);
+      if (!plain)
+        return std::move(plain).error();
+      data = std::move(plain);
+      path.resize(path.size() - suffix.size());
+    }
     img.add_file(path, std::move(*data), 0644);
     load_list += path + "\n";
   }

@@ -31,6 +31,7 @@ ensure_packages() {
 
 build_crashkit() {
   log "building in $BUILD_DIR"
-  cmake -S "$CRASHKIT_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S "$CRASHKIT_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
   cmake --build "$BUILD_DIR" -j2
 }

@@ -99,7 +99,6 @@ public:
   Status exec_shell() override;
 
 private:
-  struct kmod_ctx* kmod_ = nullptr;
 };
 
 } // namespace crashkit::capture_init
