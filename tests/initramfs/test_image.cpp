@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#define ZSTD_STATIC_LINKING_ONLY
+#include <zstd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -122,6 +124,11 @@ TEST_CASE("image: newc + zstd, every entry 0:0 at mtime 0, the contract's layout
   const std::string bytes = slurp(out);
   CHECK(bytes.size() == *size);
   CHECK(bytes.compare(0, 4, "\x28\xb5\x2f\xfd") == 0); // zstd frame magic
+  // The kernel allocates the frame's window to unpack it: at most 1 MiB (an 8 MiB window ran a
+  // 96M capture kernel out of memory).
+  ZSTD_frameHeader fh{};
+  REQUIRE(ZSTD_getFrameHeader(&fh, bytes.data(), bytes.size()) == 0);
+  CHECK(fh.windowSize <= (1u << 20));
   auto ar = read_archive(bytes);
   CHECK(ar.filter == ARCHIVE_FILTER_ZSTD);
   CHECK(ar.format == ARCHIVE_FORMAT_CPIO_SVR4_NOCRC); // newc

@@ -41,4 +41,10 @@ private:
 /// level; 19 keeps the window at 8 MiB). Errors: internal with libarchive's message.
 Result<std::string> write_newc_zstd(const ImageContents& contents, int zstd_level);
 
+/// zstd window of the image: 2^20 = 1 MiB, what the kernel allocates to unpack it.
+inline constexpr int kInitramfsWindowLog = 20;
+
+/// One zstd frame of `cpio` at zstd_level with a 1 MiB window and a checksum.
+Result<std::string> compress_for_kernel(const std::string& cpio, int zstd_level);
+
 } // namespace crashkit::initramfs
