@@ -53,6 +53,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.zstd_level = req.zstd_level;
   ctx.read_mode = req.read_mode;
   ctx.dedup = req.dedup;
+  ctx.low_memory = req.low_memory;
   ctx.progress = progress;
 
   Status st =

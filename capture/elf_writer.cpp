@@ -80,7 +80,10 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
         // Zero pages must be known before any PT_LOAD is final: read the dumpable ones now.
         std::uint64_t cursor = lo;
         CK_TRY_STATUS(pipe.run(
-            [&](Batch& b) { return fill_batch_from_bitmap(dumpable, cursor, b, hi); },
+            [&](Batch& b) {
+              return fill_batch_from_bitmap(dumpable, cursor, b, hi,
+                                            ctx.low_memory ? kLowMemoryBatchPages : kBatchPages);
+            },
             [&](const Batch& b) -> Status {
               for (const auto& r : b.records)
                 if (r.kind == PageRecord::Kind::zero) {

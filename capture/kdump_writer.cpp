@@ -76,8 +76,7 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
 } // namespace
 
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
-                            std::uint64_t limit) {
-  constexpr std::size_t kMaxPages = 256;
+                            std::uint64_t limit, std::size_t max_pages) {
   constexpr std::uint64_t kMaxSpan = 16384; // 64 MiB of PFNs: sparse levels still fill batches
   const std::uint64_t end = std::min(bm.base() + bm.count(), limit);
   std::uint64_t p = bm.next_set(cursor);
@@ -86,7 +85,7 @@ bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
     return false;
   }
   const std::uint64_t span_end = std::min(end, p + kMaxSpan);
-  while (p < span_end && b.pfns.size() < kMaxPages) {
+  while (p < span_end && b.pfns.size() < max_pages) {
     b.pfns.push_back(p);
     p = bm.next_set(p + 1);
   }
@@ -249,7 +248,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return false;
   };
 
-  DedupTable dedup(16); // 64 Ki entries, 2 MiB
+  DedupTable dedup(ctx.low_memory ? kLowMemoryDedupLog2 : kDedupLog2);
   PipelineOptions po;
   po.hash_pages = ctx.dedup;
   po.compression = ctx.compression;
@@ -265,7 +264,8 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     for (;;) {
       if (!have_cycle && !next_cycle())
         return false;
-      if (fill_batch_from_bitmap(selected, cursor, b, cycle_end)) {
+      if (fill_batch_from_bitmap(selected, cursor, b, cycle_end,
+                                 ctx.low_memory ? kLowMemoryBatchPages : kBatchPages)) {
         for (auto p : b.pfns) {
           rank_value += dumpable.count_range(rank_pfn, p);
           rank_pfn = p;

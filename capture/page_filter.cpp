@@ -31,6 +31,11 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
   for (const auto& s : core.loads())
     max_end = std::max(max_end, s.paddr + s.memsz);
   f->max_mapnr_ = (max_end + f->page_size_ - 1) >> f->page_shift_;
+  // Bitmaps are sized per cycle, so a small machine gets small cycles: a capture kernel in a
+  // 96M reservation cannot spare the 1 MiB per bitmap that 2^23-PFN cycles cost. Never below
+  // 2^18 PFNs, so no 1 GiB huge page or buddy block crosses a cycle.
+  while (f->cycle_ > (1ULL << 18) && (f->cycle_ >> 1) >= f->max_mapnr_)
+    f->cycle_ >>= 1;
 
   f->classifier_ =
       std::make_unique<PageClassifier>(PageClassifier::create(info, dump_level, warnings));

@@ -32,6 +32,9 @@ PagePipeline::~PagePipeline() {
 void PagePipeline::process(Batch& b, PageReader* reader, PageCompressor* comp) {
   b.records.resize(b.pfns.size());
   b.data.clear();
+  // Exactly one batch's worst case: growth by doubling would leave every slot's buffer at twice
+  // that, memory a capture kernel in a small reservation does not have.
+  b.data.reserve(b.pfns.size() * opt_.page_size);
   for (std::size_t i = 0; i < b.pfns.size(); ++i) {
     PageRecord& r = b.records[i];
     r = PageRecord{};

@@ -23,6 +23,7 @@ struct CaptureContext {
   int zstd_level = 1;
   ReadMode read_mode = ReadMode::automatic;
   bool dedup = true;
+  bool low_memory = false;
   ProgressFn progress;
 };
 
@@ -31,7 +32,13 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 
 /// Fills the batch with up to max_pages dumpable PFNs from `bm` starting at *cursor, keeping
 /// the PFN span of one batch small enough for one mmap window.
+/// max_pages: 256 normally (1 MiB of page data per batch), fewer in low-memory mode.
+inline constexpr std::size_t kBatchPages = 256;
+inline constexpr std::size_t kLowMemoryBatchPages = 32;
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
-                            std::uint64_t limit = ~0ULL);
+                            std::uint64_t limit = ~0ULL, std::size_t max_pages = kBatchPages);
+/// Identical-page table size (log2 of 32-byte entries): 2 MiB normally, 128 KiB low-memory.
+inline constexpr unsigned kDedupLog2 = 16;
+inline constexpr unsigned kLowMemoryDedupLog2 = 12;
 
 } // namespace crashkit::capture

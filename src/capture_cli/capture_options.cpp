@@ -77,6 +77,8 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
       ->check(CLI::IsMember({"auto", "mmap", "pread"}));
   bool no_dedup = false;
   app.add_flag("--no-dedup", no_dedup, "store identical pages separately (kdump format)");
+  app.add_flag("--low-memory", o.request.low_memory,
+               "smaller batches and identical-page table (~5 MiB less; for small crashkernel=)");
   app.add_option("args", pos,
                  "VMCORE OUTPUT | VMCORE (-F) | OUTPUT (-R) | VMCORE FILE (--dump-dmesg)");
 

@@ -41,8 +41,9 @@ public:
   /// output). Best effort.
   virtual void attach_console() = 0;
 
-  /// Loads one module file (.ko, .ko.xz, .ko.zst). Already loaded is success. Errors carry
-  /// the errno of the insertion.
+  /// Loads one uncompressed module file (`crashkit rebuild` stores them decompressed). Already
+  /// loaded is success. Errors carry the errno of the insertion. The real one removes the file
+  /// after a successful insert: its memory goes back to the capture.
   virtual Status load_module(const std::string& path) = 0;
 
   /// The block device `spec` names right now: "UUID=..", "LABEL=..", "PARTUUID=.." are looked
