@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "crashkit/capture/page_compressor.hpp"
+#include "crashkit/capture/stats_json.hpp"
 
 namespace crashkit::capture_init {
 
@@ -53,23 +54,7 @@ std::string report_json(const DumpReport& r) {
   j["compression"] = r.compression;
   j["sizes"] = {{"vmcore", r.vmcore_bytes}, {"dmesg", r.dmesg_bytes}};
   if (r.stats) {
-    const auto& s = *r.stats;
-    j["pages"] = {
-        {"total", s.max_mapnr},
-        {"ram", s.ram_pages},
-        {"excluded",
-         {{"zero", s.excluded.zero},
-          {"cache", s.excluded.cache},
-          {"cache_private", s.excluded.cache_private},
-          {"user", s.excluded.user},
-          {"free", s.excluded.free},
-          {"hwpoison", s.excluded.hwpoison},
-          {"offline", s.excluded.offline}}},
-        {"dumped", s.dumped_pages},
-        {"written", s.written_pages},
-        {"unreadable", s.unreadable_pages},
-        {"shared", s.shared_pages},
-    };
+    j["pages"] = capture::page_counts_json(*r.stats);
   } else {
     j["pages"] = nullptr;
   }

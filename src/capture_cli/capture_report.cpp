@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "crashkit/capture/stats_json.hpp"
+
 namespace crashkit::cli {
 namespace {
 
@@ -94,22 +96,7 @@ std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_by
   j["requested_dump_level"] = req.dump_level;
   j["compression"] = capture::compression_name(req.compression);
   j["format"] = req.format == capture::DumpFormat::elf ? "elf" : "kdump";
-  j["pages"] = {
-      {"total", s.max_mapnr},
-      {"ram", s.ram_pages},
-      {"excluded",
-       {{"zero", s.excluded.zero},
-        {"cache", s.excluded.cache},
-        {"cache_private", s.excluded.cache_private},
-        {"user", s.excluded.user},
-        {"free", s.excluded.free},
-        {"hwpoison", s.excluded.hwpoison},
-        {"offline", s.excluded.offline}}},
-      {"dumped", s.dumped_pages},
-      {"written", s.written_pages},
-      {"unreadable", s.unreadable_pages},
-      {"shared", s.shared_pages},
-  };
+  j["pages"] = capture::page_counts_json(s);
   j["bytes_written"] = output_bytes;
   j["seconds"] = s.seconds;
   j["warnings"] = s.warnings;

@@ -8,6 +8,7 @@
 #include "crashkit/admin/dump_list.hpp"
 #include "crashkit/admin/dump_location.hpp"
 #include "crashkit/conf/config_parser.hpp"
+#include "temp_root.hpp"
 
 using namespace crashkit::admin;
 using Catch::Contains;
@@ -15,16 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path p;
-  TempDir() {
-    static int n = 0;
-    p = fs::temp_directory_path() /
-        ("crashkit-admin-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(p);
-  }
-  ~TempDir() { fs::remove_all(p); }
-};
+using TempDir = crashkit::admin::testing::TempRoot;
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());

@@ -10,6 +10,7 @@
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/conf/config_parser.hpp"
+#include "temp_root.hpp"
 
 using namespace crashkit;
 using Catch::Contains;
@@ -17,15 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Root {
-  fs::path p;
-  Root() {
-    static int n = 0;
-    p = fs::temp_directory_path() /
-        ("crashkit-raw-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(p / "dev");
-  }
-  ~Root() { fs::remove_all(p); }
+struct Root : crashkit::admin::testing::TempRoot {
+  Root() : TempRoot("crashkit-raw") { fs::create_directories(p / "dev"); }
 };
 
 std::string slurp(const fs::path& p) {

@@ -6,6 +6,7 @@
 
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/loader/fake_kexec_sys.hpp"
+#include "temp_root.hpp"
 
 using namespace crashkit;
 using Catch::Contains;
@@ -13,15 +14,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Root {
-  fs::path p;
-  Root() {
-    static int n = 0;
-    p = fs::temp_directory_path() /
-        ("crashkit-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
-    fs::create_directories(p);
-  }
-  ~Root() { fs::remove_all(p); }
+struct Root : crashkit::admin::testing::TempRoot {
+  Root() : TempRoot("crashkit-test") {}
   admin::DumpEntry dump(const std::string& name, const std::string& status,
                         const std::string& head) const {
     const auto dir = p / "var/crash" / name;
