@@ -17,6 +17,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   std::vector<CLI::App*> service_apps;
   ResetCrashkernelArgs reset;
   RebuildArgs rebuild;
+  EstimateArgs estimate;
   CLI::App app{
       "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
       "fast reboots"};
@@ -36,6 +37,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   add_service_commands(app, service, service_apps);
   auto* reset_app = add_reset_crashkernel_command(app, reset);
   auto* rebuild_app = add_rebuild_command(app, rebuild);
+  auto* estimate_app = add_estimate_command(app, estimate);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -60,6 +62,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
                             : default_ck_app->parsed() ? default_ck_app
                             : reset_app->parsed()   ? reset_app
                             : rebuild_app->parsed() ? rebuild_app
+                            : estimate_app->parsed() ? estimate_app
                                                     : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
@@ -88,6 +91,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } else if (rebuild_app->parsed()) {
     rebuild.sysroot = inv.sysroot;
     inv.command = rebuild;
+  } else if (estimate_app->parsed()) {
+    inv.command = estimate;
   } else if (showmem_app->parsed()) {
     inv.command = showmem;
   } else {
@@ -118,6 +123,8 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
           return run_default_crashkernel(args);
         else if constexpr (std::is_same_v<T, ServiceArgs>)
           return run_service(args, sys);
+        else if constexpr (std::is_same_v<T, EstimateArgs>)
+          return run_estimate(args, sys);
         else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
           return run_reset_crashkernel(args);
         else if constexpr (std::is_same_v<T, RebuildArgs>)

@@ -7,6 +7,7 @@
 #include "crashkit/base/result.hpp"
 #include "config_commands.hpp"
 #include "default_crashkernel_command.hpp"
+#include "estimate_command.hpp"
 #include "exec_command.hpp"
 #include "list_command.hpp"
 #include "load_command.hpp"
@@ -24,7 +25,7 @@ struct Invocation {
   std::string sysroot;  ///< read /proc and /sys below this directory (tests)
   std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
                ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs,
-               ServiceArgs>
+               ServiceArgs, EstimateArgs>
       command;
 };
 

@@ -1,0 +1,57 @@
+#include "estimate_command.hpp"
+
+#include <sys/utsname.h>
+
+#include <cstdio>
+
+#include "config_commands.hpp"
+#include "crashkit/admin/estimate.hpp"
+#include "crashkit/admin/service.hpp"
+#include "crashkit/conf/config_parser.hpp"
+#include "crashkit/initramfs/builder.hpp"
+#include "crashkit/loader/system_state.hpp"
+#include "exit_codes.hpp"
+
+namespace crashkit::cli {
+
+CLI::App* add_estimate_command(CLI::App& app, EstimateArgs& a) {
+  auto* sub = app.add_subcommand(
+      "estimate", "crash memory the capture needs (kernel image, struct pages, kernel runtime, "
+                  "initramfs, crashkit-capture) against the reservation");
+  sub->add_option("--root", a.root, "configuration and images below DIR");
+  sub->add_option("--kernel", a.kernel, "capture kernel image (default: from the config)");
+  sub->add_option("--initramfs", a.initramfs,
+                  "capture initramfs (default: /var/lib/crashkit/initramfs-RELEASE.img)");
+  return sub;
+}
+
+int run_estimate(const EstimateArgs& a, loader::KexecSys& sys) {
+  auto parse = conf::load_config(a.root);
+  if (!parse.ok()) {
+    std::fputs(parse.error_text().c_str(), stderr);
+    return kExitBadConfig;
+  }
+  utsname u{};
+  ::uname(&u);
+  admin::StartRequest req;
+  req.config = parse.config;
+  req.root = a.root;
+  req.kernel_release = u.release;
+  const std::string kernel = a.kernel.empty() ? admin::capture_kernel_path(req) : a.kernel;
+  const std::string image =
+      a.initramfs.empty() ? initramfs::default_image_path(a.root, u.release) : a.initramfs;
+  auto state = loader::probe_system(sys);
+  if (!state) return report_error(state.error());
+  const std::uint64_t reserved = state->crash_bytes().value_or(0);
+  auto e = admin::estimate_capture_memory(kernel, image, reserved);
+  if (!e) {
+    Error err = std::move(e).error();
+    if (err.sys_errno() == ENOENT && err.path() == image)
+      err.context_inplace("no capture initramfs yet: run `crashkit rebuild` first");
+    return report_error(err);
+  }
+  std::fputs(admin::format_estimate(*e, reserved).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace crashkit::cli
