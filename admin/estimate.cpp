@@ -8,23 +8,14 @@
 
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
+#include "crashkit/base/io.hpp"
 #include "crashkit/loader/bzimage.hpp"
 #include "crashkit/loader/reservation.hpp"
 
 namespace crashkit::admin {
 namespace {
-
-Result<std::string> slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::move(Error::from_errno(errno ? errno : ENOENT, "cannot read").with_path(path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 Error bad(const std::string& path, const std::string& what) {
   return std::move(Error(ErrorCategory::data, what).with_path(path));
@@ -39,7 +30,7 @@ std::uint64_t Estimate::total() const {
 }
 
 Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
-  auto file = slurp(path);
+  auto file = read_whole_file(path);
   if (!file) return std::move(file).error();
   const auto bytes = std::as_bytes(std::span(file->data(), file->size()));
   auto img = loader::parse_bzimage(bytes.first(std::min<std::size_t>(bytes.size(), 0x8000)),
@@ -102,7 +93,7 @@ Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
 }
 
 Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& path) {
-  auto file = slurp(path);
+  auto file = read_whole_file(path);
   if (!file) return std::move(file).error();
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
   ZSTD_inBuffer in{file->data(), file->size(), 0};

@@ -28,14 +28,7 @@ Status write_json_atomically(const std::string& path, const nlohmann::json& j) {
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
   if (ec) return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
-  const std::string tmp = path + ".tmp";
-  const std::string text = j.dump(2) + "\n";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
-  CK_TRY_STATUS(write_full(fd.get(), text.data(), text.size(), tmp));
-  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0)
-    return std::move(Error::from_errno(errno, "cannot write").with_path(path));
-  return fsync_parent_dir(path);
+  return write_file_atomic(path, j.dump(2) + "\n", 0600);
 }
 
 std::string trim(std::string s) {

@@ -48,22 +48,6 @@ std::string mib(std::uint64_t bytes) {
   return buf;
 }
 
-Result<std::string> read_text(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(path));
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    auto n = read_full(fd.get(), buf, sizeof buf, path);
-    if (!n)
-      return std::move(n).error();
-    out.append(buf, *n);
-    if (*n < sizeof buf)
-      return out;
-  }
-}
-
 /// Creates every missing directory of path with mode (existing ones are left as they are).
 Status mkdir_p(const std::string& path, mode_t mode) {
   std::string cur;
@@ -112,20 +96,6 @@ Result<std::vector<std::string>> list_dir(const std::string& dir) {
   return out;
 }
 
-/// name.incomplete -> fdatasync -> rename -> fsync(dir), mode 0600.
-Status write_file_atomic(const std::string& path, const std::string& data) {
-  const std::string tmp = path + ".incomplete";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "create").with_path(tmp));
-  CK_TRY_STATUS(write_full(fd.get(), data.data(), data.size(), tmp));
-  if (::fdatasync(fd.get()) != 0)
-    return std::move(Error::from_errno(errno, "fdatasync").with_path(tmp));
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return std::move(Error::from_errno(errno, "rename").with_path(tmp));
-  return fsync_parent_dir(path);
-}
 
 /// Below this much available memory the capture runs in low-memory mode.
 constexpr std::uint64_t kLowMemoryKib = 160 * 1024;
@@ -240,7 +210,7 @@ void Init::mount_pseudo() {
 }
 
 bool Init::read_config() {
-  auto text = read_text(paths_.config);
+  auto text = read_whole_file(paths_.config);
   if (!text) {
     spdlog::error("{}", text.error().message());
     return false;
@@ -258,7 +228,7 @@ bool Init::read_config() {
 }
 
 void Init::load_modules() {
-  auto text = read_text(paths_.modules);
+  auto text = read_whole_file(paths_.modules);
   if (!text) {
     if (text.error().sys_errno() != ENOENT)
       spdlog::warn("{}", text.error().message());
@@ -331,7 +301,7 @@ Status Init::mount_device(const std::string& spec, std::string fstype, const std
 }
 
 Status Init::mount_rootfs() {
-  auto cmdline = read_text(paths_.cmdline);
+  auto cmdline = read_whole_file(paths_.cmdline);
   if (!cmdline)
     return std::move(cmdline).error();
   auto root = parse_root_from_cmdline(*cmdline);
@@ -443,7 +413,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     }
     if (text) {
       rep.panic = find_panic_line(*text);
-      if (auto st = write_file_atomic(join(dir, "dmesg.txt"), *text); st)
+      if (auto st = write_file_atomic(join(dir, "dmesg.txt"), *text, 0600); st)
         rep.dmesg_bytes = text->size();
       else
         spdlog::warn("{}", st.error().message());
@@ -494,7 +464,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   }
   rep.duration_s = sys_.monotonic() - t0;
   out_.status = rep.status;
-  if (auto st = write_file_atomic(join(dir, "report.json"), report_json(rep)); !st)
+  if (auto st = write_file_atomic(join(dir, "report.json"), report_json(rep), 0600); !st)
     spdlog::warn("{}", st.error().message());
   spdlog::info("dump {} in {:.1f} s: {} bytes vmcore, {} bytes dmesg", status_name(rep.status),
                rep.duration_s, rep.vmcore_bytes, rep.dmesg_bytes);

@@ -141,26 +141,6 @@ Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std
   return {};
 }
 
-Status write_atomically(const std::string& path, const std::string& data, mode_t mode) {
-  const std::string tmp = path + ".incomplete";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
-  auto fail = [&](Error e) -> Status {
-    ::unlink(tmp.c_str());
-    return e;
-  };
-  if (::fchmod(fd.get(), mode) != 0)
-    return fail(std::move(Error::from_errno(errno, "chmod").with_path(tmp)));
-  if (auto w = write_full(fd.get(), data.data(), data.size(), tmp); !w)
-    return fail(std::move(w).error());
-  if (::fdatasync(fd.get()) != 0)
-    return fail(std::move(Error::from_errno(errno, "fdatasync").with_path(tmp)));
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail(std::move(Error::from_errno(errno, "cannot rename to " + path).with_path(tmp)));
-  return fsync_parent_dir(path);
-}
 
 Status ensure_private_dir(const std::string& dir, bool force_mode) {
   std::error_code ec;
@@ -284,8 +264,8 @@ Result<std::uint64_t> write_image(ImagePlan& plan, const std::string& output, in
   plan.manifest.image_sha256 = sha256_hex(*bytes);
   const std::string dir = dirname_of(output);
   CK_TRY_STATUS(ensure_private_dir(dir, private_dir));
-  CK_TRY_STATUS(write_atomically(output, *bytes, 0600));
-  CK_TRY_STATUS(write_atomically(manifest_path(output), plan.manifest.to_json(), 0600));
+  CK_TRY_STATUS(write_file_atomic(output, *bytes, 0600));
+  CK_TRY_STATUS(write_file_atomic(manifest_path(output), plan.manifest.to_json(), 0600));
   return static_cast<std::uint64_t>(bytes->size());
 }
 

@@ -86,19 +86,7 @@ Status RealKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegmen
 }
 
 Result<std::string> RealKexecSys::read_file(const std::string& path) {
-  const std::string full = sysroot_ + path;
-  UniqueFd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "open").with_path(full));
-  // procfs and sysfs report size 0, so read until EOF.
-  std::string out;
-  char buf[16384];
-  for (;;) {
-    auto n = read_full(fd.get(), buf, sizeof buf, full);
-    if (!n) return std::move(n).error();
-    out.append(buf, *n);
-    if (*n < sizeof buf) break;
-  }
-  return out;
+  return read_whole_file(sysroot_ + path);  // procfs and sysfs report size 0: read until EOF
 }
 
 Result<std::string> RealKexecSys::read_prefix(const std::string& path, std::size_t max_bytes) {

@@ -1,6 +1,7 @@
 #include "crashkit/base/io.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -85,6 +86,44 @@ Result<std::size_t> read_full(int fd, void* buf, std::size_t len, const std::str
     done += static_cast<std::size_t>(n);
   }
   return done;
+}
+
+Result<std::string> read_whole_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "open").with_path(path));
+  std::string out;
+  char buf[16384];
+  for (;;) {
+    auto n = read_full(fd.get(), buf, sizeof buf, path);
+    if (!n)
+      return std::move(n).error();
+    out.append(buf, *n);
+    if (*n < sizeof buf)
+      return out;
+  }
+}
+
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+  const std::string tmp = path + ".incomplete";
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
+  auto fail = [&](Error e) -> Status {
+    ::unlink(tmp.c_str());
+    return e;
+  };
+  // The umask may have narrowed the mode given to open.
+  if (::fchmod(fd.get(), mode) != 0)
+    return fail(std::move(Error::from_errno(errno, "chmod").with_path(tmp)));
+  if (auto w = write_full(fd.get(), data.data(), data.size(), tmp); !w)
+    return fail(std::move(w).error());
+  if (::fdatasync(fd.get()) != 0)
+    return fail(std::move(Error::from_errno(errno, "fdatasync").with_path(tmp)));
+  fd.reset();
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return fail(std::move(Error::from_errno(errno, "cannot rename to " + path).with_path(tmp)));
+  return fsync_parent_dir(path);
 }
 
 Status fsync_parent_dir(const std::string& path) {

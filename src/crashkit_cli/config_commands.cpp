@@ -6,11 +6,8 @@
 
 #include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "crashkit/base/io.hpp"
-#include "crashkit/base/unique_fd.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/conf/import.hpp"
 #include "exit_codes.hpp"
@@ -23,35 +20,19 @@ constexpr const char* kKdumpTools = "/etc/default/kdump-tools";
 
 /// The whole file; nullopt when it does not exist. Errors: other open/read failures.
 Result<std::optional<std::string>> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (errno == ENOENT) return std::optional<std::string>{};
-    return std::move(Error::from_errno(errno, "cannot read").with_path(path));
-  }
-  std::ostringstream s;
-  s << in.rdbuf();
-  return std::optional<std::string>{s.str()};
+  auto text = read_whole_file(path);
+  if (text) return std::optional<std::string>{std::move(*text)};
+  if (text.error().sys_errno() == ENOENT) return std::optional<std::string>{};
+  return std::move(text).error();
 }
 
-/// OUTPUT.tmp → fsync → rename: an interrupted import never leaves half a config.
-Status write_atomically(const std::string& path, const std::string& text, bool force) {
+/// An interrupted import never leaves half a config, nor replaces one without --force.
+Status write_config(const std::string& path, const std::string& text, bool force) {
   struct stat st {};
   if (!force && ::stat(path.c_str(), &st) == 0)
     return std::move(Error(ErrorCategory::exists, "exists; give --force to replace it")
                          .with_path(path));
-  const std::string tmp = path + ".tmp";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
-  if (auto w = write_full(fd.get(), text.data(), text.size(), tmp); !w) {
-    ::unlink(tmp.c_str());
-    return w;
-  }
-  if (::fsync(fd.get()) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return std::move(Error::from_errno(err, "cannot write").with_path(path));
-  }
-  return fsync_parent_dir(path);
+  return write_file_atomic(path, text, 0644);
 }
 
 }  // namespace
@@ -127,7 +108,7 @@ int run_import(const ImportArgs& a) {
   }
   const std::string text = conf::render_import(r, sources);
   if (a.output) {
-    if (auto st = write_atomically(*a.output, text, a.force); !st) return report_error(st.error());
+    if (auto st = write_config(*a.output, text, a.force); !st) return report_error(st.error());
   } else {
     std::fputs(text.c_str(), stdout);
   }

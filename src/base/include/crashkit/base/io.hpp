@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "crashkit/base/result.hpp"
 
@@ -27,6 +28,14 @@ Status write_full(int fd, const void* buf, std::size_t len, const std::string& p
 
 /// Reads up to len bytes from a stream; returns count (0 at EOF), looping until len or EOF.
 Result<std::size_t> read_full(int fd, void* buf, std::size_t len, const std::string& path);
+
+/// The whole content of a file, read until EOF (works for /proc and /sys, whose sizes read 0).
+/// Errors: from_errno of open (ENOENT → no_input) or read, naming the path.
+Result<std::string> read_whole_file(const std::string& path);
+
+/// Replaces path crash-safely: writes path.incomplete (O_NOFOLLOW) with `mode`, fdatasync,
+/// rename, fsync of the directory. On failure the temporary is removed and path is untouched.
+Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode);
 
 /// fsync of the directory containing path (after a rename, so the new name survives a crash).
 Status fsync_parent_dir(const std::string& path);
