@@ -20,4 +20,10 @@ std::string running_machine() {
   return u.machine;
 }
 
+std::string running_release() {
+  utsname u{};
+  if (::uname(&u) != 0) return {};
+  return u.release;
+}
+
 }  // namespace crashkit::admin

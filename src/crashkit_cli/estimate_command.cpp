@@ -1,10 +1,9 @@
 #include "estimate_command.hpp"
 
-#include <sys/utsname.h>
-
 #include <cstdio>
 
 #include "config_commands.hpp"
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/admin/estimate.hpp"
 #include "crashkit/admin/service.hpp"
 #include "crashkit/conf/config_parser.hpp"
@@ -31,15 +30,14 @@ int run_estimate(const EstimateArgs& a, loader::KexecSys& sys) {
     std::fputs(parse.error_text().c_str(), stderr);
     return kExitBadConfig;
   }
-  utsname u{};
-  ::uname(&u);
+  const std::string release = admin::running_release();
   admin::StartRequest req;
   req.config = parse.config;
   req.root = a.root;
-  req.kernel_release = u.release;
+  req.kernel_release = release;
   const std::string kernel = a.kernel.empty() ? admin::capture_kernel_path(req) : a.kernel;
   const std::string image =
-      a.initramfs.empty() ? initramfs::default_image_path(a.root, u.release) : a.initramfs;
+      a.initramfs.empty() ? initramfs::default_image_path(a.root, release) : a.initramfs;
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   const std::uint64_t reserved = state->crash_bytes().value_or(0);

@@ -1,6 +1,5 @@
 #include "rebuild_command.hpp"
 
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,6 +7,7 @@
 #include "config_commands.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/initramfs/builder.hpp"
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "exit_codes.hpp"
 
 namespace crashkit::cli {
@@ -27,6 +27,17 @@ CLI::App* add_rebuild_command(CLI::App& app, RebuildArgs& a) {
   return sub;
 }
 
+initramfs::BuildRequest build_request(const std::string& root, const std::string& kernel) {
+  initramfs::BuildRequest req;
+  req.root = root;
+  req.kernel = kernel.empty() ? admin::running_release() : kernel;
+  char self[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0)
+    req.tool_binaries.emplace_back(self, static_cast<std::size_t>(n));
+  return req;
+}
+
 int run_rebuild(const RebuildArgs& a) {
   auto parse = conf::load_config(a.root);
   if (!parse.ok()) {
@@ -35,26 +46,13 @@ int run_rebuild(const RebuildArgs& a) {
                  parse.errors.size(), parse.errors.size() == 1 ? "" : "s");
     return kExitBadConfig;
   }
-  initramfs::BuildRequest req;
-  req.root = a.root;
-  req.kernel = a.kernel;
-  if (req.kernel.empty()) {
-    utsname u{};
-    ::uname(&u);
-    req.kernel = u.release;
-  }
+  initramfs::BuildRequest req = build_request(a.root, a.kernel);
   req.output = a.output;
   req.capture_binary = a.capture_binary;
   if (!a.sysroot.empty()) {
     req.system.sysfs = a.sysroot + "/sys";
     req.system.proc = a.sysroot + "/proc";
   }
-  // The admin binary itself: a new crashkit may lay out the image differently.
-  char self[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0)
-    req.tool_binaries.emplace_back(self, static_cast<std::size_t>(n));
-
   auto out = initramfs::rebuild_if_needed(req, parse.config, a.force);
   if (!out)
     return report_error(out.error());

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "crashkit/initramfs/builder.hpp"
+
 namespace crashkit::cli {
 
 struct RebuildArgs {
@@ -17,6 +19,10 @@ struct RebuildArgs {
 };
 
 CLI::App* add_rebuild_command(CLI::App& app, RebuildArgs& args);
+
+/// The build request `rebuild` and `start` share: root, kernel (default: running), this
+/// crashkit binary in the manifest (a new crashkit may lay the image out differently).
+initramfs::BuildRequest build_request(const std::string& root, const std::string& kernel);
 
 /// Prints "up to date: IMAGE" or "wrote IMAGE (...)"; 0. A bad config: its problems and 1
 /// (like check-config); other errors: one line and their exit code.

@@ -1,6 +1,5 @@
 #include "service_commands.hpp"
 
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,21 +7,18 @@
 
 #include "config_commands.hpp"
 #include "crashkit/admin/admin_lock.hpp"
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/admin/service.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/initramfs/builder.hpp"
 #include "exit_codes.hpp"
+#include "rebuild_command.hpp"
 
 namespace crashkit::cli {
 namespace {
 
 using Verb = ServiceArgs::Verb;
-
-std::string kernel_release() {
-  utsname u{};
-  return ::uname(&u) == 0 ? u.release : "";
-}
 
 /// The config, or every FILE:LINE problem on stderr (exit 1, nothing done).
 std::optional<conf::Config> load_config_or_report(const std::string& root) {
@@ -39,20 +35,14 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   admin::StartRequest req;
   req.config = std::move(*config);
   req.root = a.root;
-  req.kernel_release = kernel_release();
+  req.kernel_release = admin::running_release();
   req.stamp = admin::utc_stamp_now();
   req.syscall = a.syscall == "file"     ? loader::SyscallChoice::file
                 : a.syscall == "legacy" ? loader::SyscallChoice::legacy
                                         : loader::SyscallChoice::automatic;
   req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
-    initramfs::BuildRequest b;
-    b.root = a.root;
-    b.kernel = req.kernel_release;
-    // The admin binary is part of the manifest: a new crashkit may lay the image out anew.
-    char self[4096];
-    const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n > 0) b.tool_binaries.emplace_back(self, static_cast<std::size_t>(n));
-    auto out = initramfs::rebuild_if_needed(b, c, /*force=*/false);
+    auto out = initramfs::rebuild_if_needed(build_request(a.root, req.kernel_release), c,
+                                             /*force=*/false);
     if (!out) return std::move(out).error();
     std::printf("capture initramfs: %s (%s)\n", out->image.c_str(),
                 out->rebuilt ? "rebuilt" : "up to date");

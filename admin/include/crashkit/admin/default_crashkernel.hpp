@@ -21,5 +21,7 @@ Result<std::string> default_crashkernel(std::string_view machine);
 
 /// uname(2)'s machine field.
 std::string running_machine();
+/// uname(2)'s release field: the running kernel, the default capture kernel.
+std::string running_release();
 
 }  // namespace crashkit::admin
