@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -15,20 +14,13 @@
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/loader/system_state.hpp"
+#include "state_file.hpp"
 
 namespace crashkit::admin {
-namespace fs = std::filesystem;
 namespace {
 
 std::string state_path(const std::string& root, const char* name) {
   return root + kStateDir + "/" + name;
-}
-
-Status write_json_atomically(const std::string& path, const nlohmann::json& j) {
-  std::error_code ec;
-  fs::create_directories(fs::path(path).parent_path(), ec);
-  if (ec) return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
-  return write_file_atomic(path, j.dump(2) + "\n", 0600);
 }
 
 std::string trim(std::string s) {
@@ -92,7 +84,7 @@ Status run_test(loader::KexecSys& sys, const std::string& root, const std::strin
                  "machine was not crashed");
   auto boot_id = sys.read_file(kBootIdPath);
   nlohmann::json j{{"started", now_utc}, {"boot_id", boot_id ? trim(*boot_id) : ""}};
-  CK_TRY_STATUS(write_json_atomically(state_path(root, kPendingTestFile), j));
+  CK_TRY_STATUS(write_state_json(state_path(root, kPendingTestFile), j));
   ::sync();
   // sysrq may be restricted to a bitmask without "crash": enable all for this one write.
   CK_TRY_STATUS(sys.write_control("/proc/sys/kernel/sysrq", "1\n"));
@@ -120,7 +112,7 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
   auto o = evaluate_test(pending, dumps);
   nlohmann::json j{{"started", pending.started}, {"saved", o.saved},   {"opens", o.opens},
                    {"dump_dir", o.dump_dir},     {"detail", o.detail}};
-  CK_TRY_STATUS(write_json_atomically(state_path(root, kLastTestFile), j));
+  CK_TRY_STATUS(write_state_json(state_path(root, kLastTestFile), j));
   ::unlink(state_path(root, kPendingTestFile).c_str());
   return o;
 }

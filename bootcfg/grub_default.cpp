@@ -68,6 +68,10 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         return Error(ErrorCategory::unsupported, where(e->pos) + ": " + std::string(kLinux) + ": " +
                                                      e->what + "; edit it by hand");
       assigned = true;
+      if (auto now = conf::parse_crashkernel_in_cmdline(w.value))
+        out.current = std::move(*now);
+      else
+        out.current = std::nullopt;
       if (!same_setting(w.value, setting)) {
         std::string fresh = conf::replace_crashkernel_in_cmdline(w.value, setting);
         std::string raw;

@@ -1,15 +1,20 @@
 #include "crashkit/bootcfg/reset_plan.hpp"
 
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cctype>
 #include <filesystem>
 #include <set>
 
 #include "crashkit/bootcfg/bls_entry.hpp"
 #include "crashkit/bootcfg/grub_default.hpp"
+
+extern char** environ;
 
 namespace crashkit::bootcfg {
 namespace fs = std::filesystem;
@@ -227,6 +232,9 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     bool use_grubby = req.use_grubby.value_or(live && !grubby.empty());
     bool needs = false;
     for (const Entry* e : selected) {
+      auto now = conf::parse_crashkernel_in_cmdline(bls_entry_options(e->text));
+      plan.current.push_back(
+          {e->shown, now ? std::optional(std::move(*now)) : std::nullopt});
       std::string fresh = edit_bls_entry(e->text, setting);
       if (bls_entry_options(e->text).find("$kernelopts") != std::string::npos)
         plan.notes.push_back(e->shown +
@@ -259,6 +267,8 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     if (!text)
       return std::move(text).error();
     auto current = conf::parse_crashkernel_in_cmdline(*text);
+    plan.current.push_back({std::string(kKernelCmdline),
+                            current ? std::optional(*current) : std::nullopt});
     if (!(current && *current == setting)) {
       std::string fresh = conf::replace_crashkernel_in_cmdline(*text, setting);
       if (fresh != *text)
@@ -277,6 +287,7 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     auto edit = edit_grub_default(*text, setting, std::string(kGrubDefault));
     if (!edit)
       return std::move(edit).error();
+    plan.current.push_back({std::string(kGrubDefault), edit->current});
     plan.notes.insert(plan.notes.end(), edit->notes.begin(), edit->notes.end());
     auto dropins = grub_dropin_notes(root);
     if (!dropins)
@@ -328,6 +339,41 @@ std::string format_plan(const ResetPlan& plan) {
 Status apply_plan(const ResetPlan& plan) {
   for (const auto& e : plan.edits)
     CK_TRY_STATUS(apply_file_edit(e));
+  return {};
+}
+
+namespace {
+
+// Runs argv without a shell and waits for it.
+Status run_command(const std::vector<std::string>& argv) {
+  std::vector<char*> cargv;
+  for (const auto& a : argv)
+    cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  pid_t pid = 0;
+  int err = ::posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ);
+  if (err != 0)
+    return Error::from_errno(err, "cannot run it").with_path(argv[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return Error::from_errno(errno, "waitpid").with_path(argv[0]);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+    return {};
+  std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
+                                      : "killed by signal " + std::to_string(WTERMSIG(status));
+  return Error(ErrorCategory::unsupported,
+               how + "; the files are written, regenerate the boot configuration by hand")
+      .with_path(argv[0]);
+}
+
+} // namespace
+
+Status execute_plan(const ResetPlan& plan) {
+  CK_TRY_STATUS(apply_plan(plan));
+  for (const auto& c : plan.commands)
+    if (c.skip_reason.empty())
+      CK_TRY_STATUS(run_command(c.argv));
   return {};
 }
 

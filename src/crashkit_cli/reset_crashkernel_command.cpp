@@ -1,45 +1,14 @@
 #include "reset_crashkernel_command.hpp"
 
-#include <spawn.h>
-#include <sys/wait.h>
-
-#include <cerrno>
 #include <cstdio>
 #include <vector>
 
+#include "crashkit/admin/crashkernel_upkeep.hpp"
 #include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/bootcfg/reset_plan.hpp"
 #include "exit_codes.hpp"
 
-extern char** environ;
-
 namespace crashkit::cli {
-namespace {
-
-// Runs argv without a shell and waits for it.
-Status run_command(const std::vector<std::string>& argv) {
-  std::vector<char*> cargv;
-  for (const auto& a : argv)
-    cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = 0;
-  int err = ::posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ);
-  if (err != 0)
-    return Error::from_errno(err, "cannot run it").with_path(argv[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return Error::from_errno(errno, "waitpid").with_path(argv[0]);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-    return {};
-  std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                      : "killed by signal " + std::to_string(WTERMSIG(status));
-  return Error(ErrorCategory::unsupported,
-               how + "; the files are written, regenerate the boot configuration by hand")
-      .with_path(argv[0]);
-}
-
-} // namespace
 
 CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& a) {
   auto* sub = app.add_subcommand(
@@ -82,14 +51,14 @@ int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
   std::fflush(stdout);
   if (a.dry_run)
     return 0;
-  if (auto st = bootcfg::apply_plan(*plan); !st)
+  if (auto st = bootcfg::execute_plan(*plan); !st)
     return report_error(st.error());
-  for (const auto& c : plan->commands) {
-    if (!c.skip_reason.empty())
-      continue;
-    if (auto st = run_command(c.argv); !st)
-      return report_error(st.error());
-  }
+  // What crashkit wrote, so that `start` (auto_reset_crashkernel) knows the value is its own.
+  const admin::CrashkernelRecord record{
+      conf::format_crashkernel(req.setting),
+      a.value ? admin::ChosenBy::option : admin::ChosenBy::default_value};
+  if (auto st = admin::write_crashkernel_record(a.root == "/" ? "" : a.root, record); !st)
+    return report_error(st.error());
   if (!plan->edits.empty() || !plan->commands.empty())
     std::printf("crashkernel= takes effect at the next boot\n");
   return 0;

@@ -7,6 +7,7 @@
 
 #include "config_commands.hpp"
 #include "crashkit/admin/admin_lock.hpp"
+#include "crashkit/admin/crashkernel_upkeep.hpp"
 #include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/admin/service.hpp"
@@ -48,6 +49,13 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
                 out->rebuilt ? "rebuilt" : "up to date");
     return out->image;
   };
+  // First, and whatever the arming does: a boot without crashkernel= (the entry of a kernel
+  // installed since) is exactly when the next boot needs the value written.
+  std::string default_value;
+  if (auto d = admin::default_crashkernel(admin::running_machine())) default_value = *d;
+  const auto upkeep = admin::keep_crashkernel_current(req.config, a.root, default_value);
+  if (upkeep.changed) std::fputs(upkeep.diff.c_str(), stdout);
+  if (!upkeep.message.empty()) std::printf("%s\n", upkeep.message.c_str());
   auto rep = admin::start(sys, req);
   if (!rep) return report_error(rep.error());
   if (!rep->salvaged.empty())

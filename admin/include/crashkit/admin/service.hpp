@@ -1,6 +1,7 @@
 #pragma once
 /// `crashkit start` and `stop`: arming and disarming kdump as crashkit.service does at boot.
-/// start = config valid → crash memory reserved → capture initramfs current → panic kernel
+/// The verb first keeps crashkernel= current (crashkernel_upkeep.hpp: it only changes the next
+/// boot, whatever happens here), then start = config valid → crash memory reserved → capture initramfs current → panic kernel
 /// loaded with the capture command line. Nothing is loaded when any step before the load fails,
 /// and a failed load reports whether the previous panic kernel is gone.
 

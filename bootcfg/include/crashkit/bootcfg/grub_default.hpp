@@ -2,6 +2,7 @@
 /// /etc/default/grub: the shell fragment grub-mkconfig sources. crashkernel= belongs in
 /// GRUB_CMDLINE_LINUX (every entry, recovery included); GRUB_CMDLINE_LINUX_DEFAULT is left alone.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,9 @@ struct GrubDefaultEdit {
   std::vector<std::string> notes;
   /// GRUB_ENABLE_BLSCFG=true: grub.cfg reads the BLS entries, so their options count.
   bool blscfg = false;
+  /// The crashkernel= words GRUB_CMDLINE_LINUX held before the edit (its last assignment, as
+  /// the shell sees it; empty when none); nullopt when they do not parse.
+  std::optional<conf::CrashkernelSetting> current = conf::CrashkernelSetting{};
 };
 
 /// Sets (or, with an empty setting, removes) the crashkernel= words in every

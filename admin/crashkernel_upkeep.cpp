@@ -1,0 +1,152 @@
+#include "crashkit/admin/crashkernel_upkeep.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <iterator>
+
+#include "crashkit/admin/self_test.hpp"
+#include "crashkit/base/io.hpp"
+#include "state_file.hpp"
+
+namespace crashkit::admin {
+namespace {
+
+constexpr const char* kChosenNames[] = {"default", "--value", "crashkit.conf"};
+
+std::string record_path(const std::string& root) {
+  return root + kStateDir + "/" + kCrashkernelRecordFile;
+}
+
+std::string shown(const std::string& value) { return value.empty() ? "no crashkernel=" : value; }
+
+}  // namespace
+
+Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
+  const std::string path = record_path(root);
+  auto text = read_whole_file(path);
+  if (!text) {
+    if (text.error().sys_errno() == ENOENT) return std::optional<CrashkernelRecord>{};
+    return std::move(text).error();
+  }
+  try {
+    const auto j = nlohmann::json::parse(*text);
+    CrashkernelRecord r;
+    r.value = j.at("value").get<std::string>();
+    const auto by = j.at("chosen_by").get<std::string>();
+    std::size_t i = 0;
+    while (i < std::size(kChosenNames) && by != kChosenNames[i]) ++i;
+    if (i == std::size(kChosenNames))
+      return Error(ErrorCategory::data, "chosen_by '" + by + "' is not one crashkit writes")
+          .with_path(path);
+    r.chosen_by = static_cast<ChosenBy>(i);
+    return std::optional<CrashkernelRecord>(std::move(r));
+  } catch (const nlohmann::json::exception& e) {
+    return Error(ErrorCategory::data, std::string("not crashkit's record: ") + e.what())
+        .with_path(path);
+  }
+}
+
+Status write_crashkernel_record(const std::string& root, const CrashkernelRecord& record) {
+  nlohmann::json j{{"value", record.value},
+                   {"chosen_by", kChosenNames[static_cast<int>(record.chosen_by)]}};
+  return write_state_json(record_path(root), j);
+}
+
+UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
+                             const std::optional<CrashkernelRecord>& record,
+                             const std::string& wanted, bool wanted_from_config) {
+  if (plan.edits.empty() && plan.commands.empty())
+    return {false, "crashkernel= is already " + shown(wanted)};
+  if (!record)
+    return {false, "crashkit never wrote crashkernel= here (run `crashkit reset-crashkernel` "
+                   "once to let it keep the value current)"};
+  if (record->value.empty())
+    return {false, "crashkernel= was removed with `crashkit reset-crashkernel --value off`"};
+  if (!wanted_from_config && record->chosen_by == ChosenBy::option)
+    return {false, record->value + " was chosen with `crashkit reset-crashkernel --value`; kept"};
+  bool seen = false;
+  for (const auto& c : plan.current) {
+    if (!c.setting)
+      return {false, c.where + ": its crashkernel= does not parse; left alone", true};
+    const std::string now = conf::format_crashkernel(*c.setting);
+    if (now.empty()) continue;  // e.g. the entry of a kernel installed since: it gets the value
+    if (now != record->value)
+      return {false,
+              c.where + " holds " + now + ", not the " + record->value +
+                  " crashkit wrote: it was changed by hand, so it is left alone (crashkit "
+                  "would write " + shown(wanted) + "; `crashkit reset-crashkernel` does it)",
+              true};
+    seen = true;
+  }
+  if (!seen)
+    return {false,
+            "the " + record->value +
+                " crashkit wrote was removed by hand everywhere; left without crashkernel=",
+            true};
+  return {true, "the boot configuration holds the " + record->value + " crashkit wrote"};
+}
+
+UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::string& root,
+                                      const std::string& default_value) {
+  constexpr const char* kWhat = "auto_reset_crashkernel: ";
+  UpkeepReport rep;
+  if (!config.auto_reset_crashkernel.value) return rep;
+  auto record = read_crashkernel_record(root);
+  if (!record) {
+    rep.message = kWhat + record.error().message();
+    return rep;
+  }
+  // Never managed by crashkit: the boot configuration is the administrator's alone.
+  if (!*record) return rep;
+
+  const auto& choice = config.crashkernel.value;
+  conf::CrashkernelSetting setting;
+  if (choice.automatic) {
+    if (default_value.empty()) return rep;  // no default for this architecture
+    auto s = bootcfg::resolve_crashkernel_value(std::nullopt, default_value);
+    if (!s) {
+      rep.message = kWhat + s.error().message();
+      return rep;
+    }
+    setting = std::move(*s);
+  } else {
+    setting = choice.setting;
+  }
+  const std::string wanted = conf::format_crashkernel(setting);
+
+  bootcfg::ResetRequest req;
+  req.root = root.empty() ? "/" : root;
+  req.setting = setting;
+  auto plan = bootcfg::plan_reset(req);
+  if (!plan) {
+    rep.message = kWhat + plan.error().message();
+    return rep;
+  }
+  const auto d = decide_upkeep(*plan, *record, wanted, !choice.automatic);
+  if (!d.apply) {
+    spdlog::debug("{}{}", kWhat, d.why);
+    if (d.tell) rep.message = kWhat + d.why;
+    return rep;
+  }
+  if (auto st = bootcfg::execute_plan(*plan); !st) {
+    rep.message = kWhat + st.error().message();
+    return rep;
+  }
+  const CrashkernelRecord fresh{wanted,
+                                choice.automatic ? ChosenBy::default_value : ChosenBy::config};
+  if (auto st = write_crashkernel_record(root, fresh); !st) {
+    rep.message = kWhat + st.error().message();
+    return rep;
+  }
+  rep.changed = true;
+  rep.diff = bootcfg::format_plan(*plan);
+  std::string where;
+  for (const auto& s : plan->sources) where += (where.empty() ? "" : ", ") + s;
+  rep.message = "crashkernel= changed from " + (*record)->value + " to " + shown(wanted) + " in " +
+                where + " (" + (choice.automatic ? "crashkit's default" : "crashkit.conf") +
+                "); it takes effect at the next boot";
+  return rep;
+}
+
+}  // namespace crashkit::admin
