@@ -135,17 +135,19 @@ std::string format_estimate(const Estimate& e, std::uint64_t reserved) {
   }
   std::snprintf(line, sizeof line, "%-18s %10s\n", "total", loader::human_size(e.total()).c_str());
   out += line;
-  if (reserved == 0) {
-    out += "reserved: none (add crashkernel=, see crashkit reset-crashkernel)\n";
-  } else if (reserved < e.total()) {
-    out += "WARNING: the reservation of " + loader::human_size(reserved) +
+  out += estimate_verdict(e.total(), reserved);
+  return out;
+}
+
+std::string estimate_verdict(std::uint64_t total, std::uint64_t reserved) {
+  if (reserved == 0)
+    return "reserved: none (add crashkernel=, see crashkit reset-crashkernel)\n";
+  if (reserved < total)
+    return "WARNING: the reservation of " + loader::human_size(reserved) +
            " is smaller than the estimate: raise crashkernel= (crashkit reset-crashkernel "
            "--value ...)\n";
-  } else {
-    out += "reserved: " + loader::human_size(reserved) + ", " +
-           loader::human_size(reserved - e.total()) + " to spare\n";
-  }
-  return out;
+  return "reserved: " + loader::human_size(reserved) + ", " +
+         loader::human_size(reserved - total) + " to spare\n";
 }
 
 }  // namespace crashkit::admin

@@ -24,30 +24,39 @@ CLI::App* add_estimate_command(CLI::App& app, EstimateArgs& a) {
   return sub;
 }
 
+Result<admin::Estimate> estimate_for(const conf::Config& config, const std::string& root,
+                                     std::string kernel, std::string initramfs,
+                                     std::uint64_t reserved) {
+  const std::string release = admin::running_release();
+  if (kernel.empty()) {
+    admin::StartRequest req;
+    req.config = config;
+    req.root = root;
+    req.kernel_release = release;
+    kernel = admin::capture_kernel_path(req);
+  }
+  if (initramfs.empty()) initramfs = initramfs::default_image_path(root, release);
+  auto e = admin::estimate_capture_memory(kernel, initramfs, reserved);
+  if (!e) {
+    Error err = std::move(e).error();
+    if (err.sys_errno() == ENOENT && err.path() == initramfs)
+      err.context_inplace("no capture initramfs yet: run `crashkit rebuild` first");
+    return err;
+  }
+  return e;
+}
+
 int run_estimate(const EstimateArgs& a, loader::KexecSys& sys) {
   auto parse = conf::load_config(a.root);
   if (!parse.ok()) {
     std::fputs(parse.error_text().c_str(), stderr);
     return kExitBadConfig;
   }
-  const std::string release = admin::running_release();
-  admin::StartRequest req;
-  req.config = parse.config;
-  req.root = a.root;
-  req.kernel_release = release;
-  const std::string kernel = a.kernel.empty() ? admin::capture_kernel_path(req) : a.kernel;
-  const std::string image =
-      a.initramfs.empty() ? initramfs::default_image_path(a.root, release) : a.initramfs;
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   const std::uint64_t reserved = state->crash_bytes().value_or(0);
-  auto e = admin::estimate_capture_memory(kernel, image, reserved);
-  if (!e) {
-    Error err = std::move(e).error();
-    if (err.sys_errno() == ENOENT && err.path() == image)
-      err.context_inplace("no capture initramfs yet: run `crashkit rebuild` first");
-    return report_error(err);
-  }
+  auto e = estimate_for(parse.config, a.root, a.kernel, a.initramfs, reserved);
+  if (!e) return report_error(e.error());
   std::fputs(admin::format_estimate(*e, reserved).c_str(), stdout);
   return 0;
 }

@@ -94,6 +94,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } else if (estimate_app->parsed()) {
     inv.command = estimate;
   } else if (showmem_app->parsed()) {
+    showmem.root = inv.sysroot;
     inv.command = showmem;
   } else {
     inv.command = service;  // one of start/stop/restart/reload/test (require_subcommand(1))

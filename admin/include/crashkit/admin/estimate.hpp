@@ -47,7 +47,11 @@ Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& image_path);
 Result<Estimate> estimate_capture_memory(const std::string& kernel, const std::string& initramfs,
                                          std::uint64_t reserved);
 
-/// The table `crashkit estimate` prints, with the verdict against `reserved`.
+/// The table `crashkit estimate` prints, then estimate_verdict().
 std::string format_estimate(const Estimate& e, std::uint64_t reserved);
+
+/// One line (with its newline) judging `reserved` against the estimated total: what is to
+/// spare, a WARNING when it is smaller, or that nothing is reserved.
+std::string estimate_verdict(std::uint64_t total, std::uint64_t reserved);
 
 }  // namespace crashkit::admin
