@@ -7,6 +7,8 @@
 #include <optional>
 #include <vector>
 
+#include "struct_fields.hpp"
+
 namespace crashkit::capture {
 namespace {
 
@@ -27,19 +29,6 @@ constexpr std::uint64_t kDescWindow = 256;
 constexpr std::uint64_t kDescIdMask = ~(3ULL << 62);
 constexpr std::uint64_t kDescCommitted = 1;
 constexpr std::uint64_t kDescFinalized = 2;
-
-template <typename T> T load(const std::uint8_t* p, std::uint64_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v)
-    s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 Error data_error(const std::string& what) {
   return Error(ErrorCategory::data, "dmesg: " + what);
@@ -104,10 +93,10 @@ public:
   Status check(const std::string& layout) const {
     if (!missing_.empty()) {
       return Error(ErrorCategory::unsupported,
-                   "dmesg: " + layout + ": VMCOREINFO lacks " + join(missing_));
+                   "dmesg: " + layout + ": VMCOREINFO lacks " + join_names(missing_));
     }
     if (!bad_.empty()) {
-      return data_error(layout + ": inconsistent VMCOREINFO layout: " + join(bad_));
+      return data_error(layout + ": inconsistent VMCOREINFO layout: " + join_names(bad_));
     }
     return {};
   }
@@ -261,8 +250,8 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
   }
   const std::uint8_t* dr = rb.data() + L.rb_desc_ring;
   const std::uint8_t* tr = rb.data() + L.rb_text_ring;
-  const std::uint32_t count_bits = load<std::uint32_t>(dr, L.ring_count_bits);
-  const std::uint32_t size_bits = load<std::uint32_t>(tr, L.data_size_bits);
+  const std::uint32_t count_bits = load_field<std::uint32_t>(dr, L.ring_count_bits);
+  const std::uint32_t size_bits = load_field<std::uint32_t>(tr, L.data_size_bits);
   if (count_bits > kMaxCountBits) {
     return data_error("printk_ringbuffer at " + hex(*prb) + ": desc_ring.count_bits " +
                       std::to_string(count_bits) + " exceeds " + std::to_string(kMaxCountBits));
@@ -273,11 +262,11 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
   }
   const std::uint64_t count = 1ULL << count_bits;
   const std::uint64_t size = 1ULL << size_bits;
-  const std::uint64_t descs = load<std::uint64_t>(dr, L.ring_descs);
-  const std::uint64_t infos = load<std::uint64_t>(dr, L.ring_infos);
-  const std::uint64_t data = load<std::uint64_t>(tr, L.data_data);
-  const std::uint64_t head = load<std::uint64_t>(dr, L.ring_head + L.counter) & kDescIdMask;
-  std::uint64_t tail = load<std::uint64_t>(dr, L.ring_tail + L.counter) & kDescIdMask;
+  const std::uint64_t descs = load_field<std::uint64_t>(dr, L.ring_descs);
+  const std::uint64_t infos = load_field<std::uint64_t>(dr, L.ring_infos);
+  const std::uint64_t data = load_field<std::uint64_t>(tr, L.data_data);
+  const std::uint64_t head = load_field<std::uint64_t>(dr, L.ring_head + L.counter) & kDescIdMask;
+  std::uint64_t tail = load_field<std::uint64_t>(dr, L.ring_tail + L.counter) & kDescIdMask;
 
   // A consistent ring has head - tail < count. Otherwise only the last `count` ids can still
   // have descriptors; walking 2^62 ids like makedumpfile would never finish.
@@ -298,15 +287,15 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
       continue;
     }
     const std::uint8_t* d = cache.desc();
-    const std::uint64_t sv = load<std::uint64_t>(d, L.desc_state + L.counter);
+    const std::uint64_t sv = load_field<std::uint64_t>(d, L.desc_state + L.counter);
     const std::uint64_t state = sv >> 62;
     // Another id (recycled slot) or reserved/reusable: not a readable record, not damage.
     if ((sv & kDescIdMask) != id || (state != kDescCommitted && state != kDescFinalized))
       continue;
 
     // Logical positions count bytes ever written; lpos >> size_bits is the wrap number.
-    const std::uint64_t begin = load<std::uint64_t>(d, L.desc_lpos + L.lpos_begin);
-    const std::uint64_t next = load<std::uint64_t>(d, L.desc_lpos + L.lpos_next);
+    const std::uint64_t begin = load_field<std::uint64_t>(d, L.desc_lpos + L.lpos_begin);
+    const std::uint64_t next = load_field<std::uint64_t>(d, L.desc_lpos + L.lpos_next);
     if (begin == next)
       continue; // data-less record (FAILED_LPOS / NO_LPOS)
     // As the kernel's get_data(): a block either lies inside one wrap, or would have crossed
@@ -334,13 +323,13 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
     const std::uint8_t* inf = cache.info();
     // text_len larger than the block: a truncated record; print what the block holds.
     const std::uint64_t len =
-        std::min<std::uint64_t>(load<std::uint16_t>(inf, L.info_text_len), block_len - kWord);
+        std::min<std::uint64_t>(load_field<std::uint16_t>(inf, L.info_text_len), block_len - kWord);
     text.resize(len);
     if (len > 0 && !mem.read_virt(data + start, text.data(), len)) {
       ++st.skipped_unreadable;
       continue;
     }
-    append_record(out, load<std::uint64_t>(inf, L.info_ts), text.data(), len);
+    append_record(out, load_field<std::uint64_t>(inf, L.info_ts), text.data(), len);
     ++st.records;
   }
   return out;
@@ -470,17 +459,17 @@ Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, Dmes
     std::uint64_t rec = idx;
     if (rec + hdr > len)
       break;
-    std::uint64_t rec_len = load<std::uint16_t>(buf, rec + off_len);
+    std::uint64_t rec_len = load_field<std::uint16_t>(buf, rec + off_len);
     if (rec_len == 0) { // end-of-buffer marker: the record is at the start
       rec = 0;
-      rec_len = load<std::uint16_t>(buf, off_len);
+      rec_len = load_field<std::uint16_t>(buf, off_len);
     }
     // A broken length leaves no way to find the next record.
     if (rec_len < hdr || rec + rec_len > len)
       break;
     const std::uint64_t text_len =
-        std::min<std::uint64_t>(load<std::uint16_t>(buf, rec + off_text_len), rec_len - hdr);
-    append_record(out, load<std::uint64_t>(buf, rec + off_ts), buf + rec + hdr, text_len);
+        std::min<std::uint64_t>(load_field<std::uint16_t>(buf, rec + off_text_len), rec_len - hdr);
+    append_record(out, load_field<std::uint64_t>(buf, rec + off_ts), buf + rec + hdr, text_len);
     ++st.records;
     idx = rec + rec_len;
   }

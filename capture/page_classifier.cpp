@@ -2,21 +2,10 @@
 
 #include <cstring>
 
+#include "struct_fields.hpp"
+
 namespace crashkit::capture {
 namespace {
-
-template <typename T> T load(const std::uint8_t* p, std::int64_t off) {
-  T v;
-  std::memcpy(&v, p + off, sizeof v);
-  return v;
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v)
-    s += (s.empty() ? "" : ", ") + x;
-  return s;
-}
 
 // Page-type values: 2.6.39–4.17 exported literal negative mapcounts, 4.18–6.11 a cleared bit
 // in 0xffffffff, 6.12+ PGTY_* << 24 with the low 24 bits free for the type's own use. A value
@@ -121,7 +110,7 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
   }
   if (!base_missing.empty()) {
     if (level & ~kExcludeZero)
-      warnings.push_back("VMCOREINFO lacks " + join(base_missing) +
+      warnings.push_back("VMCOREINFO lacks " + join_names(base_missing) +
                          ": struct pages cannot be read, so only zero pages are excluded (dump "
                          "level " +
                          std::to_string(level) + " reduced to " +
@@ -137,7 +126,7 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
   auto drop = [&](int bit, const std::vector<std::string>& missing, const char* what) {
     if (!(level & bit) || missing.empty())
       return;
-    warnings.push_back("VMCOREINFO lacks " + join(missing) + ": " + what +
+    warnings.push_back("VMCOREINFO lacks " + join_names(missing) + ": " + what +
                        " pages are kept (dump level bit " + std::to_string(bit) + " dropped)");
     level &= ~bit;
   };
@@ -192,13 +181,13 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
 PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t* tail,
                                       std::uint64_t pfn) const {
   const PageLayout& L = lay_;
-  const auto flags = load<std::uint64_t>(sp, L.off_flags);
-  const auto compound_head = load<std::uint64_t>(sp, L.off_compound_head);
+  const auto flags = load_field<std::uint64_t>(sp, L.off_flags);
+  const auto compound_head = load_field<std::uint64_t>(sp, L.off_compound_head);
   if (compound_head & 1)
     return {PageClass::tail, 1};
 
   const std::uint32_t mapcount =
-      L.off_mapcount >= 0 ? load<std::uint32_t>(sp, L.off_mapcount) : 0xffffffffU;
+      L.off_mapcount >= 0 ? load_field<std::uint32_t>(sp, L.off_mapcount) : 0xffffffffU;
   auto bit = [&](const std::optional<std::int64_t>& b) {
     return b && *b >= 0 && *b < 64 && ((flags >> *b) & 1);
   };
@@ -215,17 +204,17 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
     std::uint64_t order = 0;
     switch (L.order_source) {
     case PageLayout::OrderSource::page_field_u16:
-      order = load<std::uint16_t>(tail, L.off_order_in_tail);
+      order = load_field<std::uint16_t>(tail, L.off_order_in_tail);
       if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
-        is_hugetlb = load<std::uint16_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+        is_hugetlb = load_field<std::uint16_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
       break;
     case PageLayout::OrderSource::page_field_u8:
-      order = load<std::uint8_t>(tail, L.off_order_in_tail);
+      order = load_field<std::uint8_t>(tail, L.off_order_in_tail);
       if (L.off_dtor_in_tail >= 0 && L.hugetlb_dtor)
-        is_hugetlb = load<std::uint8_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
+        is_hugetlb = load_field<std::uint8_t>(tail, L.off_dtor_in_tail) == *L.hugetlb_dtor;
       break;
     case PageLayout::OrderSource::tail_flags_low_byte: {
-      const auto tflags = load<std::uint64_t>(tail, L.off_flags);
+      const auto tflags = load_field<std::uint64_t>(tail, L.off_flags);
       order = tflags & 0xff;
       if (L.pg_hugetlb)
         is_hugetlb = (tflags >> *L.pg_hugetlb) & 1; // 6.6–6.8
@@ -248,7 +237,7 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
   if (level_ & kExcludeFree) {
     const bool buddy = (L.buddy_value ? typed(L.buddy_value) && !is_slab : bit(L.pg_buddy));
     if (buddy) {
-      const auto order = load<std::uint64_t>(sp, L.off_private);
+      const auto order = load_field<std::uint64_t>(sp, L.off_private);
       if (order < L.max_order && (pfn & ((1ULL << order) - 1)) == 0)
         return {PageClass::free, 1ULL << order};
       return {PageClass::keep, 1}; // implausible order: keep rather than guess
@@ -261,7 +250,7 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
     }
   }
 
-  const std::uint64_t mapping = L.off_mapping >= 0 ? load<std::uint64_t>(sp, L.off_mapping) : 0;
+  const std::uint64_t mapping = L.off_mapping >= 0 ? load_field<std::uint64_t>(sp, L.off_mapping) : 0;
   const bool is_anon = (mapping & 1) && !is_slab;
   const bool is_cache =
       !is_slab &&
