@@ -1,17 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "crashkit/bootcfg/bls_entry.hpp"
+#include "setting.hpp"
 
 using namespace crashkit;
 using namespace crashkit::bootcfg;
 
-namespace {
-conf::CrashkernelSetting ck(std::string_view v) {
-  auto r = conf::parse_crashkernel(v);
-  REQUIRE(r);
-  return *r;
-}
-} // namespace
+using bootcfg_test::ck;
 
 TEST_CASE("BLS entry version", "[bls]") {
   CHECK(bls_entry_version("title Fedora\nversion 6.8.5-301.fc40.x86_64\nlinux /vmlinuz-x\n",

@@ -1,17 +1,14 @@
 #include <catch2/catch.hpp>
 
 #include "crashkit/bootcfg/grub_default.hpp"
+#include "setting.hpp"
 
 using namespace crashkit;
 using namespace crashkit::bootcfg;
 
-namespace {
+using bootcfg_test::ck;
 
-conf::CrashkernelSetting ck(std::string_view v) {
-  auto r = conf::parse_crashkernel(v);
-  REQUIRE(r);
-  return *r;
-}
+namespace {
 
 std::string edited(std::string_view text, std::string_view value = "256M") {
   auto r = edit_grub_default(text, value == "off" ? conf::CrashkernelSetting{} : ck(value),
@@ -115,36 +112,35 @@ TEST_CASE("crashkernel in GRUB_CMDLINE_LINUX_DEFAULT is reported, blscfg detecte
 }
 
 TEST_CASE("values that need a shell are refused with FILE:LINE", "[grub]") {
-  CHECK(refusal("A=1\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet\"\n") ==
-        "/etc/default/grub:2: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
-        "in the value; edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=\"$(cat /etc/x)\"\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
-        "in the value; edit it by hand");
-  CHECK(refusal("\n\nGRUB_CMDLINE_LINUX=`cat x`\n") ==
-        "/etc/default/grub:3: GRUB_CMDLINE_LINUX: command substitution (`) in the value; edit it "
-        "by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=$X\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: variable expansion or command substitution ($) "
-        "in the value; edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=\"quiet\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unterminated double quote; edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX='quiet\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unterminated single quote; edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=\"a\"; echo hi\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unexpected text after the value (only a "
-        "comment may follow it); edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=quiet splash\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: unexpected text after the value (only a "
-        "comment may follow it); edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX+=\" crashkernel=1M\"\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: appending assignment (+=); edit it by hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=~/x\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: tilde expansion (~) in the value; edit it by "
-        "hand");
-  CHECK(refusal("GRUB_CMDLINE_LINUX=\"crashkernel=1M\"' crashkernel=2M'\n") ==
-        "/etc/default/grub:1: GRUB_CMDLINE_LINUX: the crashkernel= words to change lie in "
-        "differently quoted parts of the value; edit it by hand");
+  // Every refusal reads "/etc/default/grub:LINE: GRUB_CMDLINE_LINUX: WHY; edit it by hand".
+  struct Row {
+    const char* text;
+    int line;
+    const char* why;
+  };
+  const Row rows[] = {
+      {"A=1\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX quiet\"\n", 2,
+       "variable expansion or command substitution ($) in the value"},
+      {"GRUB_CMDLINE_LINUX=\"$(cat /etc/x)\"\n", 1,
+       "variable expansion or command substitution ($) in the value"},
+      {"\n\nGRUB_CMDLINE_LINUX=`cat x`\n", 3, "command substitution (`) in the value"},
+      {"GRUB_CMDLINE_LINUX=$X\n", 1, "variable expansion or command substitution ($) in the value"},
+      {"GRUB_CMDLINE_LINUX=\"quiet\n", 1, "unterminated double quote"},
+      {"GRUB_CMDLINE_LINUX='quiet\n", 1, "unterminated single quote"},
+      {"GRUB_CMDLINE_LINUX=\"a\"; echo hi\n", 1,
+       "unexpected text after the value (only a comment may follow it)"},
+      {"GRUB_CMDLINE_LINUX=quiet splash\n", 1,
+       "unexpected text after the value (only a comment may follow it)"},
+      {"GRUB_CMDLINE_LINUX+=\" crashkernel=1M\"\n", 1, "appending assignment (+=)"},
+      {"GRUB_CMDLINE_LINUX=~/x\n", 1, "tilde expansion (~) in the value"},
+      {"GRUB_CMDLINE_LINUX=\"crashkernel=1M\"' crashkernel=2M'\n", 1,
+       "the crashkernel= words to change lie in differently quoted parts of the value"},
+  };
+  for (const auto& r : rows) {
+    INFO(r.text);
+    CHECK(refusal(r.text) == "/etc/default/grub:" + std::to_string(r.line) +
+                                 ": GRUB_CMDLINE_LINUX: " + r.why + "; edit it by hand");
+  }
 }
 
 TEST_CASE("escaped single quote inside a single-quoted value", "[grub]") {
