@@ -1,7 +1,5 @@
 #include "crashkit/admin/estimate.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <zstd.h>
@@ -10,7 +8,9 @@
 #include <cstring>
 #include <memory>
 
+#include "crashkit/base/hex.hpp"
 #include "crashkit/base/io.hpp"
+#include "crashkit/initramfs/decompress.hpp"
 #include "crashkit/loader/bzimage.hpp"
 #include "crashkit/loader/reservation.hpp"
 
@@ -43,34 +43,15 @@ Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
     return bad(path, "payload_offset/payload_length (0x248/0x24c) point outside the file");
   // The kernel build appends the uncompressed size (4 bytes) to every payload format but gzip;
   // liblzma and friends reject trailing bytes, so try without them when the whole fails.
-  std::string vmlinux;
-  std::string problem;
-  for (const std::uint32_t trim : {0u, 4u}) {
-    std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
-    archive_read_support_filter_all(a.get());
-    archive_read_support_format_raw(a.get());
-    archive_entry* entry = nullptr;
-    vmlinux.clear();
-    if (archive_read_open_memory(a.get(), file->data() + img->setup_size + off, len - trim) !=
-            ARCHIVE_OK ||
-        archive_read_next_header(a.get(), &entry) != ARCHIVE_OK) {
-      problem = archive_error_string(a.get()) ? archive_error_string(a.get()) : "unknown format";
-      continue;
-    }
-    char buf[1 << 16];
-    la_ssize_t n;
-    while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
-      vmlinux.append(buf, static_cast<std::size_t>(n));
-    if (n == 0) {
-      problem.clear();
-      break;
-    }
-    problem = archive_error_string(a.get()) ? archive_error_string(a.get()) : "read error";
-  }
-  if (!problem.empty()) return bad(path, "cannot unpack the kernel payload: " + problem);
+  const char* payload = file->data() + img->setup_size + off;
+  auto vmlinux = initramfs::decompress_whole({payload, len}, path);
+  if (!vmlinux && len > 4) vmlinux = initramfs::decompress_whole({payload, len - 4}, path);
+  if (!vmlinux)
+    return std::move(vmlinux).error().context("kernel payload at " + hex(img->setup_size + off));
 
   elf_version(EV_CURRENT);
-  std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_memory(vmlinux.data(), vmlinux.size()), elf_end);
+  std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_memory(vmlinux->data(), vmlinux->size()),
+                                               elf_end);
   std::size_t shstrndx = 0;
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF || elf_getshdrstrndx(elf.get(), &shstrndx) != 0)
     return bad(path, "the kernel payload is not an ELF vmlinux");

@@ -1,8 +1,5 @@
 #include "crashkit/initramfs/builder.hpp"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -13,6 +10,7 @@
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
+#include "crashkit/initramfs/decompress.hpp"
 #include "crashkit/initramfs/elf_deps.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
 #include "crashkit/initramfs/sha256.hpp"
@@ -35,30 +33,6 @@ std::string compressed_module_suffix(const std::string& path) {
   }
   return {};
 }
-
-/// A compressed module's plain bytes, with libarchive's raw reader (xz, zstd, gzip).
-Result<std::string> decompress_module(const std::string& data, const std::string& name) {
-  std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
-  archive_read_support_filter_all(a.get());
-  archive_read_support_format_raw(a.get());
-  archive_entry* entry = nullptr;
-  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK ||
-      archive_read_next_header(a.get(), &entry) != ARCHIVE_OK)
-    return std::move(Error(ErrorCategory::data, std::string("cannot decompress module: ") +
-                                                    archive_error_string(a.get()))
-                         .with_path(name));
-  std::string out;
-  char buf[1 << 16];
-  la_ssize_t n;
-  while ((n = archive_read_data(a.get(), buf, sizeof buf)) > 0)
-    out.append(buf, static_cast<std::size_t>(n));
-  if (n < 0)
-    return std::move(Error(ErrorCategory::data, std::string("cannot decompress module: ") +
-                                                    archive_error_string(a.get()))
-                         .with_path(name));
-  return out;
-}
-
 
 std::string dirname_of(const std::string& path) {
   const auto slash = path.rfind('/');
@@ -220,9 +194,9 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     // The capture init inserts modules with a bare finit_module(2): store them uncompressed
     // (the image itself is zstd-compressed, so this costs nothing in size).
     if (auto suffix = compressed_module_suffix(path); !suffix.empty()) {
-      auto plain = decompress_module(*data, path);
+      auto plain = decompress_whole(*data, path);
       if (!plain)
-        return std::move(plain).error();
+        return std::move(plain).error().context("module " + m.name);
       data = std::move(plain);
       path.resize(path.size() - suffix.size());
     }

@@ -1,9 +1,14 @@
 #include "crashkit/loader/fake_kexec_sys.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+
+#include "crashkit/base/io.hpp"
 
 namespace crashkit::loader {
 
@@ -25,10 +30,18 @@ Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
     opened_fds[path] = fd;
     return OpenedImage{UniqueFd(fd), static_cast<std::uint64_t>(st.st_size)};
   }
-  int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path("/dev/null"));
-  opened_fds[path] = fd;
-  return OpenedImage{UniqueFd(fd), it->second};
+  const Image& img = it->second;
+  UniqueFd fd(::memfd_create(path.c_str(), MFD_CLOEXEC));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "memfd_create").with_path(path));
+  const auto head = static_cast<std::size_t>(std::min<std::uint64_t>(img.head.size(), img.size));
+  if (auto st = pwrite_full(fd.get(), img.head.data(), head, 0, path); !st)
+    return std::move(st).error();
+  if (::ftruncate(fd.get(), static_cast<off_t>(img.size)) != 0 ||
+      (img.truncated_after_open &&
+       ::ftruncate(fd.get(), static_cast<off_t>(*img.truncated_after_open)) != 0))
+    return std::move(Error::from_errno(errno, "ftruncate").with_path(path));
+  opened_fds[path] = fd.get();
+  return OpenedImage{std::move(fd), img.size};
 }
 
 Status FakeKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<const char> cmdline,

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -79,8 +80,13 @@ Status precheck_kernel(const OpenedImage& kernel, const std::string& path) {
   std::vector<std::byte> head(kBzImageHeaderBytes);
   auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
   if (!n) return std::move(n).error();
-  // Nothing read from a file said to have bytes: a test's stand-in, not a real image.
-  if (*n == 0 && kernel.size > 0) return {};
+  // Fewer bytes than fstat promised: the file shrank after it was opened (rewritten in place
+  // while loading), and the kernel would read the same short file.
+  if (*n < std::min<std::uint64_t>(head.size(), kernel.size))
+    return Error(ErrorCategory::data,
+                 path + ": truncated: the file has " + std::to_string(kernel.size) +
+                     " bytes by fstat, but reading its setup header at offset 0 ended after " +
+                     std::to_string(*n));
   head.resize(*n);
   auto img = parse_bzimage(head, kernel.size, path);
   if (!img) return std::move(img).error();

@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bzimage_sample.hpp"
 #include "crashkit/loader/fake_kexec_sys.hpp"
 #include "crashkit/loader/file_loader.hpp"
 #include "crashkit/loader/system_state.hpp"
@@ -19,8 +20,8 @@ FakeKexecSys machine(bool crash_loaded = false, std::uint64_t crash_size = 512 *
   FakeKexecSys sys;
   sys.set_kexec_state(crash_loaded, false, crash_size);
   sys.files["/proc/iomem"] = samples::kIomemSingle;
-  sys.images["/boot/vmlinuz"] = 12 * kMiB;
-  sys.images["/boot/initrd.img"] = 60 * kMiB;
+  sys.images["/boot/vmlinuz"] = {12 * kMiB, samples::synthetic_bzimage(), std::nullopt};
+  sys.images["/boot/initrd.img"] = {60 * kMiB, {}, std::nullopt};
   return sys;
 }
 
@@ -225,12 +226,12 @@ TEST_CASE("load: with low+high ranges the images must fit the high one", "[load]
   // kexec_crash_size counts both ranges (512 MiB) but only the 256 MiB high range takes segments.
   auto sys = machine(false, 512 * kMiB);
   sys.files["/proc/iomem"] = samples::kIomemLowHigh;
-  sys.images["/boot/initrd.img"] = 250 * kMiB;
+  sys.images["/boot/initrd.img"].size = 250 * kMiB;
   auto st = load(sys, panic_req());
   REQUIRE_FALSE(st);
   CHECK(sys.file_load_calls.empty());
   CHECK_THAT(st.error().message(), Contains("reservation of 256 MiB"));
-  sys.images["/boot/initrd.img"] = 200 * kMiB;
+  sys.images["/boot/initrd.img"].size = 200 * kMiB;
   REQUIRE(load(sys, panic_req()));
   CHECK(sys.file_load_calls.size() == 1);
 }
@@ -260,4 +261,33 @@ TEST_CASE("load: the kernel's EINVAL is a data error (the image or command line)
   CHECK(st.error().category() == ErrorCategory::data);
   CHECK(st.error().sys_errno() == EINVAL);
   CHECK_THAT(st.error().message(), Contains("kexec_file_load: the kernel rejected the arguments"));
+}
+
+TEST_CASE("load: a kernel that reads shorter than its size is refused before the kernel is asked",
+          "[load]") {
+  auto sys = machine();
+  // Cut to nothing after the fstat: not one byte of the 12 MiB it claimed can be read.
+  sys.images["/boot/vmlinuz"].truncated_after_open = 0;
+  auto st = load(sys, panic_req());
+  REQUIRE_FALSE(st);
+  CHECK(sys.file_load_calls.empty());
+  CHECK(st.error().category() == ErrorCategory::data);
+  CHECK(st.error().message() ==
+        "load --panic /boot/vmlinuz: /boot/vmlinuz: truncated: the file has 12582912 bytes by "
+        "fstat, but reading its setup header at offset 0 ended after 0");
+
+  sys.images["/boot/vmlinuz"].truncated_after_open = 0x100;  // inside the setup header
+  st = load(sys, panic_req());
+  REQUIRE_FALSE(st);
+  CHECK_THAT(st.error().message(), Contains("truncated: ") && Contains("ended after 256"));
+  CHECK(sys.file_load_calls.empty());
+}
+
+TEST_CASE("load: the fake's images are real content the pre-check reads", "[load]") {
+  auto sys = machine();
+  sys.images["/boot/vmlinuz"].head.clear();  // 12 MiB of zeros
+  auto st = load(sys, panic_req());
+  REQUIRE_FALSE(st);
+  CHECK(sys.file_load_calls.empty());
+  CHECK_THAT(st.error().message(), Contains("/boot/vmlinuz: not a bzImage (no boot flag"));
 }

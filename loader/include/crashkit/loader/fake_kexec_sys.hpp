@@ -1,6 +1,7 @@
 #pragma once
 /// A KexecSys that records every call and answers from tables, for unit tests.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,10 +24,19 @@ class FakeKexecSys final : public KexecSys {
     unsigned long flags = 0;
   };
 
-  /// Images that open_image finds: path -> size. The fd handed out is a real fd on /dev/null so
-  /// the loader's RAII closes something real; opened_fds records path -> fd. Paths not listed
-  /// are opened for real, so tests can hand the loader small synthetic files.
-  std::map<std::string, std::uint64_t> images;
+  /// An image open_image hands out: a memfd of `size` bytes that starts with `head` (cut to
+  /// `size` if longer); the rest is a hole that reads as zeros, so a test can claim a 250 MiB
+  /// initrd without the memory. The loader reads real content, as from a real file.
+  struct Image {
+    std::uint64_t size = 0;
+    std::vector<std::byte> head;
+    /// Set: the memfd is cut to this many bytes right after open_image reported `size`, as when
+    /// the file is rewritten in place (cp over /boot/vmlinuz) between the fstat and the read.
+    std::optional<std::uint64_t> truncated_after_open;
+  };
+  /// Images that open_image finds: path -> Image; opened_fds records path -> fd. Paths not
+  /// listed are opened for real, so tests can hand the loader small synthetic files.
+  std::map<std::string, Image> images;
   std::map<std::string, int> opened_fds;
   /// Files that read_file finds: path -> content. Missing paths fail with ENOENT.
   std::map<std::string, std::string> files;
