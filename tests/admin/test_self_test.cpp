@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "crashkit/admin/self_test.hpp"
-#include "crashkit/loader/fake_kexec_sys.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "temp_root.hpp"
 
 using namespace crashkit;

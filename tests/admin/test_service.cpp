@@ -6,7 +6,7 @@
 #include "../loader/bzimage_sample.hpp"
 #include "crashkit/admin/service.hpp"
 #include "crashkit/conf/config_parser.hpp"
-#include "crashkit/loader/fake_kexec_sys.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 
 using namespace crashkit;
 using Catch::Contains;

@@ -1,7 +1,7 @@
 #pragma once
 /// The loader's only door to the kernel: the kexec syscalls, reads of /proc and /sys, and the
 /// kexec reboot. Everything above it takes a KexecSys& so tests can record the arguments with
-/// FakeKexecSys instead of loading a kernel.
+/// FakeKexecSys (tests/support) instead of loading a kernel.
 
 #include <cstddef>
 #include <cstdint>

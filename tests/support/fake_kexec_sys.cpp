@@ -1,4 +1,4 @@
-#include "crashkit/loader/fake_kexec_sys.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>
