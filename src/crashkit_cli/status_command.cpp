@@ -17,17 +17,13 @@ CLI::App* add_status_command(CLI::App& app, StatusArgs&) {
                             "3 when not");
 }
 
-namespace {
-
-/// The `crashkit test` line: pending in this boot, judged now (first boot after the crash), or
-/// the last judged outcome. Problems reading it are reported but never change the exit code,
-/// which is about the armed kernel.
-void print_test_status(const std::string& root, loader::KexecSys& sys) {
+void print_test_status(const std::string& root, loader::KexecSys& sys, bool only_to_judge) {
   auto pending = admin::read_pending_test(sys, root);
   if (!pending) {
     std::printf("last test: %s\n", pending.error().message().c_str());
     return;
   }
+  if (only_to_judge && !(pending->pending && pending->from_earlier_boot)) return;
   if (pending->pending && !pending->from_earlier_boot) {
     std::printf("last test: started %s, the machine has not crashed yet\n",
                 pending->pending->started.c_str());
@@ -58,13 +54,11 @@ void print_test_status(const std::string& root, loader::KexecSys& sys) {
   if (auto detail = admin::last_test_detail(root)) std::printf("last %s\n", detail->c_str());
 }
 
-}  // namespace
-
 int run_status(const StatusArgs& a, loader::KexecSys& sys) {
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   std::fputs(loader::describe_status(*state).c_str(), stdout);
-  print_test_status(a.root, sys);
+  print_test_status(a.root, sys, /*only_to_judge=*/false);
   return loader::status_exit_code(*state);
 }
 

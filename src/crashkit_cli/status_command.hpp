@@ -15,6 +15,12 @@ struct StatusArgs {
 
 CLI::App* add_status_command(CLI::App& app, StatusArgs& args);
 
+/// The `crashkit test` line: pending in this boot, judged now (first boot after the crash), or
+/// the last judged outcome; with only_to_judge, only a test from an earlier boot, judged now
+/// (what `start` says at boot). Problems reading it are printed, never returned: the exit
+/// codes of status and start are about the armed kernel.
+void print_test_status(const std::string& root, loader::KexecSys& sys, bool only_to_judge);
+
 /// Prints what is loaded and the reservation; kStatusArmed / kStatusNotArmed, or an error code.
 int run_status(const StatusArgs& args, loader::KexecSys& sys);
 
