@@ -53,7 +53,8 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   ctx.zstd_level = req.zstd_level;
   ctx.read_mode = req.read_mode;
   ctx.dedup = req.dedup;
-  ctx.low_memory = req.low_memory;
+  ctx.batch_pages = req.low_memory ? kLowMemoryBatchPages : kBatchPages;
+  ctx.dedup_log2 = req.low_memory ? kLowMemoryDedupLog2 : kDedupLog2;
   ctx.progress = progress;
 
   Status st =

@@ -81,8 +81,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
         std::uint64_t cursor = lo;
         CK_TRY_STATUS(pipe.run(
             [&](Batch& b) {
-              return fill_batch_from_bitmap(dumpable, cursor, b, hi,
-                                            ctx.low_memory ? kLowMemoryBatchPages : kBatchPages);
+              return fill_batch_from_bitmap(dumpable, cursor, b, hi, ctx.batch_pages);
             },
             [&](const Batch& b) -> Status {
               for (const auto& r : b.records)

@@ -248,7 +248,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     return false;
   };
 
-  DedupTable dedup(ctx.low_memory ? kLowMemoryDedupLog2 : kDedupLog2);
+  DedupTable dedup(ctx.dedup_log2);
   PipelineOptions po;
   po.hash_pages = ctx.dedup;
   po.compression = ctx.compression;
@@ -264,8 +264,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     for (;;) {
       if (!have_cycle && !next_cycle())
         return false;
-      if (fill_batch_from_bitmap(selected, cursor, b, cycle_end,
-                                 ctx.low_memory ? kLowMemoryBatchPages : kBatchPages)) {
+      if (fill_batch_from_bitmap(selected, cursor, b, cycle_end, ctx.batch_pages)) {
         for (auto p : b.pfns) {
           rank_value += dumpable.count_range(rank_pfn, p);
           rank_pfn = p;

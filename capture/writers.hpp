@@ -13,6 +13,13 @@
 
 namespace crashkit::capture {
 
+/// Batch size: 256 pages normally (1 MiB of page data per batch), 32 in low-memory mode.
+inline constexpr std::size_t kBatchPages = 256;
+inline constexpr std::size_t kLowMemoryBatchPages = 32;
+/// Identical-page table size (log2 of 32-byte entries): 2 MiB normally, 128 KiB low-memory.
+inline constexpr unsigned kDedupLog2 = 16;
+inline constexpr unsigned kLowMemoryDedupLog2 = 12;
+
 struct CaptureContext {
   const VmcoreFile* core = nullptr;
   const Vmcoreinfo* info = nullptr;
@@ -23,7 +30,9 @@ struct CaptureContext {
   int zstd_level = 1;
   ReadMode read_mode = ReadMode::automatic;
   bool dedup = true;
-  bool low_memory = false;
+  /// Chosen once by run_capture from CaptureRequest::low_memory.
+  std::size_t batch_pages = kBatchPages;
+  unsigned dedup_log2 = kDedupLog2;
   ProgressFn progress;
 };
 
@@ -32,13 +41,8 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 
 /// Fills the batch with up to max_pages dumpable PFNs from `bm` starting at *cursor, keeping
 /// the PFN span of one batch small enough for one mmap window.
-/// max_pages: 256 normally (1 MiB of page data per batch), fewer in low-memory mode.
-inline constexpr std::size_t kBatchPages = 256;
-inline constexpr std::size_t kLowMemoryBatchPages = 32;
+/// max_pages: CaptureContext::batch_pages.
 bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
-                            std::uint64_t limit = ~0ULL, std::size_t max_pages = kBatchPages);
-/// Identical-page table size (log2 of 32-byte entries): 2 MiB normally, 128 KiB low-memory.
-inline constexpr unsigned kDedupLog2 = 16;
-inline constexpr unsigned kLowMemoryDedupLog2 = 12;
+                            std::uint64_t limit, std::size_t max_pages);
 
 } // namespace crashkit::capture

@@ -273,6 +273,16 @@ ck_cli_test(dump_json RC 0 CORE CMD ${CK_CAP} --json -d 17 -l core.vmcore ${D}/o
             MATCH "\"dump_level\": ?17," "\"compression\": ?\"lzo\"" "\"format\": ?\"kdump\"")
 ck_cli_test(dump_no_vmcoreinfo RC 0 CORE CMD ${CK_CAP} --json -d 31 noinfo.vmcore ${D}/ok4
             MATCH "VMCOREINFO" "\"dump_level\": ?1," "\"requested_dump_level\": ?31,")
+# --low-memory (what the capture init picks below 160 MiB available) only shrinks the batches
+# and the identical-page table: without identical-page sharing, and in ELF, the dump is the same.
+ck_cli_test(low_memory_kdump_same RC 0 CORE
+            PREP "'${CK_CAP}' -d 31 -c --no-dedup --threads 2 core.vmcore lm_normal"
+            CMD ${CK_CAP} -d 31 -c --no-dedup --threads 2 --low-memory ${D}/core.vmcore ${D}/lm_low
+            SAME ${D}/lm_normal ${D}/lm_low)
+ck_cli_test(low_memory_elf_same RC 0 CORE
+            PREP "'${CK_CAP}' -E -d 31 --threads 2 core.vmcore lm_elf_normal"
+            CMD ${CK_CAP} -E -d 31 --threads 2 --low-memory ${D}/core.vmcore ${D}/lm_elf_low
+            SAME ${D}/lm_elf_normal ${D}/lm_elf_low)
 ck_cli_test(flat_reassembles_to_direct RC 0 CORE
             PREP "'${CK_CAP}' -d 31 -c --threads 1 core.vmcore direct5 && '${CK_CAP}' -F -d 31 -c --threads 2 core.vmcore > s5.flat"
             CMD ${CK_CAP} -R ${D}/re5 STDIN ${D}/s5.flat
