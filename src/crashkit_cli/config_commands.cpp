@@ -62,14 +62,18 @@ CLI::App* add_import_command(CLI::App& app, ImportArgs& a) {
   return sub;
 }
 
+std::optional<conf::Config> load_config_or_report(const std::string& root,
+                                                  const char* consequence) {
+  auto parse = conf::load_config(root);
+  if (parse.ok()) return std::move(parse.config);
+  std::fputs(parse.error_text().c_str(), stderr);
+  std::fprintf(stderr, "crashkit: %zu problem%s in the configuration; %s\n", parse.errors.size(),
+               parse.errors.size() == 1 ? "" : "s", consequence);
+  return std::nullopt;
+}
+
 int run_check_config(const CheckConfigArgs& a) {
-  auto parse = conf::load_config(a.root);
-  if (!parse.ok()) {
-    std::fputs(parse.error_text().c_str(), stderr);
-    std::fprintf(stderr, "crashkit: %zu problem%s in the configuration; nothing was changed\n",
-                 parse.errors.size(), parse.errors.size() == 1 ? "" : "s");
-    return kExitBadConfig;
-  }
+  if (!load_config_or_report(a.root, "nothing was changed")) return kExitBadConfig;
   std::printf("configuration ok\n");
   return 0;
 }

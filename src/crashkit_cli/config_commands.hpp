@@ -7,11 +7,19 @@
 #include <optional>
 #include <string>
 
+#include "crashkit/conf/config.hpp"
+
 namespace crashkit::cli {
 
 /// Config errors exit 1 (the contract, like kdumpctl), not a sysexits code: scripts
 /// test `crashkit check-config || ...`.
 inline constexpr int kExitBadConfig = 1;
+
+/// The configuration under root, or every FILE:LINE problem on stderr followed by
+/// "crashkit: N problem(s) in the configuration; CONSEQUENCE" (what the command did not do)
+/// and nullopt: the caller exits kExitBadConfig.
+std::optional<conf::Config> load_config_or_report(const std::string& root,
+                                                  const char* consequence);
 
 struct CheckConfigArgs {
   std::string root;  ///< read ROOT/etc/crashkit/... (an image or test tree)

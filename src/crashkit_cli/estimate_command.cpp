@@ -47,15 +47,12 @@ Result<admin::Estimate> estimate_for(const conf::Config& config, const std::stri
 }
 
 int run_estimate(const EstimateArgs& a, loader::KexecSys& sys) {
-  auto parse = conf::load_config(a.root);
-  if (!parse.ok()) {
-    std::fputs(parse.error_text().c_str(), stderr);
-    return kExitBadConfig;
-  }
+  auto config = load_config_or_report(a.root, "no estimate");
+  if (!config) return kExitBadConfig;
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   const std::uint64_t reserved = state->crash_bytes().value_or(0);
-  auto e = estimate_for(parse.config, a.root, a.kernel, a.initramfs, reserved);
+  auto e = estimate_for(*config, a.root, a.kernel, a.initramfs, reserved);
   if (!e) return report_error(e.error());
   std::fputs(admin::format_estimate(*e, reserved).c_str(), stdout);
   return 0;

@@ -19,12 +19,9 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
 }
 
 int run_list(const ListArgs& a) {
-  auto parse = conf::load_config(a.root);
-  if (!parse.ok()) {
-    std::fputs(parse.error_text().c_str(), stderr);
-    return kExitBadConfig;
-  }
-  auto dir = admin::dump_directory(parse.config, a.root);
+  auto config = load_config_or_report(a.root, "no dumps listed");
+  if (!config) return kExitBadConfig;
+  auto dir = admin::dump_directory(*config, a.root);
   if (!dir) return report_error(dir.error());
   auto dumps = admin::list_dumps(*dir);
   if (!dumps) return report_error(dumps.error());

@@ -14,7 +14,6 @@ Result<Invocation> parse_options(int argc, char** argv) {
   ListArgs list;
   DefaultCrashkernelArgs default_ck;
   ServiceArgs service;
-  std::vector<CLI::App*> service_apps;
   ResetCrashkernelArgs reset;
   RebuildArgs rebuild;
   EstimateArgs estimate;
@@ -34,7 +33,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
   auto* import_app = add_import_command(app, import);
   auto* list_app = add_list_command(app, list);
   auto* default_ck_app = add_default_crashkernel_command(app, default_ck);
-  add_service_commands(app, service, service_apps);
+  add_service_commands(app, service);
   auto* reset_app = add_reset_crashkernel_command(app, reset);
   auto* rebuild_app = add_rebuild_command(app, rebuild);
   auto* estimate_app = add_estimate_command(app, estimate);
@@ -47,23 +46,9 @@ Result<Invocation> parse_options(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // Subcommand help is thrown from inside the subcommand; CLI11 names it by exit code 0.
     if (e.get_exit_code() == 0) {
-      const CLI::App* sub = nullptr;
-      for (auto* s : service_apps)
+      const CLI::App* sub = &app;
+      for (const auto* s : app.get_subcommands({}))
         if (s->parsed()) sub = s;
-      if (!sub)
-        sub = load_app->parsed()      ? load_app
-                            : unload_app->parsed()  ? unload_app
-                            : status_app->parsed()  ? status_app
-                            : showmem_app->parsed() ? showmem_app
-                            : exec_app->parsed()    ? exec_app
-                            : check_app->parsed()   ? check_app
-                            : import_app->parsed()  ? import_app
-                            : list_app->parsed()    ? list_app
-                            : default_ck_app->parsed() ? default_ck_app
-                            : reset_app->parsed()   ? reset_app
-                            : rebuild_app->parsed() ? rebuild_app
-                            : estimate_app->parsed() ? estimate_app
-                                                    : &app;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
     return Error(ErrorCategory::usage, e.what());

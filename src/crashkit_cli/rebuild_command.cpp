@@ -39,13 +39,8 @@ initramfs::BuildRequest build_request(const std::string& root, const std::string
 }
 
 int run_rebuild(const RebuildArgs& a) {
-  auto parse = conf::load_config(a.root);
-  if (!parse.ok()) {
-    std::fputs(parse.error_text().c_str(), stderr);
-    std::fprintf(stderr, "crashkit: %zu problem%s in the configuration; nothing was built\n",
-                 parse.errors.size(), parse.errors.size() == 1 ? "" : "s");
-    return kExitBadConfig;
-  }
+  auto config = load_config_or_report(a.root, "nothing was built");
+  if (!config) return kExitBadConfig;
   initramfs::BuildRequest req = build_request(a.root, a.kernel);
   req.output = a.output;
   req.capture_binary = a.capture_binary;
@@ -53,7 +48,7 @@ int run_rebuild(const RebuildArgs& a) {
     req.system.sysfs = a.sysroot + "/sys";
     req.system.proc = a.sysroot + "/proc";
   }
-  auto out = initramfs::rebuild_if_needed(req, parse.config, a.force);
+  auto out = initramfs::rebuild_if_needed(req, *config, a.force);
   if (!out)
     return report_error(out.error());
   if (!out->rebuilt) {

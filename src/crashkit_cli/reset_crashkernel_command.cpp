@@ -28,7 +28,7 @@ CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& a) 
 }
 
 int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
-  // No computed default exists yet; the administrator names the value.
+  // Without --value, get-default-crashkernel's value for this machine.
   std::string fallback;
   if (!a.value) {
     auto d = admin::default_crashkernel(admin::running_machine());

@@ -22,17 +22,8 @@ namespace {
 
 using Verb = ServiceArgs::Verb;
 
-/// The config, or every FILE:LINE problem on stderr (exit 1, nothing done).
-std::optional<conf::Config> load_config_or_report(const std::string& root) {
-  auto parse = conf::load_config(root);
-  if (parse.ok()) return std::move(parse.config);
-  std::fputs(parse.error_text().c_str(), stderr);
-  std::fprintf(stderr, "crashkit: the configuration has errors; nothing was loaded\n");
-  return std::nullopt;
-}
-
 int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
-  auto config = load_config_or_report(a.root);
+  auto config = load_config_or_report(a.root, "nothing was loaded");
   if (!config) return kExitBadConfig;
   admin::StartRequest req;
   req.config = std::move(*config);
@@ -62,7 +53,7 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   // start, which salvages a raw target's dump into path/; when start failed, a raw target may
   // still hold the dump, so the test waits for a start that gets that far.
   const bool raw = req.config.target.value.kind == conf::Target::Kind::raw;
-  if (rep || !raw) print_test_status(a.root, sys, /*only_to_judge=*/true);
+  if (rep || !raw) print_test_status(a.root, sys, &req.config);
   if (!rep) return report_error(rep.error());
   if (!rep->salvaged.empty())
     std::printf("saved the dump from the raw target to %s\n", rep->salvaged.c_str());
@@ -98,7 +89,7 @@ int do_test(const ServiceArgs& a, loader::KexecSys& sys) {
 
 }  // namespace
 
-void add_service_commands(CLI::App& app, ServiceArgs& a, std::vector<CLI::App*>& subs) {
+void add_service_commands(CLI::App& app, ServiceArgs& a) {
   struct Def {
     const char* name;
     Verb verb;
@@ -126,7 +117,6 @@ void add_service_commands(CLI::App& app, ServiceArgs& a, std::vector<CLI::App*>&
     if (d.verb == Verb::test) sub->add_flag("-f,--force", a.force, "do not ask for confirmation");
     const Verb v = d.verb;
     sub->callback([&a, v] { a.verb = v; });
-    subs.push_back(sub);
   }
 }
 

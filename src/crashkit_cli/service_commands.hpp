@@ -18,7 +18,7 @@ struct ServiceArgs {
 };
 
 /// Adds start/stop/restart/reload/test; each sets args.verb when parsed.
-void add_service_commands(CLI::App& app, ServiceArgs& args, std::vector<CLI::App*>& subs);
+void add_service_commands(CLI::App& app, ServiceArgs& args);
 
 int run_service(const ServiceArgs& args, loader::KexecSys& sys);
 

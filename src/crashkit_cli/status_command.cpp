@@ -17,7 +17,9 @@ CLI::App* add_status_command(CLI::App& app, StatusArgs&) {
                             "3 when not");
 }
 
-void print_test_status(const std::string& root, loader::KexecSys& sys, bool only_to_judge) {
+void print_test_status(const std::string& root, loader::KexecSys& sys,
+                       const conf::Config* start_config) {
+  const bool only_to_judge = start_config != nullptr;
   auto pending = admin::read_pending_test(sys, root);
   if (!pending) {
     std::printf("last test: %s\n", pending.error().message().c_str());
@@ -30,12 +32,15 @@ void print_test_status(const std::string& root, loader::KexecSys& sys, bool only
     return;
   }
   if (pending->pending) {
-    auto parse = conf::load_config(root);
-    if (!parse.ok()) {
-      std::printf("last test: cannot judge it, the configuration has errors\n");
-      return;
+    std::optional<conf::ConfigParse> parse;
+    if (!start_config) {
+      parse = conf::load_config(root);
+      if (!parse->ok()) {
+        std::printf("last test: cannot judge it, the configuration has errors\n");
+        return;
+      }
     }
-    auto dir = admin::dump_directory(parse.config, root);
+    auto dir = admin::dump_directory(start_config ? *start_config : parse->config, root);
     if (!dir) {
       std::printf("last test: cannot judge it yet: %s\n", dir.error().message().c_str());
       return;
@@ -50,6 +55,8 @@ void print_test_status(const std::string& root, loader::KexecSys& sys, bool only
       std::printf("last test: %s\n", outcome.error().message().c_str());
       return;
     }
+    std::printf("last %s\n", outcome->detail.c_str());
+    return;
   }
   if (auto detail = admin::last_test_detail(root)) std::printf("last %s\n", detail->c_str());
 }
@@ -58,7 +65,7 @@ int run_status(const StatusArgs& a, loader::KexecSys& sys) {
   auto state = loader::probe_system(sys);
   if (!state) return report_error(state.error());
   std::fputs(loader::describe_status(*state).c_str(), stdout);
-  print_test_status(a.root, sys, /*only_to_judge=*/false);
+  print_test_status(a.root, sys, nullptr);
   return loader::status_exit_code(*state);
 }
 
