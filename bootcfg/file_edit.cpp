@@ -98,23 +98,11 @@ Status write_atomically(const std::string& path, std::string_view data, const st
 } // namespace
 
 Result<std::string> read_text_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    return Error::from_errno(errno, "open").with_path(path);
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    auto n = read_full(fd.get(), buf, sizeof buf, path);
-    if (!n)
-      return std::move(n).error();
-    if (*n == 0)
-      break;
-    out.append(buf, *n);
-    if (out.size() > kMaxFile)
-      return Error(ErrorCategory::unsupported, "larger than 4 MiB; not a configuration file")
-          .with_path(path);
-  }
-  return out;
+  auto text = read_whole_file(path);
+  if (text && text->size() > kMaxFile)
+    return Error(ErrorCategory::unsupported, "larger than 4 MiB; not a configuration file")
+        .with_path(path);
+  return text;
 }
 
 std::string format_diff(const FileEdit& e) {

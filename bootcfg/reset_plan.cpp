@@ -13,6 +13,7 @@
 
 #include "crashkit/bootcfg/bls_entry.hpp"
 #include "crashkit/bootcfg/grub_default.hpp"
+#include "shell_word.hpp"
 
 extern char** environ;
 
@@ -162,18 +163,6 @@ bool is_live_root(const std::string& root) {
   return !ec && canon == "/";
 }
 
-std::string shell_quoted(const std::string& s) {
-  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) ||
-           std::string_view("=,:@._/+-%").find(c) != std::string_view::npos;
-  });
-  if (plain)
-    return s;
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
 
 } // namespace
 
@@ -325,7 +314,7 @@ std::string format_plan(const ResetPlan& plan) {
   for (const auto& c : plan.commands) {
     std::string line;
     for (const auto& a : c.argv)
-      line += (line.empty() ? "" : " ") + shell_quoted(a);
+      line += (line.empty() ? "" : " ") + shell_quote(a);
     out += c.skip_reason.empty() ? "run: " + line + "\n"
                                  : "not run (" + c.skip_reason + "): " + line + "\n";
   }

@@ -58,6 +58,12 @@ std::string encode_for(Quote q, std::string_view s) {
 
 } // namespace
 
+std::string shell_quote(std::string_view s) {
+  if (!s.empty() && std::all_of(s.begin(), s.end(), unquoted_safe))
+    return std::string(s);
+  return "'" + single_quote_escape(s) + "'";
+}
+
 std::optional<ShellError> decode_shell_word(std::string_view t, std::size_t pos, ShellWord& w) {
   w = ShellWord{};
   w.begin = pos;

@@ -39,6 +39,9 @@ struct ShellError {
 /// follow it on its (last) line. Refuses what cannot be edited without running a shell:
 /// parameter expansion, command substitution, tilde expansion, unterminated quotes, and
 /// further words or commands after the value.
+/// s as one shell word: unchanged when every byte is safe unquoted, else single-quoted.
+std::string shell_quote(std::string_view s);
+
 std::optional<ShellError> decode_shell_word(std::string_view text, std::size_t pos, ShellWord& out);
 
 /// The raw text of a word whose value becomes new_value, changing only the bytes that encode

@@ -1,5 +1,7 @@
 #include "crashkit/conf/config_parser.hpp"
 
+#include "crashkit/base/io.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -477,38 +479,15 @@ ConfigParse parse_config_text(std::string_view text, const std::string& file) {
   return std::move(p).finish();
 }
 
-namespace {
-
-// Reads a whole file; nullopt with errno set when it cannot be opened or read.
-std::optional<std::string> read_text(const std::string& path, int& err) {
-  std::FILE* f = std::fopen(path.c_str(), "re");
-  if (!f) {
-    err = errno;
-    return std::nullopt;
-  }
-  std::string s;
-  char buf[8192];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    s.append(buf, n);
-  bool failed = std::ferror(f);
-  err = failed ? (errno ? errno : EIO) : 0;
-  std::fclose(f);
-  if (failed)
-    return std::nullopt;
-  return s;
-}
-
-} // namespace
-
 ConfigParse load_config_files(const std::string& main_file, const std::string& dropin_dir) {
   namespace fs = std::filesystem;
   ConfigParser p;
-  int err = 0;
-  if (auto text = read_text(main_file, err))
+  // A missing crashkit.conf is the defaults; any other failure to read is an error.
+  if (auto text = read_whole_file(main_file))
     p.add_text(main_file, *text);
-  else if (err != ENOENT)
-    p.add_error({main_file, 0}, std::string("cannot read: ") + std::strerror(err));
+  else if (text.error().sys_errno() != ENOENT)
+    p.add_error({main_file, 0},
+                std::string("cannot read: ") + std::strerror(text.error().sys_errno()));
 
   std::error_code ec;
   std::vector<std::string> names;
@@ -525,10 +504,10 @@ ConfigParse load_config_files(const std::string& main_file, const std::string& d
     std::error_code sec;
     if (fs::is_directory(path, sec))
       continue;
-    if (auto text = read_text(path, err))
+    if (auto text = read_whole_file(path))
       p.add_text(path, *text);
     else
-      p.add_error({path, 0}, std::string("cannot read: ") + std::strerror(err));
+      p.add_error({path, 0}, std::string("cannot read: ") + std::strerror(text.error().sys_errno()));
   }
   return std::move(p).finish();
 }

@@ -57,7 +57,7 @@ int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
   const admin::CrashkernelRecord record{
       conf::format_crashkernel(req.setting),
       a.value ? admin::ChosenBy::option : admin::ChosenBy::default_value};
-  if (auto st = admin::write_crashkernel_record(a.root == "/" ? "" : a.root, record); !st)
+  if (auto st = admin::write_crashkernel_record(a.root, record); !st)
     return report_error(st.error());
   if (!plan->edits.empty() || !plan->commands.empty())
     std::printf("crashkernel= takes effect at the next boot\n");
