@@ -84,14 +84,14 @@ std::optional<ShellError> decode_shell_word(std::string_view t, std::size_t pos,
       std::size_t close = t.find('\'', pos + 1);
       if (close == std::string_view::npos)
         return ShellError{pos, "unterminated single quote"};
-      w.segments.push_back({Quote::single, pos + 1, close});
+      w.segments.push_back({Quote::single, close});
       for (std::size_t i = pos + 1; i < close; ++i)
         push(t[i], i, i + 1);
       pos = close + 1;
       in_unquoted_run = false;
     } else if (c == '"') {
       std::size_t i = pos + 1;
-      w.segments.push_back({Quote::dbl, i, i});
+      w.segments.push_back({Quote::dbl, i});
       for (;;) {
         if (i >= t.size())
           return ShellError{pos, "unterminated double quote"};
@@ -119,7 +119,7 @@ std::optional<ShellError> decode_shell_word(std::string_view t, std::size_t pos,
       if (c == '~')
         return ShellError{pos, "tilde expansion (~) in the value"};
       if (!in_unquoted_run) {
-        w.segments.push_back({Quote::none, pos, pos});
+        w.segments.push_back({Quote::none, pos});
         in_unquoted_run = true;
       }
       if (c == '\\') {

@@ -15,7 +15,6 @@ enum class Quote { none, single, dbl };
 
 struct ShellSegment {
   Quote quote = Quote::none;
-  std::size_t content_begin = 0; // raw offset of the first content byte (after the quote)
   std::size_t content_end = 0;   // raw offset after the content (the closing quote)
 };
 

@@ -412,9 +412,7 @@ void ConfigParser::add_text(const std::string& file, std::string_view text) {
       args = resplit_quoted_command(line, args);
     if (import_mode_ && name == "core_collector") {
       if (auto cc = parse_core_collector(args); cc && !args.empty()) {
-        Args mapped{"crashkit-capture"};
-        for (auto& a : capture_arguments(*cc))
-          mapped.push_back(std::move(a));
+        Args mapped = capture_argv(*cc);
         if (!cc->unmapped.empty()) {
           std::string list;
           for (const auto& u : cc->unmapped)

@@ -200,4 +200,11 @@ std::vector<std::string> capture_arguments(const CoreCollector& c) {
   return a;
 }
 
+std::vector<std::string> capture_argv(const CoreCollector& c) {
+  std::vector<std::string> argv{"crashkit-capture"};
+  for (auto& a : capture_arguments(c))
+    argv.push_back(std::move(a));
+  return argv;
+}
+
 } // namespace crashkit::conf

@@ -208,10 +208,7 @@ ImportResult import_kdump_utils(std::string_view kdump_conf, std::string_view sy
   if (c.target.value.kind != Target::Kind::raw && c.core_collector.value.format &&
       *c.core_collector.value.format == DumpFormat::flat) {
     c.core_collector.value.format.reset();
-    Args argv{"crashkit-capture"};
-    for (auto& a : capture_arguments(c.core_collector.value))
-      argv.push_back(std::move(a));
-    c.core_collector.value.argv = std::move(argv);
+    c.core_collector.value.argv = capture_argv(c.core_collector.value);
     im.changed(c.core_collector.origin, line_text(c.core_collector.origin),
                "-F dropped: a filesystem target gets the kdump-compressed format");
   }

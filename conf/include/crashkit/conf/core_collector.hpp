@@ -43,5 +43,7 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
 
 /// Canonical crashkit-capture arguments for the mapped fields (unmapped ones are dropped).
 std::vector<std::string> capture_arguments(const CoreCollector& c);
+/// The whole command line: "crashkit-capture", then capture_arguments(c).
+std::vector<std::string> capture_argv(const CoreCollector& c);
 
 } // namespace crashkit::conf
