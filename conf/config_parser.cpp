@@ -117,16 +117,12 @@ Handler action_handler(Sourced<Action> Config::*field, std::string_view name, bo
   return [field, name, final](Config& c, const Args& a, const Origin& o) -> std::string {
     if (auto e = need_one(name, a); !e.empty())
       return e;
-    static const std::pair<std::string_view, Action> kAll[] = {
-        {"reboot", Action::reboot},
-        {"halt", Action::halt},
-        {"poweroff", Action::poweroff},
-        {"shell", Action::shell},
-        {"dump_to_rootfs", Action::dump_to_rootfs}};
-    for (auto [n, act] : kAll) {
+    // The names are action_name()'s, so parsing and printing cannot disagree.
+    for (Action act : {Action::reboot, Action::halt, Action::poweroff, Action::shell,
+                       Action::dump_to_rootfs}) {
       if (final && (act == Action::shell || act == Action::dump_to_rootfs))
         continue;
-      if (a[0] == n) {
+      if (a[0] == action_name(act)) {
         set(c.*field, act, o);
         return "";
       }
