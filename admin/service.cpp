@@ -18,10 +18,11 @@ Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c
   return loader::filter_cmdline(loader::join_cmdline(loader::tokenize_cmdline(*text)), f);
 }
 
-std::string capture_kernel_path(const StartRequest& req) {
-  const auto& k = req.config.capture_kernel.value;
-  if (!k.running) return req.root + k.path;
-  return req.root + "/boot/vmlinuz-" + req.kernel_release;
+std::string capture_kernel_path(const conf::Config& c, const std::string& root,
+                                const std::string& release) {
+  const auto& k = c.capture_kernel.value;
+  if (!k.running) return root + k.path;
+  return root + "/boot/vmlinuz-" + release;
 }
 
 Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
@@ -46,7 +47,7 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
         "overwrite it); copy it with `crashkit-capture -R OUT < DEVICE`, then clear its first "
         "4 KiB");
   if (salvage->found) rep.salvaged = salvage->vmcore;
-  rep.kernel = capture_kernel_path(req);
+  rep.kernel = capture_kernel_path(req.config, req.root, req.kernel_release);
   auto initrd = req.ensure_initramfs(req.config);
   if (!initrd) return std::move(initrd).error().context("capture initramfs");
   rep.initrd = *initrd;

@@ -28,13 +28,7 @@ Result<admin::Estimate> estimate_for(const conf::Config& config, const std::stri
                                      std::string kernel, std::string initramfs,
                                      std::uint64_t reserved) {
   const std::string release = admin::running_release();
-  if (kernel.empty()) {
-    admin::StartRequest req;
-    req.config = config;
-    req.root = root;
-    req.kernel_release = release;
-    kernel = admin::capture_kernel_path(req);
-  }
+  if (kernel.empty()) kernel = admin::capture_kernel_path(config, root, release);
   if (initramfs.empty()) initramfs = initramfs::default_image_path(root, release);
   auto e = admin::estimate_capture_memory(kernel, initramfs, reserved);
   if (!e) {

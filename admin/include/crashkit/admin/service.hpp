@@ -40,7 +40,8 @@ struct StartReport {
 Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c);
 
 /// The kernel image for `capture_kernel`: running → ROOT/boot/vmlinuz-RELEASE.
-std::string capture_kernel_path(const StartRequest& req);
+std::string capture_kernel_path(const conf::Config& c, const std::string& root,
+                                const std::string& release);
 
 /// Arms kdump: a raw target's dump from the last crash is salvaged first; if that fails kdump
 /// is NOT armed (a new crash would overwrite the only copy) and the message says how to copy
