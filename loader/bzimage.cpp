@@ -48,7 +48,6 @@ Result<BzImage> parse_bzimage(std::span<const std::byte> head, std::uint64_t fil
                          std::to_string(img.setup_size + declared) + " bytes, the file has " +
                          std::to_string(file_size));
   img.payload_size = file_size - img.setup_size;
-  img.loadflags = std::to_integer<std::uint8_t>(head[kHdrLoadflags]);
   img.xloadflags = le<std::uint16_t>(head, kHdrXloadflags);
   if (!(img.xloadflags & kXlfKernel64))
     return bad(name, "no 64-bit entry point (xloadflags at 0x236 lacks XLF_KERNEL_64)");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <vector>
 
 #include "crashkit/base/io.hpp"
@@ -74,8 +75,9 @@ namespace {
 
 /// x86_64 kexec loads only take a bzImage: check its header before asking the kernel, whose
 /// answer to a corrupt or truncated file is a bare ENOEXEC (or, for a truncated one, a crash
-/// kernel that dies at panic time).
-Status precheck_kernel(const OpenedImage& kernel, const std::string& path) {
+/// kernel that dies at panic time). Returns the parsed header, which the legacy path loads
+/// from; nothing on other architectures.
+Result<std::optional<BzImage>> precheck_kernel(const OpenedImage& kernel, const std::string& path) {
 #if defined(__x86_64__)
   std::vector<std::byte> head(kBzImageHeaderBytes);
   auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
@@ -90,10 +92,11 @@ Status precheck_kernel(const OpenedImage& kernel, const std::string& path) {
   head.resize(*n);
   auto img = parse_bzimage(head, kernel.size, path);
   if (!img) return std::move(img).error();
+  return std::optional<BzImage>(*img);
 #else
   (void)kernel, (void)path;
+  return std::optional<BzImage>();
 #endif
-  return {};
 }
 
 }  // namespace
@@ -109,8 +112,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   if (!kernel)
     return Error(kernel.error().category(), what + ": cannot open the kernel",
                  kernel.error().sys_errno());
-  if (auto st = precheck_kernel(*kernel, req.kernel); !st)
-    return std::move(st).error().context(what);
+  auto header = precheck_kernel(*kernel, req.kernel);
+  if (!header) return std::move(header).error().context(what);
   std::optional<OpenedImage> initrd;
   if (req.initrd) {
     auto i = sys.open_image(*req.initrd);
@@ -167,12 +170,15 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   auto legacy = [&](const std::string& prefix) -> Result<LoadReport> {
     LegacyLoadRequest lreq;
     lreq.kernel = req.kernel;
+    lreq.kernel_file = &*kernel;
+    if (*header) lreq.kernel_header = **header;
     lreq.initrd = req.initrd;
+    if (initrd) lreq.initrd_file = &*initrd;
     lreq.cmdline = req.cmdline;
     lreq.corrupt_digest = req.test_corrupt_digest;
     spdlog::debug("kexec_load (crashkit purgatory) kernel={} initrd={}", req.kernel,
                   req.initrd.value_or("-"));
-    auto prepared = prepare_legacy_load(sys, lreq);
+    auto prepared = prepare_legacy_load(sys, *state, lreq);
     if (!prepared)
       return std::move(prepared).error().context(prefix.empty() ? what : what + ": " + prefix);
     spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared->entry,

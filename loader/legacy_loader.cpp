@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 #include <sys/mman.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <span>
@@ -15,7 +14,7 @@
 #include "crashkit/loader/elf_core_header.hpp"
 #include "crashkit/loader/purgatory.hpp"
 #include "crashkit/loader/reservation.hpp"
-#include "crashkit/loader/system_state.hpp"
+#include "crashkit/loader/segment_plan.hpp"
 
 namespace crashkit::loader {
 namespace {
@@ -137,49 +136,42 @@ struct PreparedLegacyLoad::Storage {
   std::vector<std::byte> setup, elfcorehdr, purgatory;
 };
 
-Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRequest& req) {
+Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState& state,
+                                               const LegacyLoadRequest& req) {
 #if !defined(__x86_64__)
-  (void)sys, (void)req;
+  (void)sys, (void)state, (void)req;
   return Error(ErrorCategory::unsupported,
                "--syscall legacy is implemented for x86_64 only; use --syscall file");
 #else
-  auto state = probe_system(sys);
-  if (!state) return std::move(state).error();
-  if (state->lockdown == Lockdown::integrity || state->lockdown == Lockdown::confidentiality)
+  if (!req.kernel_file || req.initrd.has_value() != (req.initrd_file != nullptr))
+    return Error(ErrorCategory::internal, "prepare_legacy_load: an image was not opened");
+  if (state.lockdown == Lockdown::integrity || state.lockdown == Lockdown::confidentiality)
     return Error(ErrorCategory::no_input,
-                 std::string("kernel lockdown (") + lockdown_name(state->lockdown) +
+                 std::string("kernel lockdown (") + lockdown_name(state.lockdown) +
                      ") forbids kexec_load, which cannot prove the kernel is signed; not "
                      "attempted: use --syscall file (kexec_file_load checks the signature)",
                  EPERM);
 
-  auto kernel = sys.open_image(req.kernel);
-  if (!kernel) return std::move(kernel).error().context("cannot open the kernel");
-  auto kmap = MappedImage::map(kernel->fd.get(), kernel->size, req.kernel);
-  if (!kmap) return std::move(kmap).error();
-  auto image = parse_bzimage(kmap->bytes().first(std::min<std::size_t>(kernel->size, 0x8000)),
-                             kernel->size, req.kernel);
-  if (!image) return std::move(image).error();
-  if (!image->relocatable)
+  const BzImage& image = req.kernel_header;
+  if (!image.relocatable)
     return Error(ErrorCategory::data, req.kernel + ": not relocatable (offset 0x234): it can "
-                                                   "only run at " + hex(image->pref_address) +
+                                                   "only run at " + hex(image.pref_address) +
                                                    ", outside the crash reservation");
+  auto kmap = MappedImage::map(req.kernel_file->fd.get(), req.kernel_file->size, req.kernel);
+  if (!kmap) return std::move(kmap).error();
 
-  std::optional<OpenedImage> initrd;
+  const OpenedImage* initrd = req.initrd_file;
   std::optional<MappedImage> imap;
-  if (req.initrd) {
-    auto i = sys.open_image(*req.initrd);
-    if (!i) return std::move(i).error().context("cannot open the initrd " + *req.initrd);
-    initrd = std::move(*i);
+  if (initrd) {
     auto m = MappedImage::map(initrd->fd.get(), initrd->size, *req.initrd);
     if (!m) return std::move(m).error();
     imap.emplace(std::move(*m));
   }
 
-  auto iomem_text = sys.read_file(kPathIomem);
-  if (!iomem_text) return std::move(iomem_text).error();
-  auto iomem = parse_iomem(*iomem_text);
-  if (!iomem) return std::move(iomem).error().with_path(kPathIomem);
-  const Reservation res = reservation_from_iomem(*iomem);
+  if (!state.reservation)
+    return state.iomem_error.value_or(
+        Error(ErrorCategory::no_input, std::string(kPathIomem) + " was not read"));
+  const Reservation& res = *state.reservation;
   if (res.addresses_hidden)
     return Error(ErrorCategory::no_input, std::string(kPathIomem) +
                                               " shows no addresses: kexec_load needs root",
@@ -189,7 +181,7 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRe
     return Error(ErrorCategory::unsupported, "no \"Crash kernel\" range in /proc/iomem",
                  EADDRNOTAVAIL);
 
-  auto inputs = read_elf_core_inputs(sys, *iomem, res);
+  auto inputs = read_elf_core_inputs(sys, state.iomem, res);
   if (!inputs) return std::move(inputs).error();
   auto elfcorehdr = build_elf_core_header(*inputs);
   if (!elfcorehdr) return std::move(elfcorehdr).error();
@@ -199,14 +191,14 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRe
   constexpr std::size_t kElfcorehdrArgMax = sizeof("elfcorehdr=0x0123456789abcdef ");
   SegmentRequest sreq;
   sreq.crash = *crash;
-  sreq.kernel_memsz = image->init_size;
-  sreq.kernel_alignment = image->kernel_alignment;
-  sreq.kernel_pref_address = image->pref_address;
-  sreq.kernel_relocatable = image->relocatable;
+  sreq.kernel_memsz = image.init_size;
+  sreq.kernel_alignment = image.kernel_alignment;
+  sreq.kernel_pref_address = image.pref_address;
+  sreq.kernel_relocatable = image.relocatable;
   sreq.initrd_size = initrd ? initrd->size : 0;
-  sreq.initrd_limit = (image->xloadflags & kXlfCanBeLoadedAbove4G)
+  sreq.initrd_limit = (image.xloadflags & kXlfCanBeLoadedAbove4G)
                           ? UINT64_MAX
-                          : std::uint64_t{image->initrd_addr_max} + 1;
+                          : std::uint64_t{image.initrd_addr_max} + 1;
   sreq.setup_size = kBootParamsSize + kElfcorehdrArgMax + req.cmdline.size() + 1;
   sreq.elfcorehdr_size = elfcorehdr->size();
   sreq.purgatory_size = purgatory_size();
@@ -219,15 +211,14 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRe
   const auto iseg = plan->find(SegmentKind::initrd);
 
   PreparedLegacyLoad out;
-  out.plan = *plan;
   out.entry = pseg.mem;
   out.cmdline = "elfcorehdr=" + hex(eseg.mem) + " " + req.cmdline;
 
-  auto e820 = capture_e820(*iomem, {MemRange{eseg.mem, eseg.mem + eseg.memsz - 1}});
+  auto e820 = capture_e820(state.iomem, {MemRange{eseg.mem, eseg.mem + eseg.memsz - 1}});
   if (!e820) return std::move(e820).error();
   BootParamsRequest breq;
-  breq.image_head = kmap->bytes().first(image->setup_size);
-  breq.image = *image;
+  breq.image_head = kmap->bytes().first(image.setup_size);
+  breq.image = image;
   breq.setup_addr = sseg.mem;
   breq.kernel_addr = kseg.mem;
   if (iseg) {
@@ -240,7 +231,7 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRe
   auto setup = build_boot_params(breq);
   if (!setup) return std::move(setup).error();
 
-  const auto payload = kmap->bytes().subspan(image->setup_size);
+  const auto payload = kmap->bytes().subspan(image.setup_size);
   PurgatoryRequest preq;
   preq.entry_rip = kseg.mem + kEntry64Offset;
   preq.entry_rsi = sseg.mem;
@@ -255,7 +246,7 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRe
   auto store = std::make_shared<PreparedLegacyLoad::Storage>(PreparedLegacyLoad::Storage{
       std::move(*kmap), std::move(imap), std::move(*setup), std::move(*elfcorehdr),
       std::move(*purgatory)});
-  const auto kernel_payload = store->kernel.bytes().subspan(image->setup_size);
+  const auto kernel_payload = store->kernel.bytes().subspan(image.setup_size);
   for (const auto& p : plan->segments) {
     std::span<const std::byte> b;
     switch (p.kind) {

@@ -53,11 +53,12 @@ Result<SystemState> probe_system(KexecSys& sys) {
 
   auto iomem = sys.read_file(kPathIomem);
   if (!iomem) {
-    s.iomem_problem = iomem.error().message();
+    s.iomem_error = std::move(iomem).error();
   } else {
     auto entries = parse_iomem(*iomem);
     if (!entries) return std::move(entries).error();
-    s.reservation = reservation_from_iomem(*entries);
+    s.iomem = std::move(*entries);
+    s.reservation = reservation_from_iomem(s.iomem);
   }
   return s;
 }
@@ -88,7 +89,9 @@ std::string describe_status(const SystemState& s) {
 
 std::string describe_reservation(const SystemState& s) {
   std::string out;
-  if (!s.reservation) return "crash memory: /proc/iomem unreadable: " + s.iomem_problem + "\n";
+  if (!s.reservation)
+    return "crash memory: /proc/iomem unreadable: " +
+           (s.iomem_error ? s.iomem_error->message() : std::string()) + "\n";
   const Reservation& r = *s.reservation;
   if (r.crash_ranges.empty()) {
     return "crash memory: none reserved (add crashkernel= to the kernel command line and "

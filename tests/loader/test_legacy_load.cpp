@@ -234,6 +234,46 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   CHECK(std::memcmp(d, p.digest, 32) == 0);
 }
 
+TEST_CASE("legacy load: loads the images load() opened and checked, probing once", "[legacy]") {
+  Machine m;
+  REQUIRE(load(m.sys, m.request()));
+  REQUIRE(m.sys.load_calls.size() == 1);
+  CHECK(m.sys.open_counts.at(m.kernel) == 1);
+  CHECK(m.sys.open_counts.at(m.initrd) == 1);
+  CHECK(m.sys.read_counts.at("/proc/iomem") == 1);
+  CHECK(m.sys.read_counts.at("/sys/kernel/security/lockdown") == 1);
+}
+
+TEST_CASE("prepare_legacy_load: builds from the probed state and the opened images", "[legacy]") {
+  Machine m;
+  auto state = probe_system(m.sys);
+  REQUIRE(state);
+  auto kernel = m.sys.open_image(m.kernel);
+  auto initrd = m.sys.open_image(m.initrd);
+  REQUIRE(kernel);
+  REQUIRE(initrd);
+  auto header = parse_bzimage(m.kernel_bytes, m.kernel_bytes.size(), m.kernel);
+  REQUIRE(header);
+  m.sys.files.erase("/proc/iomem");  // probe_system's copy is the one used
+  LegacyLoadRequest req;
+  req.kernel = m.kernel;
+  req.kernel_file = &*kernel;
+  req.kernel_header = *header;
+  req.initrd = m.initrd;
+  req.initrd_file = &*initrd;
+  req.cmdline = "console=ttyS0";
+  auto prepared = prepare_legacy_load(m.sys, *state, req);
+  REQUIRE(prepared);
+  CHECK(prepared->segments.size() == 5);
+  CHECK_THAT(prepared->cmdline, Contains("elfcorehdr=0x") && Contains(" console=ttyS0"));
+  CHECK(m.sys.kexec_load_calls == 0);
+
+  req.initrd_file = nullptr;
+  auto bad = prepare_legacy_load(m.sys, *state, req);
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().category() == crashkit::ErrorCategory::internal);
+}
+
 TEST_CASE("legacy load: refused under lockdown before any syscall", "[legacy]") {
   Machine m;
   m.sys.files["/sys/kernel/security/lockdown"] = "none [integrity] confidentiality\n";

@@ -21,6 +21,7 @@ void FakeKexecSys::set_kexec_state(bool crash_loaded, bool reboot_loaded,
 }
 
 Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
+  ++open_counts[path];
   auto it = images.find(path);
   if (it == images.end()) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -90,6 +91,7 @@ Result<std::string> FakeKexecSys::read_prefix(const std::string& path, std::size
 }
 
 Result<std::string> FakeKexecSys::read_file(const std::string& path) {
+  ++read_counts[path];
   auto it = files.find(path);
   if (it == files.end()) return std::move(Error::from_errno(ENOENT, "open").with_path(path));
   return it->second;

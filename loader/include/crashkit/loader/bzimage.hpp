@@ -20,7 +20,6 @@ inline constexpr std::size_t kHdrBootFlag = 0x1fe;
 inline constexpr std::size_t kHdrJump = 0x200;
 inline constexpr std::size_t kHdrMagic = 0x202;
 inline constexpr std::size_t kHdrVersion = 0x206;
-inline constexpr std::size_t kHdrLoadflags = 0x211;
 inline constexpr std::size_t kHdrInitrdAddrMax = 0x22c;
 inline constexpr std::size_t kHdrKernelAlignment = 0x230;
 inline constexpr std::size_t kHdrRelocatable = 0x234;
@@ -34,7 +33,6 @@ inline constexpr std::size_t kBzImageHeaderBytes = 0x264;
 /// xloadflags bits.
 inline constexpr std::uint16_t kXlfKernel64 = 1u << 0;
 inline constexpr std::uint16_t kXlfCanBeLoadedAbove4G = 1u << 1;
-inline constexpr std::uint16_t kXlf5Level = 1u << 5;
 
 /// Offset of the 64-bit entry point from the payload's load address.
 inline constexpr std::uint64_t kEntry64Offset = 0x200;
@@ -44,7 +42,6 @@ struct BzImage {
   std::size_t setup_size = 0;           ///< (setup_sects + 1) * 512: where the payload starts
   std::size_t header_end = 0;           ///< end of the setup header (0x202 + the jump's byte)
   std::uint64_t payload_size = 0;       ///< file size - setup_size (may include a signature)
-  std::uint8_t loadflags = 0;
   std::uint16_t xloadflags = 0;
   bool relocatable = false;
   std::uint32_t kernel_alignment = 0;

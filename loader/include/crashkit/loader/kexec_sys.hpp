@@ -22,7 +22,6 @@ inline constexpr unsigned long kKexecFileDebug = 0x08;  ///< ~v6.8+, EINVAL on o
 /// Flags of kexec_load(2).
 inline constexpr unsigned long kKexecOnCrash = 0x01;
 inline constexpr unsigned long kKexecArchX86_64 = 62ul << 16;
-inline constexpr std::size_t kKexecSegmentMax = 16;
 
 /// One kexec_load(2) segment (struct kexec_segment): bufsz bytes from buf placed at physical
 /// address mem, zero-filled up to memsz.

@@ -15,14 +15,20 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/loader/bzimage.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
-#include "crashkit/loader/segment_plan.hpp"
+#include "crashkit/loader/system_state.hpp"
 
 namespace crashkit::loader {
 
+/// The images as load() opened and checked them: the legacy path maps these descriptors and
+/// never reopens the paths, so the file whose header was checked is the one loaded.
 struct LegacyLoadRequest {
-  std::string kernel;
-  std::optional<std::string> initrd;
+  std::string kernel;                        ///< path, for messages
+  const OpenedImage* kernel_file = nullptr;  ///< required
+  BzImage kernel_header;                     ///< parse_bzimage() of kernel_file
+  std::optional<std::string> initrd;         ///< path, for messages
+  const OpenedImage* initrd_file = nullptr;  ///< set exactly when initrd is
   std::string cmdline;  ///< the user's line; "elfcorehdr=0x... " is put in front of it
   /// Test hook (crashkit load --test-corrupt-digest): store a wrong digest so the purgatory
   /// must refuse to boot the capture kernel at panic time.
@@ -32,7 +38,6 @@ struct LegacyLoadRequest {
 /// Everything kexec_load gets, ready to pass: the segments point into buffers and file
 /// mappings this object owns (movable, not copyable).
 struct PreparedLegacyLoad {
-  SegmentPlan plan;
   std::uint64_t entry = 0;  ///< the purgatory's address
   std::string cmdline;      ///< as the capture kernel gets it
   std::vector<KexecSegment> segments;  ///< sorted by address
@@ -42,10 +47,13 @@ struct PreparedLegacyLoad {
   std::shared_ptr<Storage> storage;
 };
 
-/// Builds the crash load without calling the kernel. Errors: no_input (EPERM) under lockdown;
-/// data for an image that is not a usable bzImage; unsupported when the segments do not fit
-/// the reservation (sizes named) or on a non-x86_64 build; no_input/data for unreadable or
-/// malformed /proc and /sys files, naming them.
-Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const LegacyLoadRequest& req);
+/// Builds the crash load without calling the kernel. `state` is probe_system()'s: lockdown, the
+/// reservation and /proc/iomem come from it, not read again. Errors: no_input (EPERM) under
+/// lockdown or when /proc/iomem hides its addresses; data for a kernel that is not relocatable
+/// or an empty initrd; unsupported when the segments do not fit the reservation (sizes named)
+/// or on a non-x86_64 build; no_input/data for unreadable or malformed /proc and /sys files,
+/// naming them; internal when req lacks an opened image.
+Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState& state,
+                                               const LegacyLoadRequest& req);
 
 }  // namespace crashkit::loader

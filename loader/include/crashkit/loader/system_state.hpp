@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "crashkit/loader/kexec_sys.hpp"
 #include "crashkit/loader/reservation.hpp"
@@ -31,8 +32,11 @@ struct SystemState {
   std::optional<std::uint64_t> crash_size;  ///< /sys/kernel/kexec_crash_size
   Lockdown lockdown = Lockdown::unknown;    ///< unknown when securityfs is not mounted
   std::optional<bool> load_disabled;
+  /// /proc/iomem as parsed (kexec_load builds the ELF core header and e820 map from it);
+  /// empty when it was unreadable.
+  std::vector<IomemEntry> iomem;
   std::optional<Reservation> reservation;  ///< absent when /proc/iomem was unreadable
-  std::string iomem_problem;               ///< why reservation is absent
+  std::optional<Error> iomem_error;        ///< why reservation is absent
 
   /// Crash memory in bytes: kexec_crash_size when readable, else the iomem ranges.
   std::optional<std::uint64_t> crash_bytes() const;

@@ -40,6 +40,8 @@ class FakeKexecSys final : public KexecSys {
   std::map<std::string, int> opened_fds;
   /// Files that read_file finds: path -> content. Missing paths fail with ENOENT.
   std::map<std::string, std::string> files;
+  /// How often each path was passed to open_image, and to read_file or read_prefix.
+  std::map<std::string, int> open_counts, read_counts;
   bool cap_sys_boot = true;
   /// errno the next kexec_file_load calls return (0 = success).
   int file_load_errno = 0;
