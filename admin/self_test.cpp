@@ -13,6 +13,7 @@
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
+#include "crashkit/capture_init/retention.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
 
@@ -30,14 +31,7 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-std::string utc_stamp_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d-%H%M%S", &tm);
-  return buf;
-}
+std::string utc_stamp_now() { return capture_init::dump_dir_name(std::time(nullptr)); }
 
 Status check_vmcore_header(const std::string& path) {
   char head[16] = {};

@@ -60,7 +60,8 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
 /// The last settled outcome's detail line, if any.
 std::optional<std::string> last_test_detail(const std::string& root);
 
-/// Now, UTC, as YYYY-MM-DD-HHMMSS.
+/// Now, UTC, as YYYY-MM-DD-HHMMSS: capture_init::dump_dir_name, the name the capture gives
+/// the dump directory, so a test's start compares with the dumps saved after it.
 std::string utc_stamp_now();
 
 }  // namespace crashkit::admin
