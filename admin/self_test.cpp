@@ -1,5 +1,6 @@
 #include "crashkit/admin/self_test.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
+#include "crashkit/capture/kdump_format.hpp"
+#include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
@@ -35,13 +38,17 @@ std::string utc_stamp_now() { return capture_init::dump_dir_name(std::time(nullp
 
 Status check_vmcore_header(const std::string& path) {
   char head[16] = {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::move(Error::from_errno(errno ? errno : ENOENT, "cannot read").with_path(path));
-  in.read(head, sizeof head);
-  const auto n = static_cast<std::size_t>(in.gcount());
-  if (n >= 8 && std::memcmp(head, "KDUMP   ", 8) == 0) return {};
-  if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return {};
-  if (n >= 12 && std::memcmp(head, "makedumpfile", 12) == 0) return {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot read").with_path(path));
+  auto got = pread_some(fd.get(), head, sizeof head, 0, path);
+  if (!got) return std::move(got).error();
+  const std::size_t n = *got;
+  const auto starts_with = [&](const char* sig, std::size_t len) {
+    return n >= len && std::memcmp(head, sig, len) == 0;
+  };
+  if (starts_with(capture::kdump::kSignature, sizeof capture::kdump::kSignature)) return {};
+  if (starts_with(ELFMAG, SELFMAG)) return {};
+  if (starts_with(capture::kFlatSignature, sizeof capture::kFlatSignature - 1)) return {};
   return std::move(Error(ErrorCategory::data, "not a kdump, ELF or flattened dump (" +
                                                   std::to_string(n) + " bytes read)")
                        .with_path(path));

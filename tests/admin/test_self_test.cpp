@@ -57,6 +57,12 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     CHECK_FALSE(o.opens);
     CHECK_THAT(o.detail, Contains("not a kdump, ELF or flattened dump"));
   }
+  SECTION("a vmcore that cannot be opened: the real error, naming the file") {
+    auto h = admin::check_vmcore_header((r.p / "no-such-vmcore").string());
+    REQUIRE_FALSE(h);
+    CHECK(h.error().category() == crashkit::ErrorCategory::no_input);
+    CHECK_THAT(h.error().message(), Contains("no-such-vmcore") && Contains("No such file"));
+  }
   SECTION("ELF and flattened headers open too") {
     CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "\x7f" "ELF....")}).opens);
     CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")}).opens);
