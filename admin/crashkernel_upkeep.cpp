@@ -2,11 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <iterator>
 
-#include "crashkit/admin/self_test.hpp"
-#include "crashkit/base/io.hpp"
 #include "state_file.hpp"
 
 namespace crashkit::admin {
@@ -14,23 +11,17 @@ namespace {
 
 constexpr const char* kChosenNames[] = {"default", "--value", "crashkit.conf"};
 
-std::string record_path(const std::string& root) {
-  return root + kStateDir + "/" + kCrashkernelRecordFile;
-}
-
 std::string shown(const std::string& value) { return value.empty() ? "no crashkernel=" : value; }
 
 }  // namespace
 
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
-  const std::string path = record_path(root);
-  auto text = read_whole_file(path);
-  if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::optional<CrashkernelRecord>{};
-    return std::move(text).error();
-  }
+  const std::string path = state_path(root, kCrashkernelRecordFile);
+  auto read = read_state_json(path);
+  if (!read) return std::move(read).error();
+  if (!*read) return std::optional<CrashkernelRecord>{};
+  const nlohmann::json& j = **read;
   try {
-    const auto j = nlohmann::json::parse(*text);
     CrashkernelRecord r;
     r.value = j.at("value").get<std::string>();
     const auto by = j.at("chosen_by").get<std::string>();
@@ -50,7 +41,7 @@ Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::stri
 Status write_crashkernel_record(const std::string& root, const CrashkernelRecord& record) {
   nlohmann::json j{{"value", record.value},
                    {"chosen_by", kChosenNames[static_cast<int>(record.chosen_by)]}};
-  return write_state_json(record_path(root), j);
+  return write_state_json(state_path(root, kCrashkernelRecordFile), j);
 }
 
 UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,

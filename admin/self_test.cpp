@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -22,10 +21,6 @@
 
 namespace crashkit::admin {
 namespace {
-
-std::string state_path(const std::string& root, const char* name) {
-  return root + kStateDir + "/" + name;
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -95,11 +90,11 @@ Status run_test(loader::KexecSys& sys, const std::string& root, const std::strin
 Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root) {
   PendingState s;
   const std::string path = state_path(root, kPendingTestFile);
-  std::ifstream in(path);
-  if (!in) return s;
+  auto j = read_state_json(path);
+  if (!j) return std::move(j).error();
+  if (!*j) return s;
   try {
-    const auto j = nlohmann::json::parse(in);
-    s.pending = PendingTest{j.at("started").get<std::string>(), j.value("boot_id", "")};
+    s.pending = PendingTest{(*j)->at("started").get<std::string>(), (*j)->value("boot_id", "")};
   } catch (const nlohmann::json::exception& e) {
     return std::move(Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
   }
@@ -119,10 +114,15 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
 }
 
 std::optional<std::string> last_test_detail(const std::string& root) {
-  std::ifstream in(state_path(root, kLastTestFile));
-  if (!in) return std::nullopt;
+  auto j = read_state_json(state_path(root, kLastTestFile));
+  if (!j) {
+    if (j.error().category() == ErrorCategory::data)
+      return std::string("test-last.json is malformed");
+    return "test: " + j.error().message();
+  }
+  if (!*j) return std::nullopt;
   try {
-    return nlohmann::json::parse(in).value("detail", "");
+    return (*j)->value("detail", "");
   } catch (const nlohmann::json::exception&) {
     return std::string("test-last.json is malformed");
   }
