@@ -2,11 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <iterator>
 
-#include "crashkit/admin/self_test.hpp"
-#include "crashkit/base/io.hpp"
 #include "state_file.hpp"
 
 namespace crashkit::admin {
@@ -14,23 +11,17 @@ namespace {
 
 constexpr const char* kChosenNames[] = {"default", "--value", "crashkit.conf"};
 
-std::string record_path(const std::string& root) {
-  return root + kStateDir + "/" + kCrashkernelRecordFile;
-}
-
 std::string shown(const std::string& value) { return value.empty() ? "no crashkernel=" : value; }
 
 }  // namespace
 
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
-  const std::string path = record_path(root);
-  auto text = read_whole_file(path);
-  if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::optional<CrashkernelRecord>{};
-    return std::move(text).error();
-  }
+  const std::string path = state_path(root, kCrashkernelRecordFile);
+  auto read = read_state_json(path);
+  if (!read) return std::move(read).error();
+  if (!*read) return std::optional<CrashkernelRecord>{};
+  const nlohmann::json& j = **read;
   try {
-    const auto j = nlohmann::json::parse(*text);
     CrashkernelRecord r;
     r.value = j.at("value").get<std::string>();
     const auto by = j.at("chosen_by").get<std::string>();
@@ -50,7 +41,7 @@ Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::stri
 Status write_crashkernel_record(const std::string& root, const CrashkernelRecord& record) {
   nlohmann::json j{{"value", record.value},
                    {"chosen_by", kChosenNames[static_cast<int>(record.chosen_by)]}};
-  return write_state_json(record_path(root), j);
+  return write_state_json(state_path(root, kCrashkernelRecordFile), j);
 }
 
 UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
@@ -87,16 +78,16 @@ UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
   return {true, "the boot configuration holds the " + record->value + " crashkit wrote"};
 }
 
-UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::string& root,
-                                      const std::string& default_value) {
-  constexpr const char* kWhat = "auto_reset_crashkernel: ";
+namespace {
+
+constexpr const char* kWhat = "auto_reset_crashkernel: ";
+
+// keep_crashkernel_current with its failures as errors, turned into the message once.
+Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
+                            const std::string& default_value) {
   UpkeepReport rep;
-  if (!config.auto_reset_crashkernel.value) return rep;
   auto record = read_crashkernel_record(root);
-  if (!record) {
-    rep.message = kWhat + record.error().message();
-    return rep;
-  }
+  if (!record) return std::move(record).error();
   // Never managed by crashkit: the boot configuration is the administrator's alone.
   if (!*record) return rep;
 
@@ -105,10 +96,7 @@ UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::str
   if (choice.automatic) {
     if (default_value.empty()) return rep;  // no default for this architecture
     auto s = bootcfg::resolve_crashkernel_value(std::nullopt, default_value);
-    if (!s) {
-      rep.message = kWhat + s.error().message();
-      return rep;
-    }
+    if (!s) return std::move(s).error();
     setting = std::move(*s);
   } else {
     setting = choice.setting;
@@ -119,26 +107,17 @@ UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::str
   req.root = root.empty() ? "/" : root;
   req.setting = setting;
   auto plan = bootcfg::plan_reset(req);
-  if (!plan) {
-    rep.message = kWhat + plan.error().message();
-    return rep;
-  }
+  if (!plan) return std::move(plan).error();
   const auto d = decide_upkeep(*plan, *record, wanted, !choice.automatic);
   if (!d.apply) {
     spdlog::debug("{}{}", kWhat, d.why);
     if (d.tell) rep.message = kWhat + d.why;
     return rep;
   }
-  if (auto st = bootcfg::execute_plan(*plan); !st) {
-    rep.message = kWhat + st.error().message();
-    return rep;
-  }
+  CK_TRY_STATUS(bootcfg::execute_plan(*plan));
   const CrashkernelRecord fresh{wanted,
                                 choice.automatic ? ChosenBy::default_value : ChosenBy::config};
-  if (auto st = write_crashkernel_record(root, fresh); !st) {
-    rep.message = kWhat + st.error().message();
-    return rep;
-  }
+  CK_TRY_STATUS(write_crashkernel_record(root, fresh));
   rep.changed = true;
   rep.diff = bootcfg::format_plan(*plan);
   std::string where;
@@ -147,6 +126,20 @@ UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::str
                 where + " (" + (choice.automatic ? "crashkit's default" : "crashkit.conf") +
                 "); it takes effect at the next boot";
   return rep;
+}
+
+}  // namespace
+
+UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::string& root,
+                                      const std::string& default_value) {
+  if (!config.auto_reset_crashkernel.value) return {};
+  auto rep = upkeep(config, root, default_value);
+  if (!rep) {
+    UpkeepReport failed;
+    failed.message = kWhat + rep.error().message();
+    return failed;
+  }
+  return std::move(rep).value();
 }
 
 }  // namespace crashkit::admin

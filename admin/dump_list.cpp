@@ -1,22 +1,15 @@
 #include "crashkit/admin/dump_list.hpp"
 
 #include <algorithm>
-#include <cctype>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/capture_init/dump_report.hpp"
+#include "crashkit/capture_init/retention.hpp"
 
 namespace crashkit::admin {
 namespace fs = std::filesystem;
-
-bool is_dump_dir_name(const std::string& n) {
-  // YYYY-MM-DD-HHMMSS
-  if (n.size() != 17) return false;
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const bool dash = i == 4 || i == 7 || i == 10;
-    if (dash ? n[i] != '-' : !std::isdigit(static_cast<unsigned char>(n[i]))) return false;
-  }
-  return true;
-}
 
 namespace {
 
@@ -35,24 +28,22 @@ DumpEntry read_entry(const fs::path& dir) {
   e.status = complete ? "complete" : partial ? "incomplete" : "failed";
   e.vmcore_bytes = file_size_or_zero(dir / (complete ? "vmcore" : "vmcore.incomplete"));
 
-  std::ifstream in(dir / "report.json");
-  if (!in) {
-    e.problem = "no report.json";
+  const auto text = read_whole_file((dir / "report.json").string());
+  if (!text) {
+    e.problem = text.error().sys_errno() == ENOENT ? "no report.json" : text.error().message();
     return e;
   }
-  try {
-    const auto j = nlohmann::json::parse(in);
-    e.kernel = j.value("kernel", "");
-    e.panic = j.value("panic", "");
-    if (j.contains("dump_level") && j["dump_level"].is_number_integer())
-      e.dump_level = j["dump_level"].get<int>();
-    // The files on disk decide completeness; the report may predate a failed rename. A
-    // "failed" report wins only when no complete vmcore exists.
-    const std::string reported = j.value("status", "");
-    if (!complete && reported == "failed") e.status = "failed";
-  } catch (const nlohmann::json::exception& ex) {
-    e.problem = std::string("report.json: ") + ex.what();
+  const auto report = capture_init::parse_report_json(*text);
+  if (!report) {
+    e.problem = "report.json: " + report.error().message();
+    return e;
   }
+  e.kernel = report->kernel;
+  e.panic = report->panic;
+  e.dump_level = report->dump_level;
+  // The files on disk decide completeness; the report may predate a failed rename. A
+  // "failed" report wins only when no complete vmcore exists.
+  if (!complete && report->status == capture_init::DumpStatus::failed) e.status = "failed";
   return e;
 }
 
@@ -66,7 +57,9 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
   if (ec) return std::move(Error::from_errno(ec.value(), "cannot list dumps").with_path(path));
   for (; it != end; it.increment(ec)) {
     if (ec) return std::move(Error::from_errno(ec.value(), "cannot list dumps").with_path(path));
-    if (!it->is_directory(ec) || !is_dump_dir_name(it->path().filename().string())) continue;
+    if (!it->is_directory(ec) ||
+        !capture_init::is_dump_dir_name(it->path().filename().string()))
+      continue;
     out.push_back(read_entry(it->path()));
   }
   std::sort(out.begin(), out.end(),

@@ -1,13 +1,13 @@
 #include "crashkit/admin/dump_location.hpp"
 
-#include <blkid/blkid.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <cerrno>
-#include <fstream>
-#include <memory>
 #include <sstream>
+
+#include "crashkit/base/io.hpp"
+#include "crashkit/initramfs/target_device.hpp"
 
 namespace crashkit::admin {
 namespace {
@@ -62,23 +62,20 @@ Result<std::string> dump_directory(const conf::Config& c, const std::string& roo
   if (t.device.kind == conf::DeviceRef::Kind::path) {
     dev = root + t.device.value;
   } else {
-    const char* tag = t.device.kind == conf::DeviceRef::Kind::uuid ? "UUID" : "LABEL";
-    std::unique_ptr<char, decltype(&std::free)> name(
-        blkid_evaluate_tag(tag, t.device.value.c_str(), nullptr), std::free);
+    auto name = initramfs::blkid_evaluate(t.device);
     if (!name)
       return Error(ErrorCategory::no_input,
                    "no block device has " + t.device.str() + " (" + c.target.origin.str() + ")");
-    dev = name.get();
+    dev = std::move(*name);
   }
   struct stat st {};
   if (::stat(dev.c_str(), &st) != 0)
     return std::move(Error::from_errno(errno, "dump target").with_path(dev));
   if (!S_ISBLK(st.st_mode))
     return std::move(Error(ErrorCategory::data, "dump target is not a block device").with_path(dev));
-  std::ifstream in("/proc/self/mountinfo");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto mp = mount_point_of(text.str(), major(st.st_rdev), minor(st.st_rdev));
+  auto mountinfo = read_whole_file("/proc/self/mountinfo");
+  if (!mountinfo) return std::move(mountinfo).error();
+  auto mp = mount_point_of(*mountinfo, major(st.st_rdev), minor(st.st_rdev));
   if (!mp)
     return Error(ErrorCategory::no_input, "the dump target " + t.device.str() + " (" + dev +
                                               ") is not mounted: mount it to see its dumps");

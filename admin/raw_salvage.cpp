@@ -24,10 +24,11 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   const std::string dev = root + t.device.value;
   UniqueFd in(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
   if (!in.valid()) return std::move(Error::from_errno(errno, "raw dump target").with_path(dev));
-  char head[sizeof kFlatSignature] = {};
+  char head[sizeof capture::kFlatSignature] = {};
   auto n = pread_some(in.get(), head, sizeof head, 0, dev);
   if (!n) return std::move(n).error();
-  if (*n < sizeof head || std::memcmp(head, kFlatSignature, sizeof kFlatSignature - 1) != 0)
+  if (*n < sizeof head ||
+      std::memcmp(head, capture::kFlatSignature, sizeof capture::kFlatSignature - 1) != 0)
     return out;
 
   const fs::path dir = fs::path(root + c.path.value) / stamp;
@@ -36,14 +37,8 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
     return std::move(Error::from_errno(errno, "cannot create").with_path(dir.string()));
   out.vmcore = (dir / "vmcore").string();
+  // Durable on return: vmcore.incomplete (0600) is fdatasynced, renamed, the directory fsynced.
   CK_TRY_STATUS(capture::reassemble_flattened(in.get(), dev, out.vmcore, false));
-  ::chmod(out.vmcore.c_str(), 0600);
-  {
-    UniqueFd f(::open(out.vmcore.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!f.valid() || ::fsync(f.get()) != 0)
-      return std::move(Error::from_errno(errno, "cannot sync").with_path(out.vmcore));
-  }
-  CK_TRY_STATUS(fsync_parent_dir(out.vmcore));
   // Only now is the copy safe: clear the signature so the next start does not salvage again.
   std::vector<char> zeros(4096, 0);
   CK_TRY_STATUS(pwrite_full(in.get(), zeros.data(), zeros.size(), 0, dev));

@@ -1,5 +1,6 @@
 #include "crashkit/admin/self_test.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -7,21 +8,19 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
+#include "crashkit/capture/kdump_format.hpp"
+#include "crashkit/capture/output_sink.hpp"
+#include "crashkit/capture_init/retention.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
 
 namespace crashkit::admin {
 namespace {
-
-std::string state_path(const std::string& root, const char* name) {
-  return root + kStateDir + "/" + name;
-}
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
@@ -30,24 +29,21 @@ std::string trim(std::string s) {
 
 }  // namespace
 
-std::string utc_stamp_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d-%H%M%S", &tm);
-  return buf;
-}
+std::string utc_stamp_now() { return capture_init::dump_dir_name(std::time(nullptr)); }
 
 Status check_vmcore_header(const std::string& path) {
   char head[16] = {};
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::move(Error::from_errno(errno ? errno : ENOENT, "cannot read").with_path(path));
-  in.read(head, sizeof head);
-  const auto n = static_cast<std::size_t>(in.gcount());
-  if (n >= 8 && std::memcmp(head, "KDUMP   ", 8) == 0) return {};
-  if (n >= 4 && std::memcmp(head, "\x7f" "ELF", 4) == 0) return {};
-  if (n >= 12 && std::memcmp(head, "makedumpfile", 12) == 0) return {};
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot read").with_path(path));
+  auto got = pread_some(fd.get(), head, sizeof head, 0, path);
+  if (!got) return std::move(got).error();
+  const std::size_t n = *got;
+  const auto starts_with = [&](const char* sig, std::size_t len) {
+    return n >= len && std::memcmp(head, sig, len) == 0;
+  };
+  if (starts_with(capture::kdump::kSignature, sizeof capture::kdump::kSignature)) return {};
+  if (starts_with(ELFMAG, SELFMAG)) return {};
+  if (starts_with(capture::kFlatSignature, sizeof capture::kFlatSignature - 1)) return {};
   return std::move(Error(ErrorCategory::data, "not a kdump, ELF or flattened dump (" +
                                                   std::to_string(n) + " bytes read)")
                        .with_path(path));
@@ -94,11 +90,11 @@ Status run_test(loader::KexecSys& sys, const std::string& root, const std::strin
 Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root) {
   PendingState s;
   const std::string path = state_path(root, kPendingTestFile);
-  std::ifstream in(path);
-  if (!in) return s;
+  auto j = read_state_json(path);
+  if (!j) return std::move(j).error();
+  if (!*j) return s;
   try {
-    const auto j = nlohmann::json::parse(in);
-    s.pending = PendingTest{j.at("started").get<std::string>(), j.value("boot_id", "")};
+    s.pending = PendingTest{(*j)->at("started").get<std::string>(), (*j)->value("boot_id", "")};
   } catch (const nlohmann::json::exception& e) {
     return std::move(Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
   }
@@ -118,10 +114,15 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
 }
 
 std::optional<std::string> last_test_detail(const std::string& root) {
-  std::ifstream in(state_path(root, kLastTestFile));
-  if (!in) return std::nullopt;
+  auto j = read_state_json(state_path(root, kLastTestFile));
+  if (!j) {
+    if (j.error().category() == ErrorCategory::data)
+      return std::string("test-last.json is malformed");
+    return "test: " + j.error().message();
+  }
+  if (!*j) return std::nullopt;
   try {
-    return nlohmann::json::parse(in).value("detail", "");
+    return (*j)->value("detail", "");
   } catch (const nlohmann::json::exception&) {
     return std::string("test-last.json is malformed");
   }

@@ -18,7 +18,6 @@ namespace crashkit::capture {
 namespace {
 
 constexpr std::size_t kFlatHeaderSize = 4096;
-constexpr char kFlatSignature[] = "makedumpfile";
 constexpr std::int64_t kFlatTypeHeader = 1;
 constexpr std::int64_t kFlatVersion = 1;
 // Records are split so a reader never needs more than this in one buffer.

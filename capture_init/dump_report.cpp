@@ -65,4 +65,36 @@ std::string report_json(const DumpReport& r) {
   return j.dump(2) + "\n";
 }
 
+namespace {
+
+// null is how report_json() writes an unknown value.
+std::string string_or_empty(const nlohmann::json& j, const char* key) {
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null())
+    return {};
+  return it->get<std::string>();
+}
+
+} // namespace
+
+Result<SavedReport> parse_report_json(std::string_view text) {
+  try {
+    const auto j = nlohmann::json::parse(text);
+    if (!j.is_object())
+      return Error(ErrorCategory::data, "not a JSON object");
+    SavedReport r;
+    r.kernel = string_or_empty(j, "kernel");
+    r.panic = string_or_empty(j, "panic");
+    if (j.contains("dump_level") && j["dump_level"].is_number_integer())
+      r.dump_level = j["dump_level"].get<int>();
+    const std::string status = string_or_empty(j, "status");
+    for (auto s : {DumpStatus::complete, DumpStatus::incomplete, DumpStatus::failed})
+      if (status == status_name(s))
+        r.status = s;
+    return r;
+  } catch (const nlohmann::json::exception& e) {
+    return Error(ErrorCategory::data, e.what());
+  }
+}
+
 } // namespace crashkit::capture_init

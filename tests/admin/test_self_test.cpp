@@ -57,10 +57,47 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     CHECK_FALSE(o.opens);
     CHECK_THAT(o.detail, Contains("not a kdump, ELF or flattened dump"));
   }
+  SECTION("a vmcore that cannot be opened: the real error, naming the file") {
+    auto h = admin::check_vmcore_header((r.p / "no-such-vmcore").string());
+    REQUIRE_FALSE(h);
+    CHECK(h.error().category() == crashkit::ErrorCategory::no_input);
+    CHECK_THAT(h.error().message(), Contains("no-such-vmcore") && Contains("No such file"));
+  }
   SECTION("ELF and flattened headers open too") {
     CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "\x7f" "ELF....")}).opens);
     CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")}).opens);
   }
+}
+
+TEST_CASE("self test: state files that cannot be read are errors, missing ones are absent",
+          "[admin][test]") {
+  Root r;
+  loader::FakeKexecSys sys;
+  sys.files["/proc/sys/kernel/random/boot_id"] = "boot-a\n";
+  auto none = admin::read_pending_test(sys, r.p.string());
+  REQUIRE(none);
+  CHECK_FALSE(none->pending);
+  CHECK_FALSE(admin::last_test_detail(r.p.string()));
+
+  // A directory in place of the file: open works, read fails (EISDIR), also for root.
+  fs::create_directories(r.p / "var/lib/crashkit/test-pending.json");
+  fs::create_directories(r.p / "var/lib/crashkit/test-last.json");
+  auto unreadable = admin::read_pending_test(sys, r.p.string());
+  REQUIRE_FALSE(unreadable);
+  CHECK_THAT(unreadable.error().message(), Contains("test-pending.json"));
+  auto last = admin::last_test_detail(r.p.string());
+  REQUIRE(last);
+  CHECK_THAT(*last, Contains("test-last.json") && !Contains("malformed"));
+
+  fs::remove(r.p / "var/lib/crashkit/test-pending.json");
+  fs::remove(r.p / "var/lib/crashkit/test-last.json");
+  std::ofstream(r.p / "var/lib/crashkit/test-pending.json") << "{not json";
+  std::ofstream(r.p / "var/lib/crashkit/test-last.json") << "{not json";
+  auto malformed = admin::read_pending_test(sys, r.p.string());
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error().category() == crashkit::ErrorCategory::data);
+  CHECK_THAT(malformed.error().message(), Contains("test-pending.json") && Contains("malformed"));
+  CHECK(admin::last_test_detail(r.p.string()) == "test-last.json is malformed");
 }
 
 TEST_CASE("self test: refused when not armed, recorded and crashed when armed", "[admin][test]") {

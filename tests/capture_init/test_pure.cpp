@@ -26,6 +26,9 @@ TEST_CASE("dump directory names", "[retention]") {
   CHECK_FALSE(is_dump_dir_name("2026-11-27-101853.old"));
   CHECK_FALSE(is_dump_dir_name("127.0.0.1-2026-11-27-10:18:53"));
   CHECK_FALSE(is_dump_dir_name("2026-11-27-10185a"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27-10185"));
+  CHECK_FALSE(is_dump_dir_name("2026-11-27T101853"));
+  CHECK_FALSE(is_dump_dir_name("2026-1a-27-101853"));
   CHECK_FALSE(is_dump_dir_name("lost+found"));
   CHECK_FALSE(is_dump_dir_name(""));
   CHECK(dump_dir_name(1764238733) == "2025-11-27-101853");
@@ -139,6 +142,40 @@ TEST_CASE("report.json content", "[report]") {
   CHECK(f["status"] == "failed");
   CHECK(f["exit_code"] == 73);
   CHECK(f.size() == 13);
+}
+
+TEST_CASE("report.json read back", "[report]") {
+  DumpReport r;
+  r.kernel = "6.1.0-56-amd64";
+  r.panic = "Kernel panic - not syncing: sysrq triggered crash";
+  r.dump_level = 1;
+  r.status = DumpStatus::incomplete;
+  auto back = parse_report_json(report_json(r));
+  REQUIRE(back);
+  CHECK(back->kernel == r.kernel);
+  CHECK(back->panic == r.panic);
+  CHECK(back->dump_level == 1);
+  CHECK(back->status == DumpStatus::incomplete);
+
+  // Unknown kernel and panic are written as null and read back as unknown.
+  DumpReport failed;
+  failed.status = DumpStatus::failed;
+  auto f = parse_report_json(report_json(failed));
+  REQUIRE(f);
+  CHECK(f->kernel.empty());
+  CHECK(f->panic.empty());
+  CHECK(f->status == DumpStatus::failed);
+
+  auto partial = parse_report_json(R"({"status": null})");
+  REQUIRE(partial);
+  CHECK_FALSE(partial->dump_level);
+  CHECK_FALSE(partial->status);
+
+  CHECK_FALSE(parse_report_json("{not json"));
+  CHECK_FALSE(parse_report_json("[]"));
+  auto wrong = parse_report_json(R"({"kernel": 6})");
+  REQUIRE_FALSE(wrong);
+  CHECK(wrong.error().category() == crashkit::ErrorCategory::data);
 }
 
 TEST_CASE("root= from the capture kernel's command line", "[rootfs]") {

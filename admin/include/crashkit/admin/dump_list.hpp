@@ -27,9 +27,6 @@ struct DumpEntry {
   std::string problem;  ///< why report.json was not used (unreadable, malformed)
 };
 
-/// Directory names the capture environment creates: 2026-11-27-101752.
-bool is_dump_dir_name(const std::string& name);
-
 /// Every dump directory in `path`, oldest first (names sort by time). A missing `path` gives
 /// an empty list. Errors: io when `path` exists but cannot be read.
 Result<std::vector<DumpEntry>> list_dumps(const std::string& path);

@@ -12,9 +12,6 @@
 
 namespace crashkit::admin {
 
-/// The flattened stream's signature at offset 0 ("makedumpfile", NUL padded).
-inline constexpr const char kFlatSignature[] = "makedumpfile";
-
 struct SalvageOutcome {
   bool found = false;   ///< the device held a dump
   std::string vmcore;   ///< where it was saved

@@ -14,7 +14,6 @@
 
 namespace crashkit::admin {
 
-inline constexpr const char* kStateDir = "/var/lib/crashkit";
 inline constexpr const char* kPendingTestFile = "test-pending.json";
 inline constexpr const char* kLastTestFile = "test-last.json";
 inline constexpr const char* kBootIdPath = "/proc/sys/kernel/random/boot_id";
@@ -50,6 +49,7 @@ struct PendingState {
   std::optional<PendingTest> pending;
   bool from_earlier_boot = false;
 };
+/// Errors: the file's read error (a missing file is no pending test), data when malformed.
 Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root);
 
 /// Judges a pending test from an earlier boot against `dumps`, stores the outcome as
@@ -57,10 +57,12 @@ Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string&
 Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pending,
                                 const std::vector<DumpEntry>& dumps);
 
-/// The last settled outcome's detail line, if any.
+/// The last settled outcome's detail line, if any; when test-last.json cannot be read or is
+/// malformed, a line saying so.
 std::optional<std::string> last_test_detail(const std::string& root);
 
-/// Now, UTC, as YYYY-MM-DD-HHMMSS.
+/// Now, UTC, as YYYY-MM-DD-HHMMSS: capture_init::dump_dir_name, the name the capture gives
+/// the dump directory, so a test's start compares with the dumps saved after it.
 std::string utc_stamp_now();
 
 }  // namespace crashkit::admin

@@ -61,6 +61,9 @@ private:
   std::unique_ptr<class DirectWriter> direct_;
 };
 
+/// The flattened stream's signature at offset 0 of its header ("makedumpfile", NUL padded).
+inline constexpr char kFlatSignature[] = "makedumpfile";
+
 /// Flattened stream: a 4096-byte header ("makedumpfile", type 1, version 1, big-endian), then
 /// records {be64 offset, be64 size, bytes}, then the end marker {-1, -1}.
 class FlatSink final : public OutputSink {

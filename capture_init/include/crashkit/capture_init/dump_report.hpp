@@ -34,6 +34,7 @@
 #include <string>
 #include <string_view>
 
+#include "crashkit/base/result.hpp"
 #include "crashkit/capture/capture_job.hpp"
 
 namespace crashkit::capture_init {
@@ -59,6 +60,19 @@ struct DumpReport {
 
 /// The JSON text (pretty, newline-terminated).
 std::string report_json(const DumpReport& r);
+
+/// What a reader (`crashkit list`) takes from a report.json: the fields describing the dump.
+struct SavedReport {
+  std::string kernel;                ///< empty = unknown (null or absent)
+  std::string panic;                 ///< empty = unknown (null or absent)
+  std::optional<int> dump_level;     ///< unset when absent or not an integer
+  std::optional<DumpStatus> status;  ///< unset when null, absent or not a known name
+};
+
+/// Reads the text report_json() writes (or an older/partial one): null and absent values are
+/// unknown. Errors: data when the text is not JSON or kernel/panic/status is neither a string
+/// nor null. Thread-safe.
+Result<SavedReport> parse_report_json(std::string_view text);
 
 /// "2026-11-27T10:18:53Z".
 std::string iso8601_utc(std::int64_t unix_time);
