@@ -104,7 +104,7 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   const std::string wanted = conf::format_crashkernel(setting);
 
   bootcfg::ResetRequest req;
-  req.root = root.empty() ? "/" : root;
+  req.root = root;  // "" is the running system to plan_reset too
   req.setting = setting;
   auto plan = bootcfg::plan_reset(req);
   if (!plan) return std::move(plan).error();
