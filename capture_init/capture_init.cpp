@@ -16,12 +16,10 @@
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
-#include "crashkit/capture/vmcore_file.hpp"
-#include "crashkit/capture/vmcoreinfo.hpp"
-#include "crashkit/capture/x86_64_memory.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/conf/config_parser.hpp"
 
@@ -180,7 +178,8 @@ private:
   Status mount_device(const std::string& spec, std::string fstype, const std::string& flags,
                       const std::string& mountpoint);
   Status mount_rootfs();
-  Status check_space(const std::string& dumps, const capture::CaptureRequest& req);
+  Status check_space(const std::string& dumps, const capture::CaptureRequest& req,
+                     const capture::OpenDump& dump);
   Status dump_to_directory(const std::string& mountpoint);
   Status dump_to_raw(const std::string& spec);
   void run_hook(const char* name, const std::vector<std::string>& cfg_argv,
@@ -323,9 +322,10 @@ Status Init::mount_rootfs() {
   return mount_device(root->device, root->fstype, flags, paths_.rootfs_mount);
 }
 
-Status Init::check_space(const std::string& dumps, const capture::CaptureRequest& req) {
+Status Init::check_space(const std::string& dumps, const capture::CaptureRequest& req,
+                         const capture::OpenDump& dump) {
   std::uint64_t need = 0;
-  auto est = estimate_dump_bytes(req.vmcore, req.dump_level);
+  auto est = estimate_dump_bytes(dump, req.dump_level);
   if (est) {
     need = *est;
   } else {
@@ -362,9 +362,9 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
                  "kdump-compressed file it reassembles to");
   // Open the vmcore before anything is removed or created: without one there is nothing to
   // save, and old dumps must not go for nothing.
-  auto core = capture::VmcoreFile::open(req.vmcore);
-  if (!core)
-    return std::move(core).error();
+  auto dump = capture::open_dump(req.vmcore);
+  if (!dump)
+    return std::move(dump).error();
   if (auto entries = list_dir(dumps); !entries) {
     return std::move(entries).error();
   } else {
@@ -375,7 +375,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     }
   }
 
-  CK_TRY_STATUS(check_space(dumps, req));
+  CK_TRY_STATUS(check_space(dumps, req, *dump));
 
   const double t0 = sys_.monotonic();
   const std::int64_t when = sys_.wall_time();
@@ -400,17 +400,10 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   rep.compression = capture::compression_name(req.compression);
 
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
-  const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
-  rep.kernel = info.osrelease();
+  rep.kernel = dump->info.osrelease();
   {
-    Result<std::string> text = Error(ErrorCategory::data, "no VMCOREINFO note");
-    if (!info.empty()) {
-      auto mem = capture::X86_64Memory::create(**core, info);
-      if (mem)
-        text = capture::extract_dmesg(**mem, info);
-      else
-        text = std::move(mem).error();
-    }
+    Result<std::string> text = dump->mem ? capture::extract_dmesg(*dump->mem, dump->info)
+                                         : Result<std::string>(*dump->mem_error);
     if (text) {
       rep.panic = find_panic_line(*text);
       if (auto st = write_file_atomic(join(dir, "dmesg.txt"), *text, 0600); st)
@@ -421,7 +414,6 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
       spdlog::warn("dmesg.txt: {}", text.error().message());
     }
   }
-  core->reset();
 
   Status result;
   {
@@ -429,7 +421,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     if (!sink) {
       result = std::move(sink).error();
     } else {
-      auto stats = capture::run_capture(req, **sink, console_progress());
+      auto stats = capture::run_capture(req, *dump, **sink, console_progress());
       if (stats) {
         rep.stats = *stats;
         rep.dump_level = stats->dump_level;
@@ -657,17 +649,19 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
 }
 
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level) {
-  auto core = capture::VmcoreFile::open(vmcore);
-  if (!core)
-    return std::move(core).error();
-  const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
-  if (info.empty())
-    return Error(ErrorCategory::data, "no VMCOREINFO note").with_path(vmcore);
-  auto mem = capture::X86_64Memory::create(**core, info);
-  if (!mem)
-    return std::move(mem).error().with_path(vmcore);
+  auto dump = capture::open_dump(vmcore);
+  if (!dump)
+    return std::move(dump).error();
+  return estimate_dump_bytes(*dump, dump_level);
+}
+
+Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level) {
+  if (!dump.mem)
+    return Error(*dump.mem_error).with_path(dump.core->path());
+  const capture::VmcoreFile& core = *dump.core;
   std::vector<std::string> warnings;
-  auto filter = capture::PageFilter::create(**core, info, mem->get(), dump_level, warnings);
+  auto filter =
+      capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
   if (!filter)
     return std::move(filter).error();
   auto& f = **filter;
@@ -680,7 +674,7 @@ Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_le
   const std::uint64_t B = f.page_size();
   // Header blocks, notes, two bitmaps, one 24-byte descriptor per page.
   const std::uint64_t meta =
-      2 * B + (*core)->notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
+      2 * B + core.notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
   return pages * B + meta;
 }
 
