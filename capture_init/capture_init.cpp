@@ -22,6 +22,7 @@
 #include "crashkit/capture/page_filter.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/conf/config_parser.hpp"
+#include "crashkit/conf/crashkernel.hpp"
 
 namespace crashkit::capture_init {
 namespace {
@@ -611,23 +612,9 @@ InitOutcome run_init(InitSys& sys, const InitPaths& paths, const InitOptions& op
 
 Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
   RootSpec r;
-  std::size_t i = 0;
-  while (i < cmdline.size()) {
-    while (i < cmdline.size() && (cmdline[i] == ' ' || cmdline[i] == '\t' || cmdline[i] == '\n'))
-      ++i;
-    std::string word;
-    bool quoted = false;
-    while (i < cmdline.size() &&
-           (quoted || (cmdline[i] != ' ' && cmdline[i] != '\t' && cmdline[i] != '\n'))) {
-      if (cmdline[i] == '"')
-        quoted = !quoted;
-      else
-        word += cmdline[i];
-      ++i;
-    }
-    // "--" ends the kernel's own parameters; the rest belongs to init.
-    if (word == "--")
-      break;
+  for (auto [b, e] : conf::cmdline_words(cmdline, /*stop_at_dashes=*/true)) {
+    std::string word = cmdline.substr(b, e - b);
+    std::erase(word, '"');
     // Later words win, as in the kernel's own parsing.
     if (word.starts_with("root="))
       r.device = word.substr(5);
