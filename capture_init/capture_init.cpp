@@ -13,6 +13,7 @@
 #include <fstream>
 #include <memory>
 
+#include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
@@ -162,6 +163,25 @@ capture::ProgressFn console_progress() {
       spdlog::info("vmcore: {}0 % of {} pages", decile, total);
     }
   };
+}
+
+Status check_hook(const std::string& path, const struct stat& st, uid_t owner) {
+  const auto refuse = [&](std::string why) {
+    return std::move(Error(ErrorCategory::usage, std::move(why)).with_path(path));
+  };
+  switch (check_hook_stat(st, owner)) {
+  case HookProblem::none:
+    return {};
+  case HookProblem::not_regular:
+    return refuse("not a regular file");
+  case HookProblem::wrong_owner:
+    return refuse("owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(owner));
+  case HookProblem::writable:
+    return refuse("group- or world-writable");
+  case HookProblem::not_executable:
+    return refuse("not executable");
+  }
+  return {};
 }
 
 class Init {
@@ -502,7 +522,7 @@ void Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
       spdlog::warn("kdump_{} is set but {} is not in the capture image", name, exe);
     return;
   }
-  if (auto ok = check_hook_file(exe, opts_.hook_owner); !ok) {
+  if (auto ok = check_hook(exe, st, opts_.hook_owner); !ok) {
     spdlog::error("kdump_{} not run: {}", name, ok.error().message());
     return;
   }
@@ -669,17 +689,7 @@ Status check_hook_file(const std::string& path, uid_t owner) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return std::move(Error::from_errno(errno, "stat").with_path(path));
-  if (!S_ISREG(st.st_mode))
-    return std::move(Error(ErrorCategory::usage, "not a regular file").with_path(path));
-  if (st.st_uid != owner)
-    return std::move(Error(ErrorCategory::usage, "owned by uid " + std::to_string(st.st_uid) +
-                                                     ", not " + std::to_string(owner))
-                         .with_path(path));
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return std::move(Error(ErrorCategory::usage, "group- or world-writable").with_path(path));
-  if (!(st.st_mode & S_IXUSR))
-    return std::move(Error(ErrorCategory::usage, "not executable").with_path(path));
-  return {};
+  return check_hook(path, st, owner);
 }
 
 } // namespace crashkit::capture_init

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/initramfs/decompress.hpp"
@@ -74,22 +75,23 @@ Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std
   if (!st)
     return std::move(st).error().context(where);
   const std::string host = root.host_path(exe);
-  if (!S_ISREG(st->st_mode))
+  switch (check_hook_stat(*st, 0)) {
+  case HookProblem::none:
+    break;
+  case HookProblem::not_regular:
     return Error(ErrorCategory::data, where + ": " + host + " is not a regular file");
-  if (st->st_uid != 0)
+  case HookProblem::wrong_owner:
     return Error(ErrorCategory::data, where + ": refusing " + host + ": owned by uid " +
                                           std::to_string(st->st_uid) + ", not root");
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
-    return Error(ErrorCategory::data,
-                 where + ": refusing " + host + ": writable by group or others (mode " +
-                     [&] {
-                       char b[8];
-                       std::snprintf(b, sizeof b, "%04o", st->st_mode & 07777);
-                       return std::string(b);
-                     }() +
-                     ")");
-  if (!(st->st_mode & S_IXUSR))
+  case HookProblem::writable: {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st->st_mode & 07777);
+    return Error(ErrorCategory::data, where + ": refusing " + host +
+                                          ": writable by group or others (mode " + mode + ")");
+  }
+  case HookProblem::not_executable:
     return Error(ErrorCategory::data, where + ": " + host + " is not executable");
+  }
   auto data = root.read_file(exe);
   if (!data)
     return std::move(data).error().context(where);
