@@ -412,7 +412,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   out_.dump_dir = dir;
   spdlog::info("saving to {}", dir);
 
-  run_hook("pre", cfg_.kdump_pre.value, nullptr);
+  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
 
   DumpReport rep;
   rep.time = when;
@@ -488,7 +488,7 @@ Status Init::dump_to_raw(const std::string& spec) {
   auto dev = wait_for_device(spec);
   if (!dev)
     return std::move(dev).error();
-  run_hook("pre", cfg_.kdump_pre.value, nullptr);
+  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
   UniqueFd fd(::open(dev->c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(*dev));
@@ -599,7 +599,7 @@ InitOutcome Init::run() {
   }
   {
     const std::string status(status_name(out_.status));
-    run_hook("post", cfg_.kdump_post.value, &status);
+    run_hook(conf::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
   }
   if (st) {
     take_action(cfg_.final_action.value);
