@@ -10,7 +10,7 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <memory>
 
 #include "crashkit/base/hook_policy.hpp"
@@ -102,15 +102,14 @@ constexpr std::uint64_t kLowMemoryKib = 160 * 1024;
 
 /// MemAvailable from /proc/meminfo in KiB; 0 when unreadable (then low-memory mode is safest).
 std::uint64_t mem_available_kib() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::uint64_t value = 0;
-  std::string unit;
-  while (in >> key >> value) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return value;
-  }
-  return 0;
+  auto text = read_whole_file("/proc/meminfo");
+  if (!text)
+    return 0;
+  constexpr std::string_view kKey = "\nMemAvailable:";
+  const auto at = ("\n" + *text).find(kKey);
+  if (at == std::string::npos)
+    return 0;
+  return std::strtoull(text->c_str() + at + kKey.size() - 1, nullptr, 10);
 }
 
 capture::CaptureRequest request_from(const conf::CoreCollector& cc, const std::string& vmcore) {

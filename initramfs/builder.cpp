@@ -1,6 +1,5 @@
 #include "crashkit/initramfs/builder.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,7 +9,6 @@
 
 #include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
-#include "crashkit/base/unique_fd.hpp"
 #include "crashkit/initramfs/decompress.hpp"
 #include "crashkit/initramfs/elf_deps.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
@@ -40,13 +38,6 @@ std::string dirname_of(const std::string& path) {
   if (slash == std::string::npos)
     return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Result<std::string> read_host_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
-  return read_fd(fd.get(), path);
 }
 
 bool is_elf(const std::string& data) { return data.compare(0, 4, "\x7f" "ELF") == 0; }
@@ -165,7 +156,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     capture = root->read_file(installed_capture_binary());
     capture_dir = dirname_of(installed_capture_binary());
   } else {
-    capture = read_host_file(capture_name);
+    capture = read_whole_file(capture_name);
     capture_dir = "/";
   }
   if (!capture)
@@ -224,7 +215,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     if (e.kind == ImageEntry::Kind::file)
       m.files[path] = sha256_hex(e.data);
   for (const auto& b : req.tool_binaries) {
-    auto data = read_host_file(b);
+    auto data = read_whole_file(b);
     if (!data)
       return std::move(data).error().context("crashkit program");
     m.binaries[b] = sha256_hex(*data);
