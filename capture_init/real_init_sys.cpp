@@ -18,10 +18,6 @@ extern char** environ;
 
 namespace crashkit::capture_init {
 
-RealInitSys::RealInitSys() = default;
-
-RealInitSys::~RealInitSys() = default;
-
 Status RealInitSys::mount(const std::string& source, const std::string& target,
                           const std::string& fstype, unsigned long flags, const std::string& data) {
   if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags,
@@ -115,8 +111,7 @@ Result<FsSpace> RealInitSys::space(const std::string& dir) {
   struct statvfs v {};
   if (::statvfs(dir.c_str(), &v) != 0)
     return std::move(Error::from_errno(errno, "statvfs").with_path(dir));
-  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize,
-                 static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize};
+  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize};
 }
 
 double RealInitSys::monotonic() {

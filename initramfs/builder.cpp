@@ -261,7 +261,7 @@ Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Co
   }
   out.files = plan->manifest.files.size();
   out.unpacked_bytes = plan->contents.file_bytes();
-  out.modules = plan->modules;
+  out.modules = plan->modules.size();
   if (out.reason.empty()) {
     out.image_bytes = static_cast<std::uint64_t>(st.st_size);
     return out;

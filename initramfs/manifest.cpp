@@ -39,11 +39,6 @@ std::string first_difference(const std::map<std::string, std::string>& old_map,
 
 } // namespace
 
-bool Manifest::same_inputs(const Manifest& o) const {
-  return kernel == o.kernel && config_sha256 == o.config_sha256 && files == o.files &&
-         binaries == o.binaries;
-}
-
 std::string Manifest::to_json() const {
   nlohmann::ordered_json j;
   j["format"] = kManifestFormat;

@@ -19,7 +19,6 @@ namespace crashkit::capture_init {
 /// Space of the filesystem holding a directory.
 struct FsSpace {
   std::uint64_t available = 0; ///< bytes an unprivileged writer may still use (f_bavail)
-  std::uint64_t total = 0;
 };
 
 /// How the machine ends the capture.
@@ -78,11 +77,6 @@ public:
 /// The running kernel.
 class RealInitSys final : public InitSys {
 public:
-  RealInitSys();
-  ~RealInitSys() override;
-  RealInitSys(const RealInitSys&) = delete;
-  RealInitSys& operator=(const RealInitSys&) = delete;
-
   Status mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;
   Status unmount(const std::string& target) override;
@@ -98,8 +92,6 @@ public:
   void sync() override;
   Status power(PowerAction a) override;
   Status exec_shell() override;
-
-private:
 };
 
 } // namespace crashkit::capture_init

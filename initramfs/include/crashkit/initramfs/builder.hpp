@@ -71,7 +71,7 @@ struct RebuildOutcome {
   std::uint64_t image_bytes = 0;
   std::uint64_t unpacked_bytes = 0;
   std::size_t files = 0;
-  std::vector<ModuleFile> modules;
+  std::size_t modules = 0; ///< kernel modules in the image
 };
 
 /// Rebuilds when asked (force, or config force_rebuild) or when stale; with config
