@@ -453,19 +453,18 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
       // The file's size, not the bytes handed over: the writer rewrites headers in place.
       struct stat vst {};
       const std::string& written = result ? (*sink)->final_path() : (*sink)->name();
-      rep.vmcore_bytes = ::stat(written.c_str(), &vst) == 0
-                             ? static_cast<std::uint64_t>(vst.st_size)
-                             : (*sink)->bytes_written();
+      const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
+      rep.vmcore_bytes =
+          stat_ok ? static_cast<std::uint64_t>(vst.st_size) : (*sink)->bytes_written();
       if (result) {
         rep.status = DumpStatus::complete;
         if (rep.stats && rep.stats->unreadable_pages) {
-          rep.exit_code = 3;
+          rep.exit_code = capture::kExitUnreadablePages;
           rep.message = std::to_string(rep.stats->unreadable_pages) +
                         " pages could not be read; recorded as missing";
         }
       } else {
-        struct stat st {};
-        const bool partial = ::stat((*sink)->name().c_str(), &st) == 0 && st.st_size > 0;
+        const bool partial = stat_ok && vst.st_size > 0;
         rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
       }
     }

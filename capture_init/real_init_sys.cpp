@@ -138,7 +138,6 @@ void RealInitSys::sync() {
 }
 
 Status RealInitSys::power(PowerAction a) {
-  ::sync();
   int cmd = RB_AUTOBOOT;
   if (a == PowerAction::halt)
     cmd = RB_HALT_SYSTEM;

@@ -109,7 +109,7 @@ int run_dump(const CaptureOptions& o) {
                    "crashkit-capture: %llu pages could not be read (I/O error); they are "
                    "recorded as missing in the dump\n",
                    static_cast<unsigned long long>(stats->unreadable_pages));
-      return kExitUnreadablePages;
+      return capture::kExitUnreadablePages;
     }
     return 0;
   }

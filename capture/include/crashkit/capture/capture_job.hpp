@@ -49,6 +49,10 @@ struct CaptureStats {
   std::vector<std::string> warnings;
 };
 
+/// Exit status of a capture that finished but recorded some pages as missing (EIO/SIGBUS):
+/// crashkit-capture's and the capture init's report.json exit_code.
+inline constexpr int kExitUnreadablePages = 3;
+
 /// Progress callback: pages done, pages total.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 

@@ -68,7 +68,8 @@ public:
 
   /// sync(2).
   virtual void sync() = 0;
-  /// sync(2) then reboot(2); returns only on failure.
+  /// reboot(2) (the caller has synced: run_init's final action does before unmounting);
+  /// returns only on failure.
   virtual Status power(PowerAction a) = 0;
   /// Replaces the process with an interactive shell; returns only when there is none.
   virtual Status exec_shell() = 0;
