@@ -15,6 +15,7 @@
 
 #include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
+#include "crashkit/base/path.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
 #include "crashkit/capture/open_dump.hpp"
@@ -27,20 +28,6 @@
 
 namespace crashkit::capture_init {
 namespace {
-
-std::string join(const std::string& a, const std::string& b) {
-  if (a.empty())
-    return b;
-  if (b.empty())
-    return a;
-  std::string out = a;
-  if (out.back() != '/')
-    out += '/';
-  std::size_t i = 0;
-  while (i < b.size() && b[i] == '/')
-    ++i;
-  return out + b.substr(i);
-}
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -373,7 +360,7 @@ Status Init::check_space(const std::string& dumps, const capture::CaptureRequest
 }
 
 Status Init::dump_to_directory(const std::string& mountpoint) {
-  const std::string dumps = join(mountpoint, cfg_.path.value);
+  const std::string dumps = join_path(mountpoint, cfg_.path.value);
   CK_TRY_STATUS(mkdir_p(dumps, 0755));
 
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
@@ -389,8 +376,8 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     return std::move(entries).error();
   } else {
     for (const auto& name : dumps_to_remove(*entries, cfg_.keep_dumps.value)) {
-      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join(dumps, name));
-      if (auto st = remove_tree(join(dumps, name)); !st)
+      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join_path(dumps, name));
+      if (auto st = remove_tree(join_path(dumps, name)); !st)
         spdlog::warn("{}", st.error().message());
     }
   }
@@ -401,7 +388,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   const std::int64_t when = sys_.wall_time();
   std::string dir;
   for (int attempt = 0;; ++attempt) {
-    dir = join(dumps, dump_dir_name(when + attempt));
+    dir = join_path(dumps, dump_dir_name(when + attempt));
     if (::mkdir(dir.c_str(), 0700) == 0)
       break;
     if (errno != EEXIST || attempt >= 5)
@@ -426,7 +413,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
                                          : Result<std::string>(*dump->mem_error);
     if (text) {
       rep.panic = find_panic_line(*text);
-      if (auto st = write_file_atomic(join(dir, "dmesg.txt"), *text, 0600); st)
+      if (auto st = write_file_atomic(join_path(dir, "dmesg.txt"), *text, 0600); st)
         rep.dmesg_bytes = text->size();
       else
         spdlog::warn("{}", st.error().message());
@@ -437,7 +424,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
 
   Status result;
   {
-    auto sink = capture::FileSink::create(join(dir, "vmcore"), false, /*direct_io=*/true);
+    auto sink = capture::FileSink::create(join_path(dir, "vmcore"), false, /*direct_io=*/true);
     if (!sink) {
       result = std::move(sink).error();
     } else {
@@ -475,7 +462,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   }
   rep.duration_s = sys_.monotonic() - t0;
   out_.status = rep.status;
-  if (auto st = write_file_atomic(join(dir, "report.json"), report_json(rep), 0600); !st)
+  if (auto st = write_file_atomic(join_path(dir, "report.json"), report_json(rep), 0600); !st)
     spdlog::warn("{}", st.error().message());
   spdlog::info("dump {} in {:.1f} s: {} bytes vmcore, {} bytes dmesg", status_name(rep.status),
                rep.duration_s, rep.vmcore_bytes, rep.dmesg_bytes);
@@ -513,7 +500,7 @@ Status Init::dump_to_raw(const std::string& spec) {
 
 void Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
                     const std::string* status) {
-  const std::string exe = join(paths_.hooks_dir, name);
+  const std::string exe = join_path(paths_.hooks_dir, name);
   struct stat st {};
   if (::stat(exe.c_str(), &st) != 0) {
     if (!cfg_argv.empty())

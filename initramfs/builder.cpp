@@ -9,6 +9,7 @@
 
 #include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
+#include "crashkit/base/path.hpp"
 #include "crashkit/initramfs/decompress.hpp"
 #include "crashkit/initramfs/elf_deps.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
@@ -31,13 +32,6 @@ std::string compressed_module_suffix(const std::string& path) {
       return std::string(sv.substr(3));
   }
   return {};
-}
-
-std::string dirname_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 bool is_elf(const std::string& data) { return data.compare(0, 4, "\x7f" "ELF") == 0; }
