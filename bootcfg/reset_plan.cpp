@@ -1,8 +1,6 @@
 #include "crashkit/bootcfg/reset_plan.hpp"
 
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,11 +9,10 @@
 #include <filesystem>
 #include <set>
 
+#include "crashkit/base/process.hpp"
 #include "crashkit/bootcfg/bls_entry.hpp"
 #include "crashkit/bootcfg/grub_default.hpp"
 #include "shell_word.hpp"
-
-extern char** environ;
 
 namespace crashkit::bootcfg {
 namespace fs = std::filesystem;
@@ -335,22 +332,13 @@ namespace {
 
 // Runs argv without a shell and waits for it.
 Status run_command(const std::vector<std::string>& argv) {
-  std::vector<char*> cargv;
-  for (const auto& a : argv)
-    cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  pid_t pid = 0;
-  int err = ::posix_spawn(&pid, cargv[0], nullptr, nullptr, cargv.data(), environ);
-  if (err != 0)
-    return Error::from_errno(err, "cannot run it").with_path(argv[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return Error::from_errno(errno, "waitpid").with_path(argv[0]);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+  auto rc = spawn_wait(argv);
+  if (!rc)
+    return std::move(rc).error();
+  if (*rc == 0)
     return {};
-  std::string how = WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                      : "killed by signal " + std::to_string(WTERMSIG(status));
+  std::string how = *rc > 0 ? "exited with status " + std::to_string(*rc)
+                            : "killed by signal " + std::to_string(-*rc);
   return Error(ErrorCategory::unsupported,
                how + "; the files are written, regenerate the boot configuration by hand")
       .with_path(argv[0]);

@@ -5,36 +5,40 @@
 #include <chrono>
 
 #include "crashkit/base/io.hpp"
-#include "crashkit/capture/x86_64_memory.hpp"
 #include "writers.hpp"
 
 namespace crashkit::capture {
 
 Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
                                  const ProgressFn& progress) {
+  auto dump = open_dump(req.vmcore);
+  if (!dump)
+    return std::move(dump).error();
+  return run_capture(req, *dump, sink, progress);
+}
+
+Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, OutputSink& sink,
+                                 const ProgressFn& progress) {
   const auto t0 = std::chrono::steady_clock::now();
   CaptureStats stats;
-  auto core = VmcoreFile::open(req.vmcore);
-  if (!core)
-    return std::move(core).error();
-  const auto info = Vmcoreinfo::parse((*core)->vmcoreinfo_text());
+  const VmcoreFile& core = *dump.core;
+  const Vmcoreinfo& info = dump.info;
   stats.osrelease = info.osrelease();
   if (info.empty())
     stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
 
-  std::unique_ptr<X86_64Memory> mem;
-  if ((*core)->identity().machine != 62 /* EM_X86_64 */) {
+  KernelMemory* mem = nullptr;
+  if (core.identity().machine != 62 /* EM_X86_64 */) {
     stats.warnings.push_back("not an x86_64 vmcore (e_machine " +
-                             std::to_string((*core)->identity().machine) +
+                             std::to_string(core.identity().machine) +
                              "): only zero pages can be excluded");
   } else if (!info.empty()) {
-    auto m = X86_64Memory::create(**core, info);
-    if (m)
-      mem = std::move(m).value();
-    else
-      stats.warnings.push_back(m.error().message());
+    if (dump.mem)
+      mem = dump.mem.get();
+    else if (dump.mem_error)
+      stats.warnings.push_back(dump.mem_error->message());
   }
-  auto filter = PageFilter::create(**core, info, mem.get(), req.dump_level, stats.warnings);
+  auto filter = PageFilter::create(core, info, mem, req.dump_level, stats.warnings);
   if (!filter)
     return std::move(filter).error();
   stats.dump_level = (*filter)->dump_level();
@@ -44,9 +48,9 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
   const std::size_t warned = stats.warnings.size();
 
   CaptureContext ctx;
-  ctx.core = core->get();
+  ctx.core = &core;
   ctx.info = &info;
-  ctx.mem = mem.get();
+  ctx.mem = mem;
   ctx.filter = filter->get();
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;

@@ -10,37 +10,24 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
+#include <cstdlib>
 #include <memory>
 
+#include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
+#include "crashkit/base/path.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
-#include "crashkit/capture/vmcore_file.hpp"
-#include "crashkit/capture/vmcoreinfo.hpp"
-#include "crashkit/capture/x86_64_memory.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/conf/config_parser.hpp"
+#include "crashkit/conf/crashkernel.hpp"
 
 namespace crashkit::capture_init {
 namespace {
-
-std::string join(const std::string& a, const std::string& b) {
-  if (a.empty())
-    return b;
-  if (b.empty())
-    return a;
-  std::string out = a;
-  if (out.back() != '/')
-    out += '/';
-  std::size_t i = 0;
-  while (i < b.size() && b[i] == '/')
-    ++i;
-  return out + b.substr(i);
-}
 
 std::string mib(std::uint64_t bytes) {
   char buf[32];
@@ -102,15 +89,14 @@ constexpr std::uint64_t kLowMemoryKib = 160 * 1024;
 
 /// MemAvailable from /proc/meminfo in KiB; 0 when unreadable (then low-memory mode is safest).
 std::uint64_t mem_available_kib() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  std::uint64_t value = 0;
-  std::string unit;
-  while (in >> key >> value) {
-    std::getline(in, unit);
-    if (key == "MemAvailable:") return value;
-  }
-  return 0;
+  auto text = read_whole_file("/proc/meminfo");
+  if (!text)
+    return 0;
+  constexpr std::string_view kKey = "\nMemAvailable:";
+  const auto at = ("\n" + *text).find(kKey);
+  if (at == std::string::npos)
+    return 0;
+  return std::strtoull(text->c_str() + at + kKey.size() - 1, nullptr, 10);
 }
 
 capture::CaptureRequest request_from(const conf::CoreCollector& cc, const std::string& vmcore) {
@@ -165,6 +151,25 @@ capture::ProgressFn console_progress() {
   };
 }
 
+Status check_hook(const std::string& path, const struct stat& st, uid_t owner) {
+  const auto refuse = [&](std::string why) {
+    return std::move(Error(ErrorCategory::usage, std::move(why)).with_path(path));
+  };
+  switch (check_hook_stat(st, owner)) {
+  case HookProblem::none:
+    return {};
+  case HookProblem::not_regular:
+    return refuse("not a regular file");
+  case HookProblem::wrong_owner:
+    return refuse("owned by uid " + std::to_string(st.st_uid) + ", not " + std::to_string(owner));
+  case HookProblem::writable:
+    return refuse("group- or world-writable");
+  case HookProblem::not_executable:
+    return refuse("not executable");
+  }
+  return {};
+}
+
 class Init {
 public:
   Init(InitSys& sys, const InitPaths& paths, const InitOptions& opts)
@@ -180,7 +185,8 @@ private:
   Status mount_device(const std::string& spec, std::string fstype, const std::string& flags,
                       const std::string& mountpoint);
   Status mount_rootfs();
-  Status check_space(const std::string& dumps, const capture::CaptureRequest& req);
+  Status check_space(const std::string& dumps, const capture::CaptureRequest& req,
+                     const capture::OpenDump& dump);
   Status dump_to_directory(const std::string& mountpoint);
   Status dump_to_raw(const std::string& spec);
   void run_hook(const char* name, const std::vector<std::string>& cfg_argv,
@@ -323,9 +329,10 @@ Status Init::mount_rootfs() {
   return mount_device(root->device, root->fstype, flags, paths_.rootfs_mount);
 }
 
-Status Init::check_space(const std::string& dumps, const capture::CaptureRequest& req) {
+Status Init::check_space(const std::string& dumps, const capture::CaptureRequest& req,
+                         const capture::OpenDump& dump) {
   std::uint64_t need = 0;
-  auto est = estimate_dump_bytes(req.vmcore, req.dump_level);
+  auto est = estimate_dump_bytes(dump, req.dump_level);
   if (est) {
     need = *est;
   } else {
@@ -353,7 +360,7 @@ Status Init::check_space(const std::string& dumps, const capture::CaptureRequest
 }
 
 Status Init::dump_to_directory(const std::string& mountpoint) {
-  const std::string dumps = join(mountpoint, cfg_.path.value);
+  const std::string dumps = join_path(mountpoint, cfg_.path.value);
   CK_TRY_STATUS(mkdir_p(dumps, 0755));
 
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
@@ -362,26 +369,26 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
                  "kdump-compressed file it reassembles to");
   // Open the vmcore before anything is removed or created: without one there is nothing to
   // save, and old dumps must not go for nothing.
-  auto core = capture::VmcoreFile::open(req.vmcore);
-  if (!core)
-    return std::move(core).error();
+  auto dump = capture::open_dump(req.vmcore);
+  if (!dump)
+    return std::move(dump).error();
   if (auto entries = list_dir(dumps); !entries) {
     return std::move(entries).error();
   } else {
     for (const auto& name : dumps_to_remove(*entries, cfg_.keep_dumps.value)) {
-      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join(dumps, name));
-      if (auto st = remove_tree(join(dumps, name)); !st)
+      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join_path(dumps, name));
+      if (auto st = remove_tree(join_path(dumps, name)); !st)
         spdlog::warn("{}", st.error().message());
     }
   }
 
-  CK_TRY_STATUS(check_space(dumps, req));
+  CK_TRY_STATUS(check_space(dumps, req, *dump));
 
   const double t0 = sys_.monotonic();
   const std::int64_t when = sys_.wall_time();
   std::string dir;
   for (int attempt = 0;; ++attempt) {
-    dir = join(dumps, dump_dir_name(when + attempt));
+    dir = join_path(dumps, dump_dir_name(when + attempt));
     if (::mkdir(dir.c_str(), 0700) == 0)
       break;
     if (errno != EEXIST || attempt >= 5)
@@ -391,7 +398,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   out_.dump_dir = dir;
   spdlog::info("saving to {}", dir);
 
-  run_hook("pre", cfg_.kdump_pre.value, nullptr);
+  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
 
   DumpReport rep;
   rep.time = when;
@@ -400,20 +407,13 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   rep.compression = capture::compression_name(req.compression);
 
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
-  const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
-  rep.kernel = info.osrelease();
+  rep.kernel = dump->info.osrelease();
   {
-    Result<std::string> text = Error(ErrorCategory::data, "no VMCOREINFO note");
-    if (!info.empty()) {
-      auto mem = capture::X86_64Memory::create(**core, info);
-      if (mem)
-        text = capture::extract_dmesg(**mem, info);
-      else
-        text = std::move(mem).error();
-    }
+    Result<std::string> text = dump->mem ? capture::extract_dmesg(*dump->mem, dump->info)
+                                         : Result<std::string>(*dump->mem_error);
     if (text) {
       rep.panic = find_panic_line(*text);
-      if (auto st = write_file_atomic(join(dir, "dmesg.txt"), *text, 0600); st)
+      if (auto st = write_file_atomic(join_path(dir, "dmesg.txt"), *text, 0600); st)
         rep.dmesg_bytes = text->size();
       else
         spdlog::warn("{}", st.error().message());
@@ -421,15 +421,14 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
       spdlog::warn("dmesg.txt: {}", text.error().message());
     }
   }
-  core->reset();
 
   Status result;
   {
-    auto sink = capture::FileSink::create(join(dir, "vmcore"), false, /*direct_io=*/true);
+    auto sink = capture::FileSink::create(join_path(dir, "vmcore"), false, /*direct_io=*/true);
     if (!sink) {
       result = std::move(sink).error();
     } else {
-      auto stats = capture::run_capture(req, **sink, console_progress());
+      auto stats = capture::run_capture(req, *dump, **sink, console_progress());
       if (stats) {
         rep.stats = *stats;
         rep.dump_level = stats->dump_level;
@@ -441,19 +440,18 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
       // The file's size, not the bytes handed over: the writer rewrites headers in place.
       struct stat vst {};
       const std::string& written = result ? (*sink)->final_path() : (*sink)->name();
-      rep.vmcore_bytes = ::stat(written.c_str(), &vst) == 0
-                             ? static_cast<std::uint64_t>(vst.st_size)
-                             : (*sink)->bytes_written();
+      const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
+      rep.vmcore_bytes =
+          stat_ok ? static_cast<std::uint64_t>(vst.st_size) : (*sink)->bytes_written();
       if (result) {
         rep.status = DumpStatus::complete;
         if (rep.stats && rep.stats->unreadable_pages) {
-          rep.exit_code = 3;
+          rep.exit_code = capture::kExitUnreadablePages;
           rep.message = std::to_string(rep.stats->unreadable_pages) +
                         " pages could not be read; recorded as missing";
         }
       } else {
-        struct stat st {};
-        const bool partial = ::stat((*sink)->name().c_str(), &st) == 0 && st.st_size > 0;
+        const bool partial = stat_ok && vst.st_size > 0;
         rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
       }
     }
@@ -464,7 +462,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   }
   rep.duration_s = sys_.monotonic() - t0;
   out_.status = rep.status;
-  if (auto st = write_file_atomic(join(dir, "report.json"), report_json(rep), 0600); !st)
+  if (auto st = write_file_atomic(join_path(dir, "report.json"), report_json(rep), 0600); !st)
     spdlog::warn("{}", st.error().message());
   spdlog::info("dump {} in {:.1f} s: {} bytes vmcore, {} bytes dmesg", status_name(rep.status),
                rep.duration_s, rep.vmcore_bytes, rep.dmesg_bytes);
@@ -475,7 +473,7 @@ Status Init::dump_to_raw(const std::string& spec) {
   auto dev = wait_for_device(spec);
   if (!dev)
     return std::move(dev).error();
-  run_hook("pre", cfg_.kdump_pre.value, nullptr);
+  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
   UniqueFd fd(::open(dev->c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(*dev));
@@ -502,14 +500,14 @@ Status Init::dump_to_raw(const std::string& spec) {
 
 void Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
                     const std::string* status) {
-  const std::string exe = join(paths_.hooks_dir, name);
+  const std::string exe = join_path(paths_.hooks_dir, name);
   struct stat st {};
   if (::stat(exe.c_str(), &st) != 0) {
     if (!cfg_argv.empty())
       spdlog::warn("kdump_{} is set but {} is not in the capture image", name, exe);
     return;
   }
-  if (auto ok = check_hook_file(exe, opts_.hook_owner); !ok) {
+  if (auto ok = check_hook(exe, st, opts_.hook_owner); !ok) {
     spdlog::error("kdump_{} not run: {}", name, ok.error().message());
     return;
   }
@@ -586,7 +584,7 @@ InitOutcome Init::run() {
   }
   {
     const std::string status(status_name(out_.status));
-    run_hook("post", cfg_.kdump_post.value, &status);
+    run_hook(conf::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
   }
   if (st) {
     take_action(cfg_.final_action.value);
@@ -619,23 +617,9 @@ InitOutcome run_init(InitSys& sys, const InitPaths& paths, const InitOptions& op
 
 Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
   RootSpec r;
-  std::size_t i = 0;
-  while (i < cmdline.size()) {
-    while (i < cmdline.size() && (cmdline[i] == ' ' || cmdline[i] == '\t' || cmdline[i] == '\n'))
-      ++i;
-    std::string word;
-    bool quoted = false;
-    while (i < cmdline.size() &&
-           (quoted || (cmdline[i] != ' ' && cmdline[i] != '\t' && cmdline[i] != '\n'))) {
-      if (cmdline[i] == '"')
-        quoted = !quoted;
-      else
-        word += cmdline[i];
-      ++i;
-    }
-    // "--" ends the kernel's own parameters; the rest belongs to init.
-    if (word == "--")
-      break;
+  for (auto [b, e] : conf::cmdline_words(cmdline, /*stop_at_dashes=*/true)) {
+    std::string word = cmdline.substr(b, e - b);
+    std::erase(word, '"');
     // Later words win, as in the kernel's own parsing.
     if (word.starts_with("root="))
       r.device = word.substr(5);
@@ -657,17 +641,19 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
 }
 
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level) {
-  auto core = capture::VmcoreFile::open(vmcore);
-  if (!core)
-    return std::move(core).error();
-  const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
-  if (info.empty())
-    return Error(ErrorCategory::data, "no VMCOREINFO note").with_path(vmcore);
-  auto mem = capture::X86_64Memory::create(**core, info);
-  if (!mem)
-    return std::move(mem).error().with_path(vmcore);
+  auto dump = capture::open_dump(vmcore);
+  if (!dump)
+    return std::move(dump).error();
+  return estimate_dump_bytes(*dump, dump_level);
+}
+
+Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level) {
+  if (!dump.mem)
+    return Error(*dump.mem_error).with_path(dump.core->path());
+  const capture::VmcoreFile& core = *dump.core;
   std::vector<std::string> warnings;
-  auto filter = capture::PageFilter::create(**core, info, mem->get(), dump_level, warnings);
+  auto filter =
+      capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
   if (!filter)
     return std::move(filter).error();
   auto& f = **filter;
@@ -680,7 +666,7 @@ Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_le
   const std::uint64_t B = f.page_size();
   // Header blocks, notes, two bitmaps, one 24-byte descriptor per page.
   const std::uint64_t meta =
-      2 * B + (*core)->notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
+      2 * B + core.notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
   return pages * B + meta;
 }
 
@@ -688,17 +674,7 @@ Status check_hook_file(const std::string& path, uid_t owner) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return std::move(Error::from_errno(errno, "stat").with_path(path));
-  if (!S_ISREG(st.st_mode))
-    return std::move(Error(ErrorCategory::usage, "not a regular file").with_path(path));
-  if (st.st_uid != owner)
-    return std::move(Error(ErrorCategory::usage, "owned by uid " + std::to_string(st.st_uid) +
-                                                     ", not " + std::to_string(owner))
-                         .with_path(path));
-  if (st.st_mode & (S_IWGRP | S_IWOTH))
-    return std::move(Error(ErrorCategory::usage, "group- or world-writable").with_path(path));
-  if (!(st.st_mode & S_IXUSR))
-    return std::move(Error(ErrorCategory::usage, "not executable").with_path(path));
-  return {};
+  return check_hook(path, st, owner);
 }
 
 } // namespace crashkit::capture_init

@@ -1,27 +1,22 @@
 #include <blkid/blkid.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
-#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <thread>
 
+#include "crashkit/base/process.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
 
 extern char** environ;
 
 namespace crashkit::capture_init {
-
-RealInitSys::RealInitSys() = default;
-
-RealInitSys::~RealInitSys() = default;
 
 Status RealInitSys::mount(const std::string& source, const std::string& target,
                           const std::string& fstype, unsigned long flags, const std::string& data) {
@@ -116,8 +111,7 @@ Result<FsSpace> RealInitSys::space(const std::string& dir) {
   struct statvfs v {};
   if (::statvfs(dir.c_str(), &v) != 0)
     return std::move(Error::from_errno(errno, "statvfs").with_path(dir));
-  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize,
-                 static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize};
+  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize};
 }
 
 double RealInitSys::monotonic() {
@@ -133,24 +127,10 @@ void RealInitSys::sleep_ms(unsigned ms) {
 }
 
 Result<int> RealInitSys::run(const std::vector<std::string>& argv) {
-  if (argv.empty())
-    return Error(ErrorCategory::usage, "empty command");
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ);
-  if (rc != 0)
-    return std::move(Error::from_errno(rc, "posix_spawn").with_path(argv[0]));
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR)
-      return std::move(Error::from_errno(errno, "waitpid").with_path(argv[0]));
-  }
-  if (WIFSIGNALED(status))
-    return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
+  auto rc = spawn_wait(argv);
+  if (rc && *rc < 0)
+    return 128 - *rc; // the shell's convention for "killed by signal N"
+  return rc;
 }
 
 void RealInitSys::sync() {
@@ -158,7 +138,6 @@ void RealInitSys::sync() {
 }
 
 Status RealInitSys::power(PowerAction a) {
-  ::sync();
   int cmd = RB_AUTOBOOT;
   if (a == PowerAction::halt)
     cmd = RB_HALT_SYSTEM;

@@ -124,10 +124,10 @@ std::string_view suffix_of(CrashkernelKind k) {
   return "";
 }
 
-// Word spans [begin, end) of a command line: split at unquoted blanks like the kernel's
-// next_arg(); stops before a bare "--" when stop_at_dashes.
-std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view s,
-                                                            bool stop_at_dashes) {
+} // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> cmdline_words(std::string_view s,
+                                                               bool stop_at_dashes) {
   std::vector<std::pair<std::size_t, std::size_t>> out;
   std::size_t i = 0;
   for (;;) {
@@ -147,11 +147,13 @@ std::vector<std::pair<std::size_t, std::size_t>> word_spans(std::string_view s,
   return out;
 }
 
+namespace {
+
 Result<CrashkernelSetting> parse_words(std::string_view text, bool cmdline,
                                        std::size_t* error_position) {
   CrashkernelSetting out;
   std::optional<SyntaxError> err;
-  for (auto [b, e] : word_spans(text, cmdline)) {
+  for (auto [b, e] : cmdline_words(text, cmdline)) {
     bool prefixed = text.substr(b, e - b).starts_with(kPrefix);
     if (cmdline && !prefixed)
       continue;
@@ -189,7 +191,7 @@ std::string replace_crashkernel_in_cmdline(std::string_view cmdline,
   std::string out;
   std::size_t copied = 0;
   bool placed = false;
-  auto spans = word_spans(cmdline, false);
+  auto spans = cmdline_words(cmdline, false);
   std::size_t init_args = cmdline.size(); // where a bare "--" starts, if any
   for (auto [b, e] : spans) {
     if (cmdline.substr(b, e - b) == "--") {

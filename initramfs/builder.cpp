@@ -1,6 +1,5 @@
 #include "crashkit/initramfs/builder.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,8 +7,9 @@
 #include <cerrno>
 #include <filesystem>
 
+#include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
-#include "crashkit/base/unique_fd.hpp"
+#include "crashkit/base/path.hpp"
 #include "crashkit/initramfs/decompress.hpp"
 #include "crashkit/initramfs/elf_deps.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
@@ -32,20 +32,6 @@ std::string compressed_module_suffix(const std::string& path) {
       return std::string(sv.substr(3));
   }
   return {};
-}
-
-std::string dirname_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos)
-    return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-Result<std::string> read_host_file(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
-  return read_fd(fd.get(), path);
 }
 
 bool is_elf(const std::string& data) { return data.compare(0, 4, "\x7f" "ELF") == 0; }
@@ -74,22 +60,23 @@ Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std
   if (!st)
     return std::move(st).error().context(where);
   const std::string host = root.host_path(exe);
-  if (!S_ISREG(st->st_mode))
+  switch (check_hook_stat(*st, 0)) {
+  case HookProblem::none:
+    break;
+  case HookProblem::not_regular:
     return Error(ErrorCategory::data, where + ": " + host + " is not a regular file");
-  if (st->st_uid != 0)
+  case HookProblem::wrong_owner:
     return Error(ErrorCategory::data, where + ": refusing " + host + ": owned by uid " +
                                           std::to_string(st->st_uid) + ", not root");
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
-    return Error(ErrorCategory::data,
-                 where + ": refusing " + host + ": writable by group or others (mode " +
-                     [&] {
-                       char b[8];
-                       std::snprintf(b, sizeof b, "%04o", st->st_mode & 07777);
-                       return std::string(b);
-                     }() +
-                     ")");
-  if (!(st->st_mode & S_IXUSR))
+  case HookProblem::writable: {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st->st_mode & 07777);
+    return Error(ErrorCategory::data, where + ": refusing " + host +
+                                          ": writable by group or others (mode " + mode + ")");
+  }
+  case HookProblem::not_executable:
     return Error(ErrorCategory::data, where + ": " + host + " is not executable");
+  }
   auto data = root.read_file(exe);
   if (!data)
     return std::move(data).error().context(where);
@@ -163,7 +150,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     capture = root->read_file(installed_capture_binary());
     capture_dir = dirname_of(installed_capture_binary());
   } else {
-    capture = read_host_file(capture_name);
+    capture = read_whole_file(capture_name);
     capture_dir = "/";
   }
   if (!capture)
@@ -222,7 +209,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     if (e.kind == ImageEntry::Kind::file)
       m.files[path] = sha256_hex(e.data);
   for (const auto& b : req.tool_binaries) {
-    auto data = read_host_file(b);
+    auto data = read_whole_file(b);
     if (!data)
       return std::move(data).error().context("crashkit program");
     m.binaries[b] = sha256_hex(*data);
@@ -268,7 +255,7 @@ Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Co
   }
   out.files = plan->manifest.files.size();
   out.unpacked_bytes = plan->contents.file_bytes();
-  out.modules = plan->modules;
+  out.modules = plan->modules.size();
   if (out.reason.empty()) {
     out.image_bytes = static_cast<std::uint64_t>(st.st_size);
     return out;

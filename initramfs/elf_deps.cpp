@@ -6,6 +6,8 @@
 #include <deque>
 #include <memory>
 
+#include "crashkit/base/path.hpp"
+
 namespace crashkit::initramfs {
 namespace {
 
@@ -30,13 +32,6 @@ std::vector<std::string> split_path_list(const char* s) {
   return out;
 }
 
-std::string dirname_of(const std::string& path) {
-  const auto slash = path.rfind('/');
-  if (slash == std::string::npos || slash == 0)
-    return "/";
-  return path.substr(0, slash);
-}
-
 /// $ORIGIN and ${ORIGIN}; $LIB and $PLATFORM are left as they are (never found).
 std::string expand_origin(std::string dir, const std::string& origin) {
   for (const std::string token : {"${ORIGIN}", "$ORIGIN"}) {
@@ -46,12 +41,6 @@ std::string expand_origin(std::string dir, const std::string& origin) {
     }
   }
   return dir;
-}
-
-std::string join_dir(const std::string& dir, const std::string& name) {
-  if (!dir.empty() && dir.back() == '/')
-    return dir + name;
-  return dir + "/" + name;
 }
 
 } // namespace
@@ -170,8 +159,8 @@ Result<std::map<std::string, std::string>> resolve_elf_closure(const RootDir& ro
         for (const auto& d : dirs) {
           if (d.empty() || d.front() != '/')
             continue;
-          if (root.is_regular_file(join_dir(d, lib))) {
-            found = join_dir(d, lib);
+          if (root.is_regular_file(join_path(d, lib))) {
+            found = join_path(d, lib);
             break;
           }
         }

@@ -1,11 +1,9 @@
 #include "crashkit/initramfs/manifest.hpp"
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
-#include "crashkit/base/unique_fd.hpp"
+#include "crashkit/base/io.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
 #include "crashkit/initramfs/sha256.hpp"
 
@@ -14,15 +12,12 @@ namespace {
 
 /// nullopt when the file does not exist.
 Result<std::optional<std::string>> read_if_exists(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) {
-    if (errno == ENOENT || errno == ENOTDIR)
+  auto data = read_whole_file(path);
+  if (!data) {
+    if (data.error().sys_errno() == ENOENT || data.error().sys_errno() == ENOTDIR)
       return std::optional<std::string>();
-    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
-  }
-  auto data = read_fd(fd.get(), path);
-  if (!data)
     return std::move(data).error();
+  }
   return std::optional<std::string>(std::move(*data));
 }
 
@@ -43,11 +38,6 @@ std::string first_difference(const std::map<std::string, std::string>& old_map,
 }
 
 } // namespace
-
-bool Manifest::same_inputs(const Manifest& o) const {
-  return kernel == o.kernel && config_sha256 == o.config_sha256 && files == o.files &&
-         binaries == o.binaries;
-}
 
 std::string Manifest::to_json() const {
   nlohmann::ordered_json j;

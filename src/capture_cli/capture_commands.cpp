@@ -7,10 +7,8 @@
 
 #include "capture_report.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
-#include "crashkit/capture/vmcore_file.hpp"
-#include "crashkit/capture/vmcoreinfo.hpp"
-#include "crashkit/capture/x86_64_memory.hpp"
 
 namespace crashkit::cli {
 namespace {
@@ -21,17 +19,15 @@ int fail(const Error& e) {
 }
 
 int run_dmesg(const CaptureOptions& o) {
-  auto core = capture::VmcoreFile::open(o.request.vmcore);
-  if (!core)
-    return fail(core.error());
-  const auto info = capture::Vmcoreinfo::parse((*core)->vmcoreinfo_text());
-  if (info.empty())
+  auto dump = capture::open_dump(o.request.vmcore);
+  if (!dump)
+    return fail(dump.error());
+  if (dump->info.empty())
     return fail(Error(ErrorCategory::data, "no VMCOREINFO note: the log cannot be located")
                     .with_path(o.request.vmcore));
-  auto mem = capture::X86_64Memory::create(**core, info);
-  if (!mem)
-    return fail(std::move(mem).error().with_path(o.request.vmcore));
-  auto text = capture::extract_dmesg(**mem, info);
+  if (!dump->mem)
+    return fail(Error(*dump->mem_error).with_path(o.request.vmcore));
+  auto text = capture::extract_dmesg(*dump->mem, dump->info);
   if (!text)
     return fail(std::move(text).error().with_path(o.request.vmcore));
   auto sink = capture::FileSink::create(o.output, o.force);
@@ -47,8 +43,9 @@ int run_dmesg(const CaptureOptions& o) {
 int run_dump(const CaptureOptions& o) {
   // Open the input before creating OUTPUT.incomplete: a missing or malformed vmcore must not
   // leave an empty dump file behind.
-  if (auto core = capture::VmcoreFile::open(o.request.vmcore); !core)
-    return fail(core.error());
+  auto dump = capture::open_dump(o.request.vmcore);
+  if (!dump)
+    return fail(dump.error());
   for (std::size_t attempt = 0; attempt < o.dump_levels.size(); ++attempt) {
     capture::CaptureRequest req = o.request;
     req.dump_level = o.dump_levels[attempt];
@@ -74,7 +71,7 @@ int run_dump(const CaptureOptions& o) {
     }
     ProgressPrinter progress(o.progress && o.message_level > 0, 4096);
     auto stats = capture::run_capture(
-        req, *sink, [&](std::uint64_t d, std::uint64_t t) { progress.update(d, t); });
+        req, *dump, *sink, [&](std::uint64_t d, std::uint64_t t) { progress.update(d, t); });
     progress.finish();
     if (!stats) {
       const Error& e = stats.error();
@@ -112,7 +109,7 @@ int run_dump(const CaptureOptions& o) {
                    "crashkit-capture: %llu pages could not be read (I/O error); they are "
                    "recorded as missing in the dump\n",
                    static_cast<unsigned long long>(stats->unreadable_pages));
-      return kExitUnreadablePages;
+      return capture::kExitUnreadablePages;
     }
     return 0;
   }

@@ -7,8 +7,6 @@
 
 namespace crashkit::cli {
 
-inline constexpr int kExitUnreadablePages = 3;
-
 int run_capture_command(const CaptureOptions& opts);
 
 } // namespace crashkit::cli

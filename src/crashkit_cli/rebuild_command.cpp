@@ -59,7 +59,7 @@ int run_rebuild(const RebuildArgs& a) {
     return 0;
   }
   std::printf("wrote %s: %zu files, %zu modules, %llu bytes (%llu unpacked); %s\n",
-              out->image.c_str(), out->files, out->modules.size(),
+              out->image.c_str(), out->files, out->modules,
               static_cast<unsigned long long>(out->image_bytes),
               static_cast<unsigned long long>(out->unpacked_bytes), out->reason.c_str());
   return 0;

@@ -40,8 +40,7 @@ Result<FsSpace> FakeInitSys::space(const std::string& dir) {
   struct statvfs v {};
   if (::statvfs(dir.c_str(), &v) != 0)
     return Error::from_errno(errno, "statvfs");
-  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize,
-                 static_cast<std::uint64_t>(v.f_blocks) * v.f_frsize};
+  return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize};
 }
 
 Result<int> FakeInitSys::run(const std::vector<std::string>& argv) {

@@ -237,12 +237,12 @@ TEST_CASE("a disk too small runs failure_action and keeps the old dumps", "[init
   const auto before = entries(r.dumps());
 
   SECTION("the estimate does not fit") {
-    r.sys.fixed_space = FsSpace{64 * 1024, 1 << 30};
+    r.sys.fixed_space = FsSpace{64 * 1024};
   }
   SECTION("the estimate fits but min_free would be eaten") {
     auto est = estimate_dump_bytes(r.paths.vmcore, 31);
     REQUIRE(est);
-    r.sys.fixed_space = FsSpace{*est + 512 * 1024, 1 << 30};
+    r.sys.fixed_space = FsSpace{*est + 512 * 1024};
   }
   const InitOutcome out = r.run();
   CHECK(out.status == DumpStatus::failed);

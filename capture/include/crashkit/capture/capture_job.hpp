@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
@@ -48,11 +49,20 @@ struct CaptureStats {
   std::vector<std::string> warnings;
 };
 
+/// Exit status of a capture that finished but recorded some pages as missing (EIO/SIGBUS):
+/// crashkit-capture's and the capture init's report.json exit_code.
+inline constexpr int kExitUnreadablePages = 3;
+
 /// Progress callback: pages done, pages total.
 using ProgressFn = std::function<void(std::uint64_t done, std::uint64_t total)>;
 
 /// Writes the dump. On failure the sink holds a partial dump flagged incomplete.
 Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
+                                 const ProgressFn& progress);
+
+/// The same with the core already opened (req.vmcore then only names it in messages): a
+/// caller that read the dump's dmesg or estimated its size first does not open it again.
+Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, OutputSink& sink,
                                  const ProgressFn& progress);
 
 } // namespace crashkit::capture

@@ -26,18 +26,20 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture_init/dump_report.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
 #include "crashkit/conf/config.hpp"
+#include "crashkit/conf/image_layout.hpp"
 
 namespace crashkit::capture_init {
 
 /// Where run_init() looks and writes. Defaults are the initramfs layout; tests point them into
 /// a temporary directory.
 struct InitPaths {
-  std::string config = "/etc/crashkit/crashkit.conf";
-  std::string modules = "/etc/crashkit/modules.load";
-  std::string hooks_dir = "/etc/crashkit/hooks";
+  std::string config = conf::image_layout::kConfig;
+  std::string modules = conf::image_layout::kModulesLoad;
+  std::string hooks_dir = conf::image_layout::kHooksDir;
   std::string vmcore = "/proc/vmcore";
   std::string cmdline = "/proc/cmdline";
   std::string target_mount = "/mnt/target";
@@ -78,6 +80,8 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline);
 /// page size, plus headers and bitmaps. Compression is not predicted, so for compressed
 /// formats this is an upper bound (a page is never stored larger than raw).
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level);
+/// The same for a dump already open. Errors: data when it has no translation (mem_error).
+Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level);
 
 /// Refuses a hook file that is not a regular executable file owned by `owner` or that is
 /// group- or world-writable. Errors: usage, naming the reason.

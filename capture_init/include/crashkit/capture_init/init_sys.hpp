@@ -19,7 +19,6 @@ namespace crashkit::capture_init {
 /// Space of the filesystem holding a directory.
 struct FsSpace {
   std::uint64_t available = 0; ///< bytes an unprivileged writer may still use (f_bavail)
-  std::uint64_t total = 0;
 };
 
 /// How the machine ends the capture.
@@ -69,7 +68,8 @@ public:
 
   /// sync(2).
   virtual void sync() = 0;
-  /// sync(2) then reboot(2); returns only on failure.
+  /// reboot(2) (the caller has synced: run_init's final action does before unmounting);
+  /// returns only on failure.
   virtual Status power(PowerAction a) = 0;
   /// Replaces the process with an interactive shell; returns only when there is none.
   virtual Status exec_shell() = 0;
@@ -78,11 +78,6 @@ public:
 /// The running kernel.
 class RealInitSys final : public InitSys {
 public:
-  RealInitSys();
-  ~RealInitSys() override;
-  RealInitSys(const RealInitSys&) = delete;
-  RealInitSys& operator=(const RealInitSys&) = delete;
-
   Status mount(const std::string& source, const std::string& target, const std::string& fstype,
                unsigned long flags, const std::string& data) override;
   Status unmount(const std::string& target) override;
@@ -98,8 +93,6 @@ public:
   void sync() override;
   Status power(PowerAction a) override;
   Status exec_shell() override;
-
-private:
 };
 
 } // namespace crashkit::capture_init

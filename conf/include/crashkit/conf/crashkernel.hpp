@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "crashkit/base/result.hpp"
@@ -54,6 +55,12 @@ struct CrashkernelSetting {
 /// when error_position is given it receives N-1.
 Result<CrashkernelSetting> parse_crashkernel(std::string_view text,
                                              std::size_t* error_position = nullptr);
+
+/// Word boundaries [begin, end) of a kernel command line, split at blanks outside double
+/// quotes as the kernel's next_arg() does (the quotes stay inside the word). With
+/// stop_at_dashes the list ends before a bare "--" (what follows is init's).
+std::vector<std::pair<std::size_t, std::size_t>> cmdline_words(std::string_view cmdline,
+                                                               bool stop_at_dashes);
 
 /// The crashkernel= words of a whole kernel command line (/proc/cmdline, GRUB_CMDLINE_LINUX, a
 /// BLS options line); other parameters are skipped, and so is everything after a bare "--"

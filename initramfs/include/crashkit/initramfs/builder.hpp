@@ -18,6 +18,7 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/conf/config.hpp"
+#include "crashkit/conf/image_layout.hpp"
 #include "crashkit/initramfs/image_writer.hpp"
 #include "crashkit/initramfs/manifest.hpp"
 #include "crashkit/initramfs/module_resolver.hpp"
@@ -25,10 +26,10 @@
 
 namespace crashkit::initramfs {
 
-inline constexpr const char* kModulesLoad = "/etc/crashkit/modules.load";
-inline constexpr const char* kImageConfig = "/etc/crashkit/crashkit.conf";
-inline constexpr const char* kHookPre = "/etc/crashkit/hooks/pre";
-inline constexpr const char* kHookPost = "/etc/crashkit/hooks/post";
+inline constexpr const char* kModulesLoad = conf::image_layout::kModulesLoad;
+inline constexpr const char* kImageConfig = conf::image_layout::kConfig;
+inline constexpr const char* kHookPre = conf::image_layout::kHookPre;
+inline constexpr const char* kHookPost = conf::image_layout::kHookPost;
 
 struct BuildRequest {
   std::string root;           ///< "" = the live system; else a chroot/image tree
@@ -70,7 +71,7 @@ struct RebuildOutcome {
   std::uint64_t image_bytes = 0;
   std::uint64_t unpacked_bytes = 0;
   std::size_t files = 0;
-  std::vector<ModuleFile> modules;
+  std::size_t modules = 0; ///< kernel modules in the image
 };
 
 /// Rebuilds when asked (force, or config force_rebuild) or when stale; with config

@@ -20,8 +20,6 @@ struct Manifest {
   std::map<std::string, std::string> binaries; ///< crashkit programs (host path) → SHA-256
   std::string image_sha256; ///< of the written image; empty until written
 
-  /// Same inputs (everything but image_sha256).
-  bool same_inputs(const Manifest& other) const;
   /// Pretty JSON with sorted keys: diffable, stable for equal manifests.
   std::string to_json() const;
   /// Errors: data when the text is not a manifest of this format.

@@ -41,8 +41,6 @@ public:
   /// module, the reason and the directory.
   Result<std::vector<ModuleFile>> resolve(const std::vector<ModuleRequest>& requests) const;
 
-  const std::string& directory() const { return dir_; }
-
 private:
   struct CtxDeleter {
     void operator()(kmod_ctx* c) const;

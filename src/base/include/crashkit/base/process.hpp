@@ -1,0 +1,17 @@
+#pragma once
+/// Running a helper program.
+
+#include <string>
+#include <vector>
+
+#include "crashkit/base/result.hpp"
+
+namespace crashkit {
+
+/// Runs argv[0] (a path: no PATH search, no shell) with argv and the current environment, and
+/// waits for it. Returns its exit status, or minus the signal number when a signal killed it.
+/// Errors: usage for an empty argv; from_errno of posix_spawn ("cannot run it") or waitpid,
+/// naming argv[0].
+Result<int> spawn_wait(const std::vector<std::string>& argv);
+
+} // namespace crashkit
