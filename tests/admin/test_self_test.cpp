@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
 #include <fstream>
 
@@ -29,7 +31,7 @@ struct Root : crashkit::admin::testing::TempRoot {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("self test: which dump answers the test", "[admin][test]") {
   Root r;
@@ -64,8 +66,12 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     CHECK_THAT(h.error().message(), Contains("no-such-vmcore") && Contains("No such file"));
   }
   SECTION("ELF and flattened headers open too") {
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "\x7f" "ELF....")}).opens);
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")}).opens);
+    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete",
+                                          "\x7f"
+                                          "ELF....")})
+              .opens);
+    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")})
+              .opens);
   }
 }
 
@@ -104,6 +110,7 @@ TEST_CASE("self test: refused when not armed, recorded and crashed when armed", 
   Root r;
   loader::FakeKexecSys sys;
   sys.files["/proc/sys/kernel/random/boot_id"] = "boot-a\n";
+  sys.files["/proc/sys/kernel/sysrq"] = "176\n"; // Debian's default: no "crash" bit
   SECTION("not armed") {
     sys.set_kexec_state(false, false, 256u << 20);
     auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
@@ -112,19 +119,54 @@ TEST_CASE("self test: refused when not armed, recorded and crashed when armed", 
     CHECK(sys.control_writes.empty());
     CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
   }
+  SECTION("the trigger fails: kernel.sysrq is put back and no test is pending") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.control_errno["/proc/sysrq-trigger"] = EPERM;
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("/proc/sysrq-trigger") &&
+                                         Contains("not crashed, kernel.sysrq is 176") &&
+                                         Contains("Operation not permitted"));
+    REQUIRE(sys.control_writes.size() == 3);
+    CHECK(sys.control_writes[0] ==
+          std::make_pair(std::string("/proc/sys/kernel/sysrq"), std::string("1\n")));
+    CHECK(sys.control_writes[2] ==
+          std::make_pair(std::string("/proc/sys/kernel/sysrq"), std::string("176\n")));
+    CHECK(sys.files["/proc/sys/kernel/sysrq"] == "176\n");
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
+  SECTION("enabling sysrq fails: nothing to restore, no test pending") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.control_errno["/proc/sys/kernel/sysrq"] = EROFS;
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("kernel.sysrq is 176"));
+    CHECK(sys.control_writes.size() == 1);
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
+  SECTION("kernel.sysrq cannot be read: refused before anything is written") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.files.erase("/proc/sys/kernel/sysrq");
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("kernel.sysrq") && Contains("not crashed"));
+    CHECK(sys.control_writes.empty());
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
   SECTION("armed: pending written before the crash, then settled on the next boot") {
     sys.set_kexec_state(true, false, 256u << 20);
     REQUIRE(admin::run_test(sys, r.p.string(), "2026-11-27-100000"));
     REQUIRE(sys.control_writes.size() == 2);
     CHECK(sys.control_writes[0].first == "/proc/sys/kernel/sysrq");
-    CHECK(sys.control_writes[1] == std::make_pair(std::string("/proc/sysrq-trigger"), std::string("c")));
+    CHECK(sys.control_writes[1] ==
+          std::make_pair(std::string("/proc/sysrq-trigger"), std::string("c")));
     CHECK(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
 
     auto same = admin::read_pending_test(sys, r.p.string());
     REQUIRE(same);
     REQUIRE(same->pending);
     CHECK(same->pending->started == "2026-11-27-100000");
-    CHECK_FALSE(same->from_earlier_boot);  // the crash has not happened in this boot
+    CHECK_FALSE(same->from_earlier_boot); // the crash has not happened in this boot
 
     sys.files["/proc/sys/kernel/random/boot_id"] = "boot-b\n";
     auto next = admin::read_pending_test(sys, r.p.string());
