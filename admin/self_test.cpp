@@ -1,20 +1,14 @@
 #include "crashkit/admin/self_test.hpp"
 
-#include <elf.h>
-#include <fcntl.h>
-#include <sys/stat.h>
+#include "crashkit/admin/dump_check.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
-#include "crashkit/base/io.hpp"
-#include "crashkit/base/unique_fd.hpp"
-#include "crashkit/capture/kdump_format.hpp"
-#include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
@@ -34,29 +28,6 @@ std::string utc_stamp_now() {
   return capture_init::dump_dir_name(std::time(nullptr));
 }
 
-Status check_vmcore_header(const std::string& path) {
-  char head[16] = {};
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot read").with_path(path));
-  auto got = pread_some(fd.get(), head, sizeof head, 0, path);
-  if (!got)
-    return std::move(got).error();
-  const std::size_t n = *got;
-  const auto starts_with = [&](const char* sig, std::size_t len) {
-    return n >= len && std::memcmp(head, sig, len) == 0;
-  };
-  if (starts_with(capture::kdump::kSignature, sizeof capture::kdump::kSignature))
-    return {};
-  if (starts_with(ELFMAG, SELFMAG))
-    return {};
-  if (starts_with(capture::kFlatSignature, sizeof capture::kFlatSignature - 1))
-    return {};
-  return std::move(Error(ErrorCategory::data, "not a kdump, ELF or flattened dump (" +
-                                                  std::to_string(n) + " bytes read)")
-                       .with_path(path));
-}
-
 TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps) {
   TestOutcome o;
   o.test = pending;
@@ -69,11 +40,13 @@ TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntr
       continue; // a later complete one wins
     }
     o.saved = true;
-    auto h = check_vmcore_header(d.dir + "/vmcore");
-    o.opens = static_cast<bool>(h);
-    o.detail =
-        "test of " + pending.started + ": dump saved in " + d.dir +
-        (o.opens ? " (complete, header ok)" : " (complete, but " + h.error().message() + ")");
+    auto h = check_dump(d.dir + "/vmcore");
+    o.opens = h && !h->incomplete;
+    o.detail = "test of " + pending.started + ": dump saved in " + d.dir + " (complete, " +
+               (!h              ? "but " + h.error().message()
+                : h->incomplete ? "but its header says incomplete: " + h->summary()
+                                : h->summary()) +
+               ")";
     if (o.opens)
       return o;
   }

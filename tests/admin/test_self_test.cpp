@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "crashkit/admin/dump_check.hpp"
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"
+#include "sample_dump.hpp"
 #include "temp_root.hpp"
 
 using namespace crashkit;
@@ -22,7 +24,7 @@ struct Root : crashkit::admin::testing::TempRoot {
                         const std::string& head) const {
     const auto dir = p / "var/crash" / name;
     fs::create_directories(dir);
-    std::ofstream(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete")) << head;
+    admin::testing::spit(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete"), head);
     admin::DumpEntry e;
     e.dir = dir.string();
     e.name = name;
@@ -42,11 +44,27 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     CHECK_FALSE(o.saved);
     CHECK_THAT(o.detail, Contains("FAILED, no dump was saved"));
   }
-  SECTION("a complete kdump after the start: saved and opens") {
-    auto o = admin::evaluate_test(t, {old, r.dump("2026-11-27-100012", "complete", "KDUMP   x")});
+  SECTION("a complete kdump after the start: saved, and read through") {
+    const std::string kdump = admin::testing::slurp(admin::testing::samples().kdump);
+    auto o = admin::evaluate_test(t, {old, r.dump("2026-11-27-100012", "complete", kdump)});
     CHECK(o.saved);
     CHECK(o.opens);
-    CHECK_THAT(o.detail, Contains("2026-11-27-100012 (complete, header ok)"));
+    CHECK_THAT(o.detail,
+               Contains("2026-11-27-100012 (complete, kdump: header ok, 2 bitmaps ok, ") &&
+                   Contains(" descriptors within the file, 64 sampled pages decompressed)"));
+  }
+  SECTION("a kdump signature alone does not pass: the file is read") {
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "KDUMP   x")});
+    CHECK(o.saved);
+    CHECK_FALSE(o.opens);
+    CHECK_THAT(o.detail, Contains("complete, but ") && Contains("ends inside the kdump header"));
+  }
+  SECTION("a kdump with a damaged page: the detail names the offset") {
+    std::string kdump = admin::testing::slurp(admin::testing::samples().kdump);
+    kdump.resize(kdump.size() - 3000);
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", kdump)});
+    CHECK_FALSE(o.opens);
+    CHECK_THAT(o.detail, Contains("past the end of the file") && Contains("at offset 0x"));
   }
   SECTION("incomplete only") {
     auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "incomplete", "KDUMP   x")});
@@ -57,21 +75,24 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "garbage!!")});
     CHECK(o.saved);
     CHECK_FALSE(o.opens);
-    CHECK_THAT(o.detail, Contains("not a kdump, ELF or flattened dump"));
+    CHECK_THAT(o.detail, Contains("no \"KDUMP   \" signature"));
   }
   SECTION("a vmcore that cannot be opened: the real error, naming the file") {
-    auto h = admin::check_vmcore_header((r.p / "no-such-vmcore").string());
+    auto h = admin::check_dump((r.p / "no-such-vmcore").string());
     REQUIRE_FALSE(h);
     CHECK(h.error().category() == crashkit::ErrorCategory::no_input);
     CHECK_THAT(h.error().message(), Contains("no-such-vmcore") && Contains("No such file"));
   }
-  SECTION("ELF and flattened headers open too") {
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete",
-                                          "\x7f"
-                                          "ELF....")})
-              .opens);
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")})
-              .opens);
+  SECTION("an ELF dump is read through its program headers") {
+    const std::string elf = admin::testing::slurp(admin::testing::samples().elf);
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", elf)});
+    CHECK(o.opens);
+    CHECK_THAT(o.detail, Contains("(complete, ELF: header ok, ") &&
+                             Contains(" program headers within the file)"));
+    CHECK_FALSE(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete",
+                                                "\x7f"
+                                                "ELF....")})
+                    .opens);
   }
 }
 
@@ -173,12 +194,13 @@ TEST_CASE("self test: refused when not armed, recorded and crashed when armed", 
     REQUIRE(next);
     CHECK(next->from_earlier_boot);
     auto o = admin::settle_test(r.p.string(), *next->pending,
-                                {r.dump("2026-11-27-100009", "complete", "KDUMP   ")});
+                                {r.dump("2026-11-27-100009", "complete",
+                                        admin::testing::slurp(admin::testing::samples().kdump))});
     REQUIRE(o);
     CHECK(o->opens);
     CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
     auto last = admin::last_test_detail(r.p.string());
     REQUIRE(last);
-    CHECK_THAT(*last, Contains("dump saved in") && Contains("header ok"));
+    CHECK_THAT(*last, Contains("dump saved in") && Contains("kdump: header ok"));
   }
 }

@@ -28,15 +28,10 @@ struct PendingTest {
 struct TestOutcome {
   PendingTest test;
   bool saved = false; ///< a complete dump exists from after the test started
-  bool opens = false; ///< its vmcore starts with a kdump or ELF header
+  bool opens = false; ///< its vmcore reads as a whole dump (check_dump, dump_check.hpp)
   std::string dump_dir;
   std::string detail; ///< one line for `status`
 };
-
-/// Checks the first bytes of a saved vmcore: "KDUMP   " (kdump-compressed), "\x7fELF" (ELF),
-/// or "makedumpfile" (flattened). Errors: data naming the file and what was found; no_input
-/// when it cannot be read.
-Status check_vmcore_header(const std::string& path);
 
 /// The outcome of `pending` given the dumps now present (oldest first).
 TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps);
