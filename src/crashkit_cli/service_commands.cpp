@@ -61,8 +61,16 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
     print_test_status(a.root, sys, &req.config);
   if (!rep)
     return report_error(rep.error());
-  if (!rep->salvaged.empty())
-    std::printf("saved the dump from the raw target to %s\n", rep->salvaged.c_str());
+  if (const auto& s = rep->salvage; s.found) {
+    if (s.complete)
+      std::printf("saved the dump from the raw target to %s\n", s.vmcore.c_str());
+    else if (!s.vmcore.empty())
+      std::printf("saved an incomplete dump from the raw target to %s (%s)\n", s.vmcore.c_str(),
+                  s.cut.c_str());
+    else
+      std::printf("the raw target held the start of a dump stream and no dump data (%s)\n",
+                  s.cut.c_str());
+  }
   std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
               rep->initrd.c_str());
   std::printf("capture command line: %s\n", rep->load.cmdline.c_str());
