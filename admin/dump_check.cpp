@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstring>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "crashkit/base/hex.hpp"
@@ -237,6 +238,19 @@ Result<DumpCheck> check_kdump(int fd, const std::string& path, std::uint64_t siz
   return c;
 }
 
+// A dump is a regular file, opened without following a link; its size with it.
+Result<std::pair<UniqueFd, std::uint64_t>> open_dump_file(const std::string& path, int mode) {
+  UniqueFd fd(::open(path.c_str(), mode | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return std::move(Error::from_errno(errno, "fstat").with_path(path));
+  if (!S_ISREG(st.st_mode))
+    return bad(path, "not a regular file", 0);
+  return std::pair<UniqueFd, std::uint64_t>(std::move(fd), static_cast<std::uint64_t>(st.st_size));
+}
+
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
 };
@@ -309,15 +323,10 @@ std::string DumpCheck::summary() const {
 }
 
 Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot read").with_path(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(path));
-  if (!S_ISREG(st.st_mode))
-    return bad(path, "not a regular file", 0);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
+  auto opened = open_dump_file(path, O_RDONLY);
+  if (!opened)
+    return std::move(opened).error();
+  auto& [fd, size] = *opened;
   char head[SELFMAG] = {};
   auto n = pread_some(fd.get(), head, sizeof head, 0, path);
   if (!n)
@@ -328,13 +337,10 @@ Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
 }
 
 Status mark_kdump_incomplete(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(path));
-  auto size = static_cast<std::uint64_t>(st.st_size);
+  auto opened = open_dump_file(path, O_RDWR);
+  if (!opened)
+    return std::move(opened).error();
+  auto& [fd, size] = *opened;
   auto lay = read_layout(fd.get(), path, size);
   if (!lay)
     return std::move(lay).error();
