@@ -108,9 +108,8 @@ std::vector<std::string> stamp_dirs(const fs::path& path) {
 TEST_CASE("raw salvage: a stream cut short is saved once as an incomplete dump crash opens",
           "[admin][raw]") {
   Root r;
-  const std::string core = (r.p / "core").string();
-  admin::testing::make_core(core);
-  const std::string stream = admin::testing::capture_stream(core, (r.p / "stream").string());
+  const std::string stream =
+      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
   const auto recs = records(stream);
   REQUIRE(recs.size() > 10);
   // The dump's layout, from its header record (offset 0): bitmaps, descriptors, page data.
@@ -187,9 +186,8 @@ TEST_CASE("raw salvage: a stream cut short is saved once as an incomplete dump c
 TEST_CASE("raw salvage: a stream cut in its headers leaves nothing to save, and is cleared",
           "[admin][raw]") {
   Root r;
-  const std::string core = (r.p / "core").string();
-  admin::testing::make_core(core);
-  const std::string stream = admin::testing::capture_stream(core, (r.p / "stream").string());
+  const std::string stream =
+      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
   // Inside the 4096-byte stream header, and inside the dump's own header record.
   for (std::uint64_t at : {std::uint64_t{2000}, std::uint64_t{4096 + 16 + 100}}) {
     CAPTURE(at);
