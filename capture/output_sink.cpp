@@ -149,7 +149,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
                                           std::to_string(be64toh(type)) + "/" +
                                           std::to_string(be64toh(ver)))
         .with_path(in_name);
-  out.stream_bytes = *got;
+  out.stream_bytes = out.stream_end = *got;
   if (*got < kFlatHeaderSize) {
     cut = Error(ErrorCategory::data, "stream ends inside the 4096-byte header").with_path(in_name);
     return out;
@@ -163,7 +163,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
   std::uint64_t pos = kFlatHeaderSize;
   std::vector<std::uint8_t> buf(kMaxRecord);
   for (;;) {
-    out.stream_bytes = pos;
+    out.stream_bytes = out.stream_end = pos;
     std::uint64_t rec[2];
     auto n = read_full(in_fd, rec, sizeof rec, in_name);
     if (!n)
@@ -179,10 +179,11 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
     const auto off = static_cast<std::int64_t>(be64toh(rec[0]));
     const auto size = static_cast<std::int64_t>(be64toh(rec[1]));
     if (off == -1 && size == -1) {
-      out.stream_bytes = pos + sizeof rec;
+      out.stream_bytes = out.stream_end = pos + sizeof rec;
       out.complete = true;
       break;
     }
+    out.stream_end = pos + sizeof rec;
     if (off < 0 || size <= 0 || size > (std::int64_t{1} << 40)) {
       cut = Error(ErrorCategory::data, "bad record header (offset " + std::to_string(off) +
                                            ", size " + std::to_string(size) + ")")
@@ -191,6 +192,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
       break;
     }
     const std::uint64_t rec_pos = pos;
+    out.stream_end = rec_pos + sizeof rec + static_cast<std::uint64_t>(size);
     auto left = static_cast<std::uint64_t>(size);
     auto dst = static_cast<std::uint64_t>(off);
     bool whole = true;

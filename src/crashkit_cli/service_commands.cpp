@@ -70,6 +70,8 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
     else
       std::printf("the raw target held the start of a dump stream and no dump data (%s)\n",
                   s.cut.c_str());
+    if (!s.warning.empty())
+      std::fprintf(stderr, "crashkit: warning: %s\n", s.warning.c_str());
   }
   std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
               rep->initrd.c_str());

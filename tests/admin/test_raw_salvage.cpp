@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -217,4 +218,68 @@ TEST_CASE("raw salvage: other targets and blank devices are left alone", "[admin
   auto none = admin::salvage_raw_dump(fsconf, r.p.string(), "x");
   REQUIRE(none);
   CHECK_FALSE(none->found);
+}
+
+TEST_CASE("raw salvage: a later stream cut at a record boundary does not run on into the old one",
+          "[admin][raw]") {
+  Root r;
+  const std::string stream =
+      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  const auto recs = records(stream);
+  REQUIRE(recs.size() > 10);
+  spit(r.p / "dev/vdc", stream + std::string(8192, '\0'));
+  auto first = admin::salvage_raw_dump(raw_config(), r.p.string(), "2026-11-27-110000");
+  REQUIRE(first);
+  REQUIRE(first->complete);
+  CHECK(first->warning.empty());
+  // Nothing of the saved stream is left on the device.
+  const std::string after = slurp(r.p / "dev/vdc");
+  CHECK(after.size() == stream.size() + 8192);
+  CHECK(after.find_first_not_of('\0') == std::string::npos);
+  // The next crash writes the same layout and dies between two records: the device is
+  // overwritten in place (a partition keeps its size).
+  const std::uint64_t cut = recs[recs.size() / 2].pos;
+  {
+    UniqueFd fd(::open((r.p / "dev/vdc").c_str(), O_WRONLY | O_CLOEXEC));
+    REQUIRE(fd.valid());
+    REQUIRE(::pwrite(fd.get(), stream.data(), cut, 0) == static_cast<ssize_t>(cut));
+  }
+  auto second = admin::salvage_raw_dump(raw_config(), r.p.string(), "2026-11-28-080000");
+  if (!second)
+    FAIL(second.error().message());
+  CHECK_FALSE(second->complete);
+  CHECK_THAT(second->cut, Contains("bad record header") && Contains("offset 0x"));
+  auto check = admin::check_dump(second->vmcore);
+  if (!check)
+    FAIL(check.error().message());
+  CHECK(check->incomplete);
+}
+
+// Run by hand as root on a scratch block device of 16 MiB or more (a loop device will do),
+// which it overwrites:
+//   CRASHKIT_TEST_BLOCKDEV=/dev/loop0 admin_tests '[blockdev]'
+TEST_CASE("raw salvage: on a block device the saved stream is zeroed with BLKZEROOUT",
+          "[.][admin][raw][blockdev]") {
+  const char* dev = std::getenv("CRASHKIT_TEST_BLOCKDEV");
+  REQUIRE(dev != nullptr);
+  Root r;
+  fs::create_symlink(dev, r.p / "dev/vdc");
+  const std::string stream =
+      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  {
+    UniqueFd fd(::open(dev, O_WRONLY | O_CLOEXEC));
+    REQUIRE(fd.valid());
+    REQUIRE(::pwrite(fd.get(), stream.data(), stream.size(), 0) ==
+            static_cast<ssize_t>(stream.size()));
+    REQUIRE(::fsync(fd.get()) == 0);
+  }
+  auto out = admin::salvage_raw_dump(raw_config(), r.p.string(), "2026-11-27-110000");
+  if (!out)
+    FAIL(out.error().message());
+  CHECK(out->complete);
+  CHECK(out->warning.empty());
+  std::string back(stream.size(), 'x');
+  UniqueFd fd(::open(dev, O_RDONLY | O_CLOEXEC));
+  REQUIRE(::pread(fd.get(), back.data(), back.size(), 0) == static_cast<ssize_t>(back.size()));
+  CHECK(back.find_first_not_of('\0') == std::string::npos);
 }

@@ -19,15 +19,20 @@ struct SalvageOutcome {
   /// incomplete dump, flagged as such in its header); "" when the stream held no dump bytes.
   std::string vmcore;
   std::string cut; ///< for a stream cut short: where and why it ends
+  /// Set when the stream's records past its header could not be zeroed after the copy: a later
+  /// stream cut short at a record boundary could then run on into them.
+  std::string warning;
 };
 
 /// When the config's target is raw and `device` (below root) starts with a flattened stream:
 /// rebuild it into ROOT/PATH/<stamp>/vmcore (dir 0700, file 0600). A stream without its end
 /// marker is saved as far as its whole records go, as <stamp>/vmcore.incomplete with the kdump
 /// header's incomplete flag set. Once the copy is durable (fdatasync, directory fsync) the
-/// device's first 4 KiB are zeroed, so the stream is saved once. Nothing to do (found = false)
-/// for other targets or a device without the signature. Errors: reading the device or writing
-/// the copy (the partial copy is removed and the device left as it was).
+/// device's first 4 KiB are zeroed, so the stream is saved once, then the rest of the stream
+/// (BLKZEROOUT; a hole in a regular file), so a later stream cut short never runs on into it.
+/// Nothing to do (found = false) for other targets or a device without the signature. Errors:
+/// reading the device or writing the copy (the partial copy is removed and the device left as it
+/// was).
 Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string& root,
                                         const std::string& stamp);
 

@@ -92,7 +92,10 @@ struct FlatReassembly {
   bool complete = false;          ///< the end marker was seen: `output` is final
   std::string output;             ///< the file written: output, or output.incomplete; "" if none
   std::uint64_t stream_bytes = 0; ///< stream bytes used: header, whole records, end marker
-  std::string cut;                ///< why an incomplete stream ends where it does (names offset)
+  /// Where the stream's writer may have written up to: stream_bytes, or past a cut record's
+  /// header as far as that record declares (a device holding the stream is clean after it).
+  std::uint64_t stream_end = 0;
+  std::string cut; ///< why an incomplete stream ends where it does (names offset)
 };
 
 /// As reassemble_flattened, but a stream cut short (it ends, or where the next record should
