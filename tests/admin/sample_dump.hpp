@@ -76,16 +76,19 @@ inline std::string capture_stream(const std::string& core, const std::string& sc
   return slurp(scratch);
 }
 
-/// One core and its kdump and ELF dumps per test process: building them is the slow part.
+/// One core and its kdump, ELF and flattened dumps per test process: building them is the slow
+/// part.
 struct Samples {
   TempRoot dir{"crashkit-samples"};
   std::string core = (dir.p / "core").string();
   std::string kdump = (dir.p / "vmcore.kdump").string();
   std::string elf = (dir.p / "vmcore.elf").string();
+  std::string stream; ///< the flattened stream of the same capture (kdump format)
   Samples() {
     make_core(core);
     capture_file(core, kdump);
     capture_file(core, elf, capture::DumpFormat::elf);
+    stream = capture_stream(core, (dir.p / "stream").string());
   }
 };
 inline const Samples& samples() {

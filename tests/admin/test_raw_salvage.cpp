@@ -109,8 +109,7 @@ std::vector<std::string> stamp_dirs(const fs::path& path) {
 TEST_CASE("raw salvage: a stream cut short is saved once as an incomplete dump crash opens",
           "[admin][raw]") {
   Root r;
-  const std::string stream =
-      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  const std::string& stream = admin::testing::samples().stream;
   const auto recs = records(stream);
   REQUIRE(recs.size() > 10);
   // The dump's layout, from its header record (offset 0): bitmaps, descriptors, page data.
@@ -123,15 +122,10 @@ TEST_CASE("raw salvage: a stream cut short is saved once as an incomplete dump c
   };
   const std::uint64_t block = le32(428), bitmap1 = (1 + le32(432)) * block;
   const std::uint64_t desc = bitmap1 + le32(436) * block;
-  std::uint64_t data_start = 0;
-  {
-    const std::string full = (r.p / "full").string();
-    UniqueFd fd(::open((r.p / "stream").c_str(), O_RDONLY | O_CLOEXEC));
-    REQUIRE(capture::reassemble_flattened(fd.get(), "stream", full, false));
-    auto c = admin::check_dump(full);
-    REQUIRE(c);
-    data_start = desc + c->descriptors * 24;
-  }
+  // The same capture written as a file: the stream reassembles to it byte for byte.
+  auto whole = admin::check_dump(admin::testing::samples().kdump);
+  REQUIRE(whole);
+  const std::uint64_t data_start = desc + whole->descriptors * 24;
   auto cut_inside = [&](auto&& pick) {
     for (const auto& rec : recs)
       if (pick(rec))
@@ -187,8 +181,7 @@ TEST_CASE("raw salvage: a stream cut short is saved once as an incomplete dump c
 TEST_CASE("raw salvage: a stream cut in its headers leaves nothing to save, and is cleared",
           "[admin][raw]") {
   Root r;
-  const std::string stream =
-      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  const std::string& stream = admin::testing::samples().stream;
   // Inside the 4096-byte stream header, and inside the dump's own header record.
   for (std::uint64_t at : {std::uint64_t{2000}, std::uint64_t{4096 + 16 + 100}}) {
     CAPTURE(at);
@@ -223,8 +216,7 @@ TEST_CASE("raw salvage: other targets and blank devices are left alone", "[admin
 TEST_CASE("raw salvage: a later stream cut at a record boundary does not run on into the old one",
           "[admin][raw]") {
   Root r;
-  const std::string stream =
-      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  const std::string& stream = admin::testing::samples().stream;
   const auto recs = records(stream);
   REQUIRE(recs.size() > 10);
   spit(r.p / "dev/vdc", stream + std::string(8192, '\0'));
@@ -264,8 +256,7 @@ TEST_CASE("raw salvage: on a block device the saved stream is zeroed with BLKZER
   REQUIRE(dev != nullptr);
   Root r;
   fs::create_symlink(dev, r.p / "dev/vdc");
-  const std::string stream =
-      admin::testing::capture_stream(admin::testing::samples().core, (r.p / "stream").string());
+  const std::string& stream = admin::testing::samples().stream;
   {
     UniqueFd fd(::open(dev, O_WRONLY | O_CLOEXEC));
     REQUIRE(fd.valid());

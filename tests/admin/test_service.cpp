@@ -117,8 +117,7 @@ TEST_CASE("start: a raw dump cut short is saved as incomplete and kdump is armed
           "[admin][start][raw]") {
   Machine m;
   fs::create_directories(m.root / "dev");
-  std::string stream =
-      admin::testing::capture_stream(admin::testing::samples().core, (m.root / "stream").string());
+  std::string stream = admin::testing::samples().stream;
   stream.resize(stream.size() * 2 / 3); // the capture kernel died two thirds of the way
   admin::testing::spit(m.root / "dev/vdc", stream + std::string(4096, '\0'));
   auto req = m.request("raw /dev/vdc\npath /var/crash\n");
