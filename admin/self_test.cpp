@@ -1,20 +1,14 @@
 #include "crashkit/admin/self_test.hpp"
 
-#include <elf.h>
-#include <fcntl.h>
-#include <sys/stat.h>
+#include "crashkit/admin/dump_check.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
 
-#include "crashkit/base/io.hpp"
-#include "crashkit/base/unique_fd.hpp"
-#include "crashkit/capture/kdump_format.hpp"
-#include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture_init/retention.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
@@ -23,48 +17,38 @@ namespace crashkit::admin {
 namespace {
 
 std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
+    s.pop_back();
   return s;
 }
 
-}  // namespace
+} // namespace
 
-std::string utc_stamp_now() { return capture_init::dump_dir_name(std::time(nullptr)); }
-
-Status check_vmcore_header(const std::string& path) {
-  char head[16] = {};
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "cannot read").with_path(path));
-  auto got = pread_some(fd.get(), head, sizeof head, 0, path);
-  if (!got) return std::move(got).error();
-  const std::size_t n = *got;
-  const auto starts_with = [&](const char* sig, std::size_t len) {
-    return n >= len && std::memcmp(head, sig, len) == 0;
-  };
-  if (starts_with(capture::kdump::kSignature, sizeof capture::kdump::kSignature)) return {};
-  if (starts_with(ELFMAG, SELFMAG)) return {};
-  if (starts_with(capture::kFlatSignature, sizeof capture::kFlatSignature - 1)) return {};
-  return std::move(Error(ErrorCategory::data, "not a kdump, ELF or flattened dump (" +
-                                                  std::to_string(n) + " bytes read)")
-                       .with_path(path));
+std::string utc_stamp_now() {
+  return capture_init::dump_dir_name(std::time(nullptr));
 }
 
 TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps) {
   TestOutcome o;
   o.test = pending;
   for (const auto& d : dumps) {
-    if (d.name < pending.started) continue;
+    if (d.name < pending.started)
+      continue;
     o.dump_dir = d.dir;
     if (d.status != "complete") {
       o.detail = "test of " + pending.started + ": the dump in " + d.dir + " is " + d.status;
-      continue;  // a later complete one wins
+      continue; // a later complete one wins
     }
     o.saved = true;
-    auto h = check_vmcore_header(d.dir + "/vmcore");
-    o.opens = static_cast<bool>(h);
-    o.detail = "test of " + pending.started + ": dump saved in " + d.dir +
-               (o.opens ? " (complete, header ok)" : " (complete, but " + h.error().message() + ")");
-    if (o.opens) return o;
+    auto h = check_dump(d.dir + "/vmcore");
+    o.opens = h && !h->incomplete;
+    o.detail = "test of " + pending.started + ": dump saved in " + d.dir + " (complete, " +
+               (!h              ? "but " + h.error().message()
+                : h->incomplete ? "but its header says incomplete: " + h->summary()
+                                : h->summary()) +
+               ")";
+    if (o.opens)
+      return o;
   }
   if (o.detail.empty())
     o.detail = "test of " + pending.started + ": FAILED, no dump was saved after the crash";
@@ -73,30 +57,50 @@ TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntr
 
 Status run_test(loader::KexecSys& sys, const std::string& root, const std::string& now_utc) {
   auto state = loader::probe_system(sys);
-  if (!state) return std::move(state).error();
+  if (!state)
+    return std::move(state).error();
   if (!state->crash_loaded)
     return Error(ErrorCategory::unsupported,
                  "kdump is not armed (no panic kernel loaded): run `crashkit start` first; the "
                  "machine was not crashed");
+  // sysrq may be restricted to a bitmask without "crash": enable all for this one write, and
+  // give the administrator's value back whenever the machine is still running afterwards.
+  auto sysrq = sys.read_file(kSysrqPath);
+  if (!sysrq)
+    return std::move(sysrq).error().context("kernel.sysrq; the machine was not crashed");
+  const std::string saved = trim(*sysrq);
   auto boot_id = sys.read_file(kBootIdPath);
   nlohmann::json j{{"started", now_utc}, {"boot_id", boot_id ? trim(*boot_id) : ""}};
-  CK_TRY_STATUS(write_state_json(state_path(root, kPendingTestFile), j));
+  const std::string pending = state_path(root, kPendingTestFile);
+  CK_TRY_STATUS(write_state_json(pending, j));
   ::sync();
-  // sysrq may be restricted to a bitmask without "crash": enable all for this one write.
-  CK_TRY_STATUS(sys.write_control("/proc/sys/kernel/sysrq", "1\n"));
-  return sys.write_control("/proc/sysrq-trigger", "c");
+  Status st = sys.write_control(kSysrqPath, "1\n");
+  std::string left = saved;
+  if (st) {
+    st = sys.write_control(kSysrqTriggerPath, "c");
+    if (st)
+      return {}; // a real kernel never gets here; a test double records the crash
+    if (auto back = sys.write_control(kSysrqPath, saved + "\n"); !back)
+      left = "1";
+  }
+  // No crash happened: a pending test would be judged a failed capture on the next boot.
+  ::unlink(pending.c_str());
+  return std::move(st).error().context("the machine was not crashed, kernel.sysrq is " + left);
 }
 
 Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root) {
   PendingState s;
   const std::string path = state_path(root, kPendingTestFile);
   auto j = read_state_json(path);
-  if (!j) return std::move(j).error();
-  if (!*j) return s;
+  if (!j)
+    return std::move(j).error();
+  if (!*j)
+    return s;
   try {
     s.pending = PendingTest{(*j)->at("started").get<std::string>(), (*j)->value("boot_id", "")};
   } catch (const nlohmann::json::exception& e) {
-    return std::move(Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
+    return std::move(
+        Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
   }
   auto now = sys.read_file(kBootIdPath);
   s.from_earlier_boot = !now || trim(*now) != s.pending->boot_id;
@@ -106,8 +110,11 @@ Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string&
 Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pending,
                                 const std::vector<DumpEntry>& dumps) {
   auto o = evaluate_test(pending, dumps);
-  nlohmann::json j{{"started", pending.started}, {"saved", o.saved},   {"opens", o.opens},
-                   {"dump_dir", o.dump_dir},     {"detail", o.detail}};
+  nlohmann::json j{{"started", pending.started},
+                   {"saved", o.saved},
+                   {"opens", o.opens},
+                   {"dump_dir", o.dump_dir},
+                   {"detail", o.detail}};
   CK_TRY_STATUS(write_state_json(state_path(root, kLastTestFile), j));
   ::unlink(state_path(root, kPendingTestFile).c_str());
   return o;
@@ -120,7 +127,8 @@ std::optional<std::string> last_test_detail(const std::string& root) {
       return std::string("test-last.json is malformed");
     return "test: " + j.error().message();
   }
-  if (!*j) return std::nullopt;
+  if (!*j)
+    return std::nullopt;
   try {
     return (*j)->value("detail", "");
   } catch (const nlohmann::json::exception&) {
@@ -128,4 +136,4 @@ std::optional<std::string> last_test_detail(const std::string& root) {
   }
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

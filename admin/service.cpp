@@ -10,24 +10,29 @@ namespace crashkit::admin {
 
 Result<std::string> capture_cmdline(loader::KexecSys& sys, const conf::Config& c) {
   auto text = sys.read_file(loader::kPathCmdline);
-  if (!text) return std::move(text).error().context("the capture command line");
+  if (!text)
+    return std::move(text).error().context("the capture command line");
   loader::CmdlineFilter f = loader::default_panic_filter();
-  for (const auto& name : c.remove.value) f.remove.push_back(name);
+  for (const auto& name : c.remove.value)
+    f.remove.push_back(name);
   // append entries replace same-named defaults (nr_cpus=2 beats nr_cpus=1).
-  for (const auto& p : c.append.value) f.append.push_back(p);
+  for (const auto& p : c.append.value)
+    f.append.push_back(p);
   return loader::filter_cmdline(loader::join_cmdline(loader::tokenize_cmdline(*text)), f);
 }
 
 std::string capture_kernel_path(const conf::Config& c, const std::string& root,
                                 const std::string& release) {
   const auto& k = c.capture_kernel.value;
-  if (!k.running) return root + k.path;
+  if (!k.running)
+    return root + k.path;
   return root + "/boot/vmlinuz-" + release;
 }
 
 Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
   auto state = loader::probe_system(sys);
-  if (!state) return std::move(state).error();
+  if (!state)
+    return std::move(state).error();
   if (!state->crash_supported)
     return Error(ErrorCategory::unsupported,
                  "this kernel cannot load a panic kernel (no /sys/kernel/kexec_crash_loaded)");
@@ -46,13 +51,15 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
         " holds a dump that could not be saved, so kdump was not armed (a new crash would "
         "overwrite it); copy it with `crashkit-capture -R OUT < DEVICE`, then clear its first "
         "4 KiB");
-  if (salvage->found) rep.salvaged = salvage->vmcore;
+  rep.salvage = std::move(*salvage);
   rep.kernel = capture_kernel_path(req.config, req.root, req.kernel_release);
   auto initrd = req.ensure_initramfs(req.config);
-  if (!initrd) return std::move(initrd).error().context("capture initramfs");
+  if (!initrd)
+    return std::move(initrd).error().context("capture initramfs");
   rep.initrd = *initrd;
   auto cmdline = capture_cmdline(sys, req.config);
-  if (!cmdline) return std::move(cmdline).error();
+  if (!cmdline)
+    return std::move(cmdline).error();
 
   loader::LoadRequest lreq;
   lreq.slot = loader::Slot::panic;
@@ -61,11 +68,14 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
   lreq.cmdline = *cmdline;
   lreq.syscall = req.syscall;
   auto loaded = loader::load(sys, lreq);
-  if (!loaded) return std::move(loaded).error();
+  if (!loaded)
+    return std::move(loaded).error();
   rep.load = std::move(*loaded);
   return rep;
 }
 
-Status stop(loader::KexecSys& sys) { return loader::unload(sys, loader::Slot::panic); }
+Status stop(loader::KexecSys& sys) {
+  return loader::unload(sys, loader::Slot::panic);
+}
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

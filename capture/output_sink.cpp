@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/output_sink.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <endian.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "crashkit/base/io.hpp"
@@ -123,8 +124,15 @@ Status FlatSink::finish() {
   return {};
 }
 
-Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
-                            bool force) {
+namespace {
+
+// The loop of both reassemblies. A stream that ends early (EOF, or bytes that are not a record
+// where the next one should start) leaves `cut` set and `output`.incomplete holding every whole
+// record before that point: a record is read whole (records of up to kMaxRecord bytes, all a
+// FlatSink writes) before any of it is written, so a cut record is never half applied.
+Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const std::string& output,
+                                  bool force, std::optional<Error>& cut) {
+  FlatReassembly out;
   std::vector<std::uint8_t> h(kFlatHeaderSize);
   auto got = read_full(in_fd, h.data(), h.size(), in_name);
   if (!got)
@@ -141,56 +149,107 @@ Status reassemble_flattened(int in_fd, const std::string& in_name, const std::st
                                           std::to_string(be64toh(type)) + "/" +
                                           std::to_string(be64toh(ver)))
         .with_path(in_name);
-  if (*got < kFlatHeaderSize)
-    return Error(ErrorCategory::data, "stream ends inside the 4096-byte header").with_path(in_name);
+  out.stream_bytes = out.stream_end = *got;
+  if (*got < kFlatHeaderSize) {
+    cut = Error(ErrorCategory::data, "stream ends inside the 4096-byte header").with_path(in_name);
+    return out;
+  }
 
   std::string tmp;
   auto fd = create_incomplete(output, force, tmp);
   if (!fd)
     return std::move(fd).error();
+  out.output = tmp;
   std::uint64_t pos = kFlatHeaderSize;
   std::vector<std::uint8_t> buf(kMaxRecord);
   for (;;) {
+    out.stream_bytes = out.stream_end = pos;
     std::uint64_t rec[2];
     auto n = read_full(in_fd, rec, sizeof rec, in_name);
     if (!n)
       return std::move(n).error();
-    if (*n != sizeof rec)
-      return Error(ErrorCategory::data,
-                   "stream ends without the end marker (record header truncated; the dump in " +
-                       tmp + " is incomplete)")
-          .with_path(in_name)
-          .with_offset(pos);
+    if (*n != sizeof rec) {
+      cut = Error(ErrorCategory::data,
+                  "stream ends without the end marker (record header truncated; the dump in " +
+                      tmp + " is incomplete)")
+                .with_path(in_name)
+                .with_offset(pos);
+      break;
+    }
     const auto off = static_cast<std::int64_t>(be64toh(rec[0]));
     const auto size = static_cast<std::int64_t>(be64toh(rec[1]));
-    if (off == -1 && size == -1)
+    if (off == -1 && size == -1) {
+      out.stream_bytes = out.stream_end = pos + sizeof rec;
+      out.complete = true;
       break;
-    if (off < 0 || size <= 0 || size > (std::int64_t{1} << 40))
-      return Error(ErrorCategory::data, "bad record header (offset " + std::to_string(off) +
-                                            ", size " + std::to_string(size) + ")")
-          .with_path(in_name)
-          .with_offset(pos);
-    pos += sizeof rec;
+    }
+    out.stream_end = pos + sizeof rec;
+    if (off < 0 || size <= 0 || size > (std::int64_t{1} << 40)) {
+      cut = Error(ErrorCategory::data, "bad record header (offset " + std::to_string(off) +
+                                           ", size " + std::to_string(size) + ")")
+                .with_path(in_name)
+                .with_offset(pos);
+      break;
+    }
+    const std::uint64_t rec_pos = pos;
+    out.stream_end = rec_pos + sizeof rec + static_cast<std::uint64_t>(size);
     auto left = static_cast<std::uint64_t>(size);
     auto dst = static_cast<std::uint64_t>(off);
+    bool whole = true;
     while (left > 0) {
       const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
       auto r = read_full(in_fd, buf.data(), chunk, in_name);
       if (!r)
         return std::move(r).error();
-      if (*r != chunk)
-        return Error(ErrorCategory::data, "stream ends inside a record of " + std::to_string(size) +
-                                              " bytes for offset " +
-                                              hex(static_cast<std::uint64_t>(off)))
-            .with_path(in_name)
-            .with_offset(pos);
+      if (*r != chunk) {
+        cut = Error(ErrorCategory::data, "stream ends inside a record of " + std::to_string(size) +
+                                             " bytes for offset " +
+                                             hex(static_cast<std::uint64_t>(off)))
+                  .with_path(in_name)
+                  .with_offset(rec_pos + sizeof rec + (dst - static_cast<std::uint64_t>(off)));
+        whole = false;
+        break;
+      }
       CK_TRY_STATUS(pwrite_full(fd->get(), buf.data(), chunk, dst, tmp));
-      pos += chunk;
       dst += chunk;
       left -= chunk;
     }
+    if (!whole)
+      break;
+    pos = rec_pos + sizeof rec + static_cast<std::uint64_t>(size);
   }
-  return finish_file(fd->get(), tmp, output);
+  if (out.complete) {
+    CK_TRY_STATUS(finish_file(fd->get(), tmp, output));
+    out.output = output;
+    return out;
+  }
+  // Kept as it is: durable before anyone discards the stream it came from.
+  if (::fdatasync(fd->get()) != 0)
+    return Error::from_errno(errno, "fdatasync").with_path(tmp);
+  CK_TRY_STATUS(fsync_parent_dir(tmp));
+  return out;
+}
+
+} // namespace
+
+Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
+                            bool force) {
+  std::optional<Error> cut;
+  auto r = reassemble(in_fd, in_name, output, force, cut);
+  if (!r)
+    return std::move(r).error();
+  if (cut)
+    return std::move(*cut);
+  return {};
+}
+
+Result<FlatReassembly> reassemble_flattened_partial(int in_fd, const std::string& in_name,
+                                                    const std::string& output, bool force) {
+  std::optional<Error> cut;
+  auto r = reassemble(in_fd, in_name, output, force, cut);
+  if (r && cut)
+    r->cut = cut->message();
+  return r;
 }
 
 } // namespace crashkit::capture

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "crashkit/base/unique_fd.hpp"
 
@@ -105,15 +106,17 @@ Result<std::string> read_whole_file(const std::string& path) {
 }
 
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
-  const std::string tmp = path + ".incomplete";
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode));
+  // A name of its own per writer, created O_EXCL (mkostemp): two writers of the same path each
+  // rename a whole file of theirs, and a name planted in the directory is never opened.
+  std::string tmp = path + ".incomplete.XXXXXX";
+  UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
   auto fail = [&](Error e) -> Status {
     ::unlink(tmp.c_str());
     return e;
   };
-  // The umask may have narrowed the mode given to open.
+  // mkostemp creates 0600; the caller's mode is set exactly, whatever the umask.
   if (::fchmod(fd.get(), mode) != 0)
     return fail(std::move(Error::from_errno(errno, "chmod").with_path(tmp)));
   if (auto w = write_full(fd.get(), data.data(), data.size(), tmp); !w)

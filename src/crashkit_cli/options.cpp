@@ -1,6 +1,46 @@
 #include "options.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <optional>
+#include <type_traits>
+
+#include "crashkit/admin/admin_lock.hpp"
+#include "exit_codes.hpp"
+
 namespace crashkit::cli {
+namespace {
+
+// The subcommands that change the system: kexec state, the images, boot configuration, state
+// and configuration files. The rest only read (status, list, check-config, showmem, estimate,
+// get-default-crashkernel) and take no lock.
+template <class T, class... U> constexpr bool is_one_of = (std::is_same_v<T, U> || ...);
+template <class T>
+constexpr bool kChangesSystem = is_one_of<T, LoadArgs, UnloadArgs, ExecArgs, ServiceArgs,
+                                          RebuildArgs, ResetCrashkernelArgs, ImportArgs>;
+
+// The lock of the tree the command works on: its --root, or this system's.
+template <class T> std::string lock_tree(const T& args) {
+  if constexpr (requires { args.root; })
+    return args.root;
+  else
+    return {};
+}
+
+// The admin lock for the whole command. An unprivileged caller cannot create this system's
+// /run/crashkit.lock, nor change anything the lock guards (kexec needs CAP_SYS_BOOT, the
+// images and boot files are root's): it runs unlocked and fails on its own permission check.
+Result<std::optional<admin::AdminLock>> hold_lock(const std::string& root, int timeout_s) {
+  auto lock = admin::AdminLock::acquire(admin::lock_path(root), timeout_s);
+  if (lock)
+    return std::optional<admin::AdminLock>(std::move(*lock));
+  if (root.empty() && lock.error().sys_errno() == EACCES && ::geteuid() != 0)
+    return std::optional<admin::AdminLock>();
+  return std::move(lock).error();
+}
+
+} // namespace
 
 Result<Invocation> parse_options(int argc, char** argv) {
   Invocation inv;
@@ -17,13 +57,15 @@ Result<Invocation> parse_options(int argc, char** argv) {
   ResetCrashkernelArgs reset;
   RebuildArgs rebuild;
   EstimateArgs estimate;
-  CLI::App app{
-      "crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
-      "fast reboots"};
+  CLI::App app{"crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
+               "fast reboots"};
   app.set_version_flag("--version", "crashkit 0.1");
   app.require_subcommand(1);
   app.add_flag("-v,--verbose", inv.verbose, "debug messages on stderr");
   app.add_option("--sysroot", inv.sysroot, "read /proc and /sys below DIR (testing)")->group("");
+  app.add_option("--lock-timeout", inv.lock_timeout_s,
+                 "seconds to wait for another crashkit command to finish (default 60)")
+      ->check(CLI::Range(0, 86400));
   auto* load_app = add_load_command(app, load);
   auto* unload_app = add_unload_command(app, unload);
   auto* status_app = add_status_command(app, status);
@@ -48,7 +90,8 @@ Result<Invocation> parse_options(int argc, char** argv) {
     if (e.get_exit_code() == 0) {
       const CLI::App* sub = &app;
       for (const auto* s : app.get_subcommands({}))
-        if (s->parsed()) sub = s;
+        if (s->parsed())
+          sub = s;
       return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
     }
     return Error(ErrorCategory::usage, e.what());
@@ -82,7 +125,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
     showmem.root = inv.sysroot;
     inv.command = showmem;
   } else {
-    inv.command = service;  // one of start/stop/restart/reload/test (require_subcommand(1))
+    inv.command = service; // one of start/stop/restart/reload/test (require_subcommand(1))
   }
   return inv;
 }
@@ -91,6 +134,13 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
   return std::visit(
       [&](const auto& args) -> int {
         using T = std::decay_t<decltype(args)>;
+        std::optional<admin::AdminLock> lock;
+        if constexpr (kChangesSystem<T>) {
+          auto held = hold_lock(lock_tree(args), inv.lock_timeout_s);
+          if (!held)
+            return report_error(held.error());
+          lock = std::move(*held);
+        }
         if constexpr (std::is_same_v<T, LoadArgs>)
           return run_load(args, sys);
         else if constexpr (std::is_same_v<T, UnloadArgs>)
@@ -121,4 +171,4 @@ int run(const Invocation& inv, loader::KexecSys& sys) {
       inv.command);
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -4,8 +4,8 @@
 #include <string>
 #include <variant>
 
-#include "crashkit/base/result.hpp"
 #include "config_commands.hpp"
+#include "crashkit/base/result.hpp"
 #include "default_crashkernel_command.hpp"
 #include "estimate_command.hpp"
 #include "exec_command.hpp"
@@ -22,10 +22,11 @@ namespace crashkit::cli {
 
 struct Invocation {
   bool verbose = false;
-  std::string sysroot;  ///< read /proc and /sys below this directory (tests)
-  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs,
-               ImportArgs, ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs,
-               ServiceArgs, EstimateArgs>
+  std::string sysroot;     ///< read /proc and /sys below this directory (tests)
+  int lock_timeout_s = 60; ///< how long a changing command waits for the admin lock
+  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs, ImportArgs,
+               ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs, ServiceArgs,
+               EstimateArgs>
       command;
 };
 
@@ -33,7 +34,8 @@ struct Invocation {
 /// whose path() is "help" and what() the text to print on stdout.
 Result<Invocation> parse_options(int argc, char** argv);
 
-/// Runs the chosen subcommand; returns the exit code.
+/// Runs the chosen subcommand; returns the exit code. A subcommand that changes the system
+/// runs holding the admin lock of the tree it works on (admin/admin_lock.hpp).
 int run(const Invocation& inv, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

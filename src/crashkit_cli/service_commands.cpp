@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "config_commands.hpp"
-#include "crashkit/admin/admin_lock.hpp"
 #include "crashkit/admin/crashkernel_upkeep.hpp"
 #include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/admin/self_test.hpp"
@@ -24,7 +23,8 @@ using Verb = ServiceArgs::Verb;
 
 int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   auto config = load_config_or_report(a.root, "nothing was loaded");
-  if (!config) return kExitBadConfig;
+  if (!config)
+    return kExitBadConfig;
   admin::StartRequest req;
   req.config = std::move(*config);
   req.root = a.root;
@@ -35,8 +35,9 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
                                         : loader::SyscallChoice::automatic;
   req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
     auto out = initramfs::rebuild_if_needed(build_request(a.root, req.kernel_release), c,
-                                             /*force=*/false);
-    if (!out) return std::move(out).error();
+                                            /*force=*/false);
+    if (!out)
+      return std::move(out).error();
     std::printf("capture initramfs: %s (%s)\n", out->image.c_str(),
                 out->rebuilt ? "rebuilt" : "up to date");
     return out->image;
@@ -44,19 +45,34 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   // First, and whatever the arming does: a boot without crashkernel= (the entry of a kernel
   // installed since) is exactly when the next boot needs the value written.
   std::string default_value;
-  if (auto d = admin::default_crashkernel(admin::running_machine())) default_value = *d;
+  if (auto d = admin::default_crashkernel(admin::running_machine()))
+    default_value = *d;
   const auto upkeep = admin::keep_crashkernel_current(req.config, a.root, default_value);
-  if (upkeep.changed) std::fputs(upkeep.diff.c_str(), stdout);
-  if (!upkeep.message.empty()) std::printf("%s\n", upkeep.message.c_str());
+  if (upkeep.changed)
+    std::fputs(upkeep.diff.c_str(), stdout);
+  if (!upkeep.message.empty())
+    std::printf("%s\n", upkeep.message.c_str());
   auto rep = admin::start(sys, req);
   // At boot after `crashkit test`, crashkit.service's journal says whether it worked: after
   // start, which salvages a raw target's dump into path/; when start failed, a raw target may
   // still hold the dump, so the test waits for a start that gets that far.
   const bool raw = req.config.target.value.kind == conf::Target::Kind::raw;
-  if (rep || !raw) print_test_status(a.root, sys, &req.config);
-  if (!rep) return report_error(rep.error());
-  if (!rep->salvaged.empty())
-    std::printf("saved the dump from the raw target to %s\n", rep->salvaged.c_str());
+  if (rep || !raw)
+    print_test_status(a.root, sys, &req.config);
+  if (!rep)
+    return report_error(rep.error());
+  if (const auto& s = rep->salvage; s.found) {
+    if (s.complete)
+      std::printf("saved the dump from the raw target to %s\n", s.vmcore.c_str());
+    else if (!s.vmcore.empty())
+      std::printf("saved an incomplete dump from the raw target to %s (%s)\n", s.vmcore.c_str(),
+                  s.cut.c_str());
+    else
+      std::printf("the raw target held the start of a dump stream and no dump data (%s)\n",
+                  s.cut.c_str());
+    if (!s.warning.empty())
+      std::fprintf(stderr, "crashkit: warning: %s\n", s.warning.c_str());
+  }
   std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
               rep->initrd.c_str());
   std::printf("capture command line: %s\n", rep->load.cmdline.c_str());
@@ -65,7 +81,8 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
 
 int do_stop(loader::KexecSys& sys) {
   auto st = admin::stop(sys);
-  if (!st) return report_error(st.error());
+  if (!st)
+    return report_error(st.error());
   std::printf("kdump disarmed (panic kernel unloaded)\n");
   return 0;
 }
@@ -87,7 +104,7 @@ int do_test(const ServiceArgs& a, loader::KexecSys& sys) {
                          : st.error());
 }
 
-}  // namespace
+} // namespace
 
 void add_service_commands(CLI::App& app, ServiceArgs& a) {
   struct Def {
@@ -114,29 +131,29 @@ void add_service_commands(CLI::App& app, ServiceArgs& a) {
     if (d.verb == Verb::start || d.verb == Verb::restart || d.verb == Verb::reload)
       sub->add_option("--syscall", a.syscall, "auto|file|legacy, as for load")
           ->check(CLI::IsMember({"auto", "file", "legacy"}));
-    if (d.verb == Verb::test) sub->add_flag("-f,--force", a.force, "do not ask for confirmation");
+    if (d.verb == Verb::test)
+      sub->add_flag("-f,--force", a.force, "do not ask for confirmation");
     const Verb v = d.verb;
     sub->callback([&a, v] { a.verb = v; });
   }
 }
 
 int run_service(const ServiceArgs& a, loader::KexecSys& sys) {
-  auto lock = admin::AdminLock::acquire(a.root + admin::kLockPath);
-  if (!lock) return report_error(lock.error());
   switch (a.verb) {
-    case Verb::start:
-    case Verb::reload:
-      return do_start(a, sys);
-    case Verb::stop:
-      return do_stop(sys);
-    case Verb::restart: {
-      if (int rc = do_stop(sys); rc != 0) return rc;
-      return do_start(a, sys);
-    }
-    case Verb::test:
-      return do_test(a, sys);
+  case Verb::start:
+  case Verb::reload:
+    return do_start(a, sys);
+  case Verb::stop:
+    return do_stop(sys);
+  case Verb::restart: {
+    if (int rc = do_stop(sys); rc != 0)
+      return rc;
+    return do_start(a, sys);
+  }
+  case Verb::test:
+    return do_test(a, sys);
   }
   return 70;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

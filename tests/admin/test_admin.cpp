@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
 #include <fstream>
 
@@ -23,7 +25,7 @@ void write(const fs::path& p, const std::string& text) {
   std::ofstream(p) << text;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("list_dumps: report.json, files on disk, oldest first", "[admin]") {
   TempDir t;
@@ -32,10 +34,11 @@ TEST_CASE("list_dumps: report.json, files on disk, oldest first", "[admin]") {
         R"({"version":1,"kernel":"6.1.0-56-amd64","panic":"sysrq triggered crash",)"
         R"("dump_level":31,"status":"complete"})");
   write(t.p / "2026-11-26-090000/vmcore.incomplete", std::string(100, 'x'));
-  write(t.p / "2026-11-26-090000/report.json", R"({"status":"incomplete","kernel":"6.1.0-55-amd64"})");
+  write(t.p / "2026-11-26-090000/report.json",
+        R"({"status":"incomplete","kernel":"6.1.0-55-amd64"})");
   write(t.p / "2026-11-28-000000/report.json", "{not json");
   write(t.p / "2026-11-29-000000/report.json", R"({"status":"failed","message":"no target"})");
-  write(t.p / "notes/vmcore", "x");  // not a dump directory
+  write(t.p / "notes/vmcore", "x"); // not a dump directory
   auto l = list_dumps(t.p.string());
   REQUIRE(l);
   REQUIRE(l->size() == 4);
@@ -59,8 +62,7 @@ TEST_CASE("list_dumps: report.json, files on disk, oldest first", "[admin]") {
   CHECK(to_json(a)["dump_level"].is_null());
 }
 
-TEST_CASE("list_dumps: null kernel and panic (as the capture writes them) are unknown",
-          "[admin]") {
+TEST_CASE("list_dumps: null kernel and panic (as the capture writes them) are unknown", "[admin]") {
   TempDir t;
   write(t.p / "2026-11-27-101752/report.json",
         R"({"version":1,"kernel":null,"panic":null,"dump_level":31,"pages":null,)"
@@ -84,10 +86,9 @@ TEST_CASE("list_dumps: a missing directory is an empty list", "[admin]") {
 }
 
 TEST_CASE("mount_point_of reads mountinfo, escapes included", "[admin]") {
-  const char* mi =
-      "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
-      "30 22 252:16 /sub /srv/bind rw - ext4 /dev/vdb rw\n"
-      "31 22 252:16 / /srv/crash\\040dumps rw,relatime - ext4 /dev/vdb rw\n";
+  const char* mi = "22 1 252:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw\n"
+                   "30 22 252:16 /sub /srv/bind rw - ext4 /dev/vdb rw\n"
+                   "31 22 252:16 / /srv/crash\\040dumps rw,relatime - ext4 /dev/vdb rw\n";
   auto mp = mount_point_of(mi, 252, 16);
   REQUIRE(mp);
   CHECK(*mp == "/srv/crash dumps");
@@ -112,6 +113,17 @@ TEST_CASE("dump_directory: root filesystem, raw, missing label", "[admin]") {
   CHECK_THAT(m.error().message(), Contains("LABEL=crashkit-no-such-label-42"));
 }
 
+TEST_CASE("admin lock: a tree's lock is ROOT/run/crashkit.lock, created with its directory",
+          "[admin]") {
+  TempDir t;
+  CHECK(crashkit::admin::lock_path("") == "/run/crashkit.lock");
+  const std::string path = crashkit::admin::lock_path(t.p.string());
+  CHECK(path == (t.p / "run/crashkit.lock").string());
+  auto held = AdminLock::acquire(path, 0);
+  REQUIRE(held);
+  CHECK(std::filesystem::exists(path));
+}
+
 TEST_CASE("admin lock: a second holder waits, then gives up naming the lock", "[admin]") {
   TempDir t;
   const std::string path = (t.p / "crashkit.lock").string();
@@ -119,9 +131,10 @@ TEST_CASE("admin lock: a second holder waits, then gives up naming the lock", "[
   REQUIRE(first);
   auto second = AdminLock::acquire(path, 1);
   REQUIRE_FALSE(second);
-  CHECK_THAT(second.error().message(), Contains("crashkit.lock") && Contains("another crashkit"));
-  {
-    auto moved = std::move(*first);
-  }  // released here
+  CHECK_THAT(second.error().message(),
+             Contains("crashkit.lock") && Contains("another crashkit") &&
+                 Contains("locked by pid " + std::to_string(::getpid()) + ":"));
+  CHECK(second.error().sys_errno() == EBUSY);
+  { auto moved = std::move(*first); } // released here
   CHECK(AdminLock::acquire(path, 1));
 }

@@ -1,11 +1,15 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include <filesystem>
 #include <fstream>
 
+#include "crashkit/admin/dump_check.hpp"
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"
+#include "sample_dump.hpp"
 #include "temp_root.hpp"
 
 using namespace crashkit;
@@ -20,7 +24,7 @@ struct Root : crashkit::admin::testing::TempRoot {
                         const std::string& head) const {
     const auto dir = p / "var/crash" / name;
     fs::create_directories(dir);
-    std::ofstream(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete")) << head;
+    admin::testing::spit(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete"), head);
     admin::DumpEntry e;
     e.dir = dir.string();
     e.name = name;
@@ -29,7 +33,7 @@ struct Root : crashkit::admin::testing::TempRoot {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("self test: which dump answers the test", "[admin][test]") {
   Root r;
@@ -40,11 +44,27 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     CHECK_FALSE(o.saved);
     CHECK_THAT(o.detail, Contains("FAILED, no dump was saved"));
   }
-  SECTION("a complete kdump after the start: saved and opens") {
-    auto o = admin::evaluate_test(t, {old, r.dump("2026-11-27-100012", "complete", "KDUMP   x")});
+  SECTION("a complete kdump after the start: saved, and read through") {
+    const std::string kdump = admin::testing::slurp(admin::testing::samples().kdump);
+    auto o = admin::evaluate_test(t, {old, r.dump("2026-11-27-100012", "complete", kdump)});
     CHECK(o.saved);
     CHECK(o.opens);
-    CHECK_THAT(o.detail, Contains("2026-11-27-100012 (complete, header ok)"));
+    CHECK_THAT(o.detail,
+               Contains("2026-11-27-100012 (complete, kdump: header ok, 2 bitmaps ok, ") &&
+                   Contains(" descriptors within the file, 64 sampled pages decompressed)"));
+  }
+  SECTION("a kdump signature alone does not pass: the file is read") {
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "KDUMP   x")});
+    CHECK(o.saved);
+    CHECK_FALSE(o.opens);
+    CHECK_THAT(o.detail, Contains("complete, but ") && Contains("ends inside the kdump header"));
+  }
+  SECTION("a kdump with a damaged page: the detail names the offset") {
+    std::string kdump = admin::testing::slurp(admin::testing::samples().kdump);
+    kdump.resize(kdump.size() - 3000);
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", kdump)});
+    CHECK_FALSE(o.opens);
+    CHECK_THAT(o.detail, Contains("past the end of the file") && Contains("at offset 0x"));
   }
   SECTION("incomplete only") {
     auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "incomplete", "KDUMP   x")});
@@ -55,17 +75,24 @@ TEST_CASE("self test: which dump answers the test", "[admin][test]") {
     auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "garbage!!")});
     CHECK(o.saved);
     CHECK_FALSE(o.opens);
-    CHECK_THAT(o.detail, Contains("not a kdump, ELF or flattened dump"));
+    CHECK_THAT(o.detail, Contains("no \"KDUMP   \" signature"));
   }
   SECTION("a vmcore that cannot be opened: the real error, naming the file") {
-    auto h = admin::check_vmcore_header((r.p / "no-such-vmcore").string());
+    auto h = admin::check_dump((r.p / "no-such-vmcore").string());
     REQUIRE_FALSE(h);
     CHECK(h.error().category() == crashkit::ErrorCategory::no_input);
     CHECK_THAT(h.error().message(), Contains("no-such-vmcore") && Contains("No such file"));
   }
-  SECTION("ELF and flattened headers open too") {
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", "\x7f" "ELF....")}).opens);
-    CHECK(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete", "makedumpfile....")}).opens);
+  SECTION("an ELF dump is read through its program headers") {
+    const std::string elf = admin::testing::slurp(admin::testing::samples().elf);
+    auto o = admin::evaluate_test(t, {r.dump("2026-11-27-100012", "complete", elf)});
+    CHECK(o.opens);
+    CHECK_THAT(o.detail, Contains("(complete, ELF: header ok, ") &&
+                             Contains(" program headers within the file)"));
+    CHECK_FALSE(admin::evaluate_test(t, {r.dump("2026-11-27-100013", "complete",
+                                                "\x7f"
+                                                "ELF....")})
+                    .opens);
   }
 }
 
@@ -104,6 +131,7 @@ TEST_CASE("self test: refused when not armed, recorded and crashed when armed", 
   Root r;
   loader::FakeKexecSys sys;
   sys.files["/proc/sys/kernel/random/boot_id"] = "boot-a\n";
+  sys.files["/proc/sys/kernel/sysrq"] = "176\n"; // Debian's default: no "crash" bit
   SECTION("not armed") {
     sys.set_kexec_state(false, false, 256u << 20);
     auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
@@ -112,31 +140,67 @@ TEST_CASE("self test: refused when not armed, recorded and crashed when armed", 
     CHECK(sys.control_writes.empty());
     CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
   }
+  SECTION("the trigger fails: kernel.sysrq is put back and no test is pending") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.control_errno["/proc/sysrq-trigger"] = EPERM;
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("/proc/sysrq-trigger") &&
+                                         Contains("not crashed, kernel.sysrq is 176") &&
+                                         Contains("Operation not permitted"));
+    REQUIRE(sys.control_writes.size() == 3);
+    CHECK(sys.control_writes[0] ==
+          std::make_pair(std::string("/proc/sys/kernel/sysrq"), std::string("1\n")));
+    CHECK(sys.control_writes[2] ==
+          std::make_pair(std::string("/proc/sys/kernel/sysrq"), std::string("176\n")));
+    CHECK(sys.files["/proc/sys/kernel/sysrq"] == "176\n");
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
+  SECTION("enabling sysrq fails: nothing to restore, no test pending") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.control_errno["/proc/sys/kernel/sysrq"] = EROFS;
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("kernel.sysrq is 176"));
+    CHECK(sys.control_writes.size() == 1);
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
+  SECTION("kernel.sysrq cannot be read: refused before anything is written") {
+    sys.set_kexec_state(true, false, 256u << 20);
+    sys.files.erase("/proc/sys/kernel/sysrq");
+    auto st = admin::run_test(sys, r.p.string(), "2026-11-27-100000");
+    REQUIRE_FALSE(st);
+    CHECK_THAT(st.error().message(), Contains("kernel.sysrq") && Contains("not crashed"));
+    CHECK(sys.control_writes.empty());
+    CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
+  }
   SECTION("armed: pending written before the crash, then settled on the next boot") {
     sys.set_kexec_state(true, false, 256u << 20);
     REQUIRE(admin::run_test(sys, r.p.string(), "2026-11-27-100000"));
     REQUIRE(sys.control_writes.size() == 2);
     CHECK(sys.control_writes[0].first == "/proc/sys/kernel/sysrq");
-    CHECK(sys.control_writes[1] == std::make_pair(std::string("/proc/sysrq-trigger"), std::string("c")));
+    CHECK(sys.control_writes[1] ==
+          std::make_pair(std::string("/proc/sysrq-trigger"), std::string("c")));
     CHECK(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
 
     auto same = admin::read_pending_test(sys, r.p.string());
     REQUIRE(same);
     REQUIRE(same->pending);
     CHECK(same->pending->started == "2026-11-27-100000");
-    CHECK_FALSE(same->from_earlier_boot);  // the crash has not happened in this boot
+    CHECK_FALSE(same->from_earlier_boot); // the crash has not happened in this boot
 
     sys.files["/proc/sys/kernel/random/boot_id"] = "boot-b\n";
     auto next = admin::read_pending_test(sys, r.p.string());
     REQUIRE(next);
     CHECK(next->from_earlier_boot);
     auto o = admin::settle_test(r.p.string(), *next->pending,
-                                {r.dump("2026-11-27-100009", "complete", "KDUMP   ")});
+                                {r.dump("2026-11-27-100009", "complete",
+                                        admin::testing::slurp(admin::testing::samples().kdump))});
     REQUIRE(o);
     CHECK(o->opens);
     CHECK_FALSE(fs::exists(r.p / "var/lib/crashkit/test-pending.json"));
     auto last = admin::last_test_detail(r.p.string());
     REQUIRE(last);
-    CHECK_THAT(*last, Contains("dump saved in") && Contains("header ok"));
+    CHECK_THAT(*last, Contains("dump saved in") && Contains("kdump: header ok"));
   }
 }

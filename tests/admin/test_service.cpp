@@ -2,11 +2,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "../loader/bzimage_sample.hpp"
 #include "crashkit/admin/service.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"
+#include "sample_dump.hpp"
 
 using namespace crashkit;
 using Catch::Contains;
@@ -31,9 +34,8 @@ struct Machine {
     initrd = (root / "var/lib/crashkit/initramfs-6.1.0-test.img").string();
     loader::samples::write_file(initrd, std::vector<std::byte>(4096, std::byte{7}));
     sys.set_kexec_state(false, false, 256u << 20);
-    sys.files["/proc/iomem"] =
-        "00100000-7ffdbfff : System RAM\n  01000000-01ffffff : Kernel code\n"
-        "  6f000000-7effffff : Crash kernel\n";
+    sys.files["/proc/iomem"] = "00100000-7ffdbfff : System RAM\n  01000000-01ffffff : Kernel code\n"
+                               "  6f000000-7effffff : Crash kernel\n";
     sys.files["/proc/cmdline"] =
         "BOOT_IMAGE=/vmlinuz root=/dev/vda1 ro quiet crashkernel=256M console=ttyS0\n";
   }
@@ -54,7 +56,7 @@ struct Machine {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("start: loads the running kernel with the capture initramfs and command line",
           "[admin][start]") {
@@ -109,4 +111,32 @@ TEST_CASE("start: an initramfs failure loads nothing; stop unloads", "[admin][st
   REQUIRE(admin::stop(m.sys));
   REQUIRE(m.sys.file_load_calls.size() == 1);
   CHECK(m.sys.file_load_calls[0].flags == (loader::kKexecFileUnload | loader::kKexecFileOnCrash));
+}
+
+TEST_CASE("start: a raw dump cut short is saved as incomplete and kdump is armed, once",
+          "[admin][start][raw]") {
+  Machine m;
+  fs::create_directories(m.root / "dev");
+  std::string stream = admin::testing::samples().stream;
+  stream.resize(stream.size() * 2 / 3); // the capture kernel died two thirds of the way
+  admin::testing::spit(m.root / "dev/vdc", stream + std::string(4096, '\0'));
+  auto req = m.request("raw /dev/vdc\npath /var/crash\n");
+  req.stamp = "2026-11-27-110000";
+  auto rep = admin::start(m.sys, req);
+  if (!rep)
+    FAIL(rep.error().message());
+  CHECK(rep->salvage.found);
+  CHECK_FALSE(rep->salvage.complete);
+  CHECK(rep->salvage.vmcore == (m.root / "var/crash/2026-11-27-110000/vmcore.incomplete").string());
+  CHECK(m.sys.file_load_calls.size() == 1); // armed
+  // The next boot's start finds the stream already saved: no second copy, armed again.
+  req.stamp = "2026-11-28-080000";
+  auto again = admin::start(m.sys, req);
+  REQUIRE(again);
+  CHECK_FALSE(again->salvage.found);
+  CHECK(m.sys.file_load_calls.size() == 2);
+  std::vector<std::string> dirs;
+  for (const auto& e : fs::directory_iterator(m.root / "var/crash"))
+    dirs.push_back(e.path().filename().string());
+  CHECK(dirs == std::vector<std::string>{"2026-11-27-110000"});
 }

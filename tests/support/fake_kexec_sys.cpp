@@ -25,7 +25,8 @@ Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
   auto it = images.find(path);
   if (it == images.end()) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path(path));
+    if (fd < 0)
+      return std::move(Error::from_errno(errno, "open").with_path(path));
     struct stat st {};
     ::fstat(fd, &st);
     opened_fds[path] = fd;
@@ -33,7 +34,8 @@ Result<OpenedImage> FakeKexecSys::open_image(const std::string& path) {
   }
   const Image& img = it->second;
   UniqueFd fd(::memfd_create(path.c_str(), MFD_CLOEXEC));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "memfd_create").with_path(path));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "memfd_create").with_path(path));
   const auto head = static_cast<std::size_t>(std::min<std::uint64_t>(img.head.size(), img.size));
   if (auto st = pwrite_full(fd.get(), img.head.data(), head, 0, path); !st)
     return std::move(st).error();
@@ -52,7 +54,8 @@ Status FakeKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<con
   c.initrd_fd = initrd_fd;
   c.cmdline_len = cmdline.size();
   c.cmdline_ptr_null = cmdline.data() == nullptr;
-  if (!cmdline.empty()) c.cmdline_bytes.assign(cmdline.data(), cmdline.size());
+  if (!cmdline.empty())
+    c.cmdline_bytes.assign(cmdline.data(), cmdline.size());
   c.flags = flags;
   file_load_calls.push_back(c);
 
@@ -64,7 +67,8 @@ Status FakeKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<con
       files[slot] = "0\n";
     return Error::from_errno(file_load_errno, "kexec_file_load");
   }
-  if (track_sysfs && files.count(slot)) files[slot] = (flags & kKexecFileUnload) ? "0\n" : "1\n";
+  if (track_sysfs && files.count(slot))
+    files[slot] = (flags & kKexecFileUnload) ? "0\n" : "1\n";
   return {};
 }
 
@@ -79,26 +83,34 @@ Status FakeKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegmen
   load_calls.push_back(std::move(c));
   const bool crash = (flags & kKexecOnCrash) != 0;
   const std::string slot = crash ? "/sys/kernel/kexec_crash_loaded" : "/sys/kernel/kexec_loaded";
-  if (track_sysfs && files.count(slot)) files[slot] = load_errno ? "0\n" : "1\n";
-  if (load_errno) return Error::from_errno(load_errno, "kexec_load");
+  if (track_sysfs && files.count(slot))
+    files[slot] = load_errno ? "0\n" : "1\n";
+  if (load_errno)
+    return Error::from_errno(load_errno, "kexec_load");
   return {};
 }
 
 Result<std::string> FakeKexecSys::read_prefix(const std::string& path, std::size_t max_bytes) {
   auto t = read_file(path);
-  if (!t) return t;
+  if (!t)
+    return t;
   return t->substr(0, max_bytes);
 }
 
 Result<std::string> FakeKexecSys::read_file(const std::string& path) {
   ++read_counts[path];
   auto it = files.find(path);
-  if (it == files.end()) return std::move(Error::from_errno(ENOENT, "open").with_path(path));
+  if (it == files.end())
+    return std::move(Error::from_errno(ENOENT, "open").with_path(path));
   return it->second;
 }
 
 Status FakeKexecSys::write_control(const std::string& path, const std::string& text) {
   control_writes.emplace_back(path, text);
+  if (auto e = control_errno.find(path); e != control_errno.end())
+    return std::move(Error::from_errno(e->second, "write").with_path(path));
+  if (auto f = files.find(path); f != files.end())
+    f->second = text;
   return {};
 }
 
@@ -107,4 +119,4 @@ Status FakeKexecSys::reboot_kexec() {
   return {};
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

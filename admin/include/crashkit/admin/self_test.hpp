@@ -17,31 +17,30 @@ namespace crashkit::admin {
 inline constexpr const char* kPendingTestFile = "test-pending.json";
 inline constexpr const char* kLastTestFile = "test-last.json";
 inline constexpr const char* kBootIdPath = "/proc/sys/kernel/random/boot_id";
+inline constexpr const char* kSysrqPath = "/proc/sys/kernel/sysrq";
+inline constexpr const char* kSysrqTriggerPath = "/proc/sysrq-trigger";
 
 struct PendingTest {
-  std::string started;  ///< UTC, YYYY-MM-DD-HHMMSS: dumps named at or after it belong to it
-  std::string boot_id;  ///< the boot the crash was triggered in
+  std::string started; ///< UTC, YYYY-MM-DD-HHMMSS: dumps named at or after it belong to it
+  std::string boot_id; ///< the boot the crash was triggered in
 };
 
 struct TestOutcome {
   PendingTest test;
-  bool saved = false;  ///< a complete dump exists from after the test started
-  bool opens = false;  ///< its vmcore starts with a kdump or ELF header
+  bool saved = false; ///< a complete dump exists from after the test started
+  bool opens = false; ///< its vmcore reads as a whole dump (check_dump, dump_check.hpp)
   std::string dump_dir;
-  std::string detail;  ///< one line for `status`
+  std::string detail; ///< one line for `status`
 };
-
-/// Checks the first bytes of a saved vmcore: "KDUMP   " (kdump-compressed), "\x7fELF" (ELF),
-/// or "makedumpfile" (flattened). Errors: data naming the file and what was found; no_input
-/// when it cannot be read.
-Status check_vmcore_header(const std::string& path);
 
 /// The outcome of `pending` given the dumps now present (oldest first).
 TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntry>& dumps);
 
 /// Records the test (ROOT/var/lib/crashkit/test-pending.json, atomically) and crashes the
-/// machine through sysrq. Refuses (unsupported, nothing written) unless a panic kernel is
-/// armed. Returns only on failure: after the sysrq write the kernel is gone.
+/// machine through sysrq (kernel.sysrq set to 1 for the trigger). Refuses (unsupported, nothing
+/// written) unless a panic kernel is armed. Returns only on failure: after the sysrq write the
+/// kernel is gone. A failed trigger puts kernel.sysrq back to the value it had and removes the
+/// pending test; the error says what kernel.sysrq is left at.
 Status run_test(loader::KexecSys& sys, const std::string& root, const std::string& now_utc);
 
 /// The pending test, if any, and whether it can be judged now (a different boot).
@@ -65,4 +64,4 @@ std::optional<std::string> last_test_detail(const std::string& root);
 /// the dump directory, so a test's start compares with the dumps saved after it.
 std::string utc_stamp_now();
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

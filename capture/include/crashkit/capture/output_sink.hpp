@@ -87,4 +87,23 @@ private:
 Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
                             bool force);
 
+/// What reassemble_flattened_partial made of a stream.
+struct FlatReassembly {
+  bool complete = false;          ///< the end marker was seen: `output` is final
+  std::string output;             ///< the file written: output, or output.incomplete; "" if none
+  std::uint64_t stream_bytes = 0; ///< stream bytes used: header, whole records, end marker
+  /// Where the stream's writer may have written up to: stream_bytes, or past a cut record's
+  /// header as far as that record declares (a device holding the stream is clean after it).
+  std::uint64_t stream_end = 0;
+  std::string cut; ///< why an incomplete stream ends where it does (names offset)
+};
+
+/// As reassemble_flattened, but a stream cut short (it ends, or where the next record should
+/// start are bytes that are not one) is not an error: the whole records before the cut stay in
+/// `output`.incomplete, fdatasynced with its directory, and `cut` says where and why the
+/// stream ended. A stream that ends inside its 4096-byte header creates no file. Errors: a
+/// stream that is not a flattened one, read/write failures (the .incomplete may remain).
+Result<FlatReassembly> reassemble_flattened_partial(int in_fd, const std::string& in_name,
+                                                    const std::string& output, bool force);
+
 } // namespace crashkit::capture

@@ -33,8 +33,10 @@ Result<std::size_t> read_full(int fd, void* buf, std::size_t len, const std::str
 /// Errors: from_errno of open (ENOENT → no_input) or read, naming the path.
 Result<std::string> read_whole_file(const std::string& path);
 
-/// Replaces path crash-safely: writes path.incomplete (O_NOFOLLOW) with `mode`, fdatasync,
-/// rename, fsync of the directory. On failure the temporary is removed and path is untouched.
+/// Replaces path crash-safely: writes a new path.incomplete.XXXXXX (mkostemp: unique, O_EXCL,
+/// so concurrent writers never share it and a planted link is never followed) with `mode`,
+/// fdatasync, rename, fsync of the directory. Concurrent writers of one path leave exactly one
+/// writer's whole content. On failure the temporary is removed and path is untouched.
 Status write_file_atomic(const std::string& path, std::string_view data, mode_t mode);
 
 /// fsync of the directory containing path (after a rename, so the new name survives a crash).

@@ -13,13 +13,13 @@
 namespace crashkit::loader {
 
 class FakeKexecSys final : public KexecSys {
- public:
+public:
   /// One recorded kexec_file_load call.
   struct FileLoadCall {
     int kernel_fd = -1;
     int initrd_fd = -1;
     std::uint64_t cmdline_len = 0;
-    std::string cmdline_bytes;  ///< exactly cmdline_len bytes, NUL included
+    std::string cmdline_bytes; ///< exactly cmdline_len bytes, NUL included
     bool cmdline_ptr_null = true;
     unsigned long flags = 0;
   };
@@ -79,9 +79,12 @@ class FakeKexecSys final : public KexecSys {
   Result<std::string> read_prefix(const std::string& path, std::size_t max_bytes) override;
   bool has_cap_sys_boot() override { return cap_sys_boot; }
   Status reboot_kexec() override;
-  /// Records (path, text); a write to /proc/sysrq-trigger is the "crash".
+  /// Records (path, text); a write to /proc/sysrq-trigger is the "crash". A path listed in
+  /// control_errno fails with that errno (after being recorded); a successful write to a path
+  /// in `files` replaces its content, as the kernel's sysctl files do.
   Status write_control(const std::string& path, const std::string& text) override;
   std::vector<std::pair<std::string, std::string>> control_writes;
+  std::map<std::string, int> control_errno;
 };
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader
