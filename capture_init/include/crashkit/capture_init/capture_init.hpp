@@ -11,13 +11,19 @@
 ///      filesystem, found from `root=` (`rootfstype=`, `rootflags=`) on the capture kernel's
 ///      own command line: the loader copies the first kernel's line with --reuse-cmdline, so
 ///      that is the crashed system's root;
-///   3. in PATH: removes old dumps beyond keep_dumps (never the newest), checks free space
-///      against the estimated dump size + min_free, creates PATH/YYYY-MM-DD-HHMMSS (0700);
-///   4. runs kdump_pre, saves dmesg.txt, then the vmcore (vmcore.incomplete -> fsync -> rename
-///      -> fsync dir), files 0600; a `raw` target gets the flattened stream instead;
+///   3. opens PATH, refusing it when a directory on the way is a link or can be changed by
+///      anyone but root; creates a new PATH/YYYY-MM-DD-HHMMSS (0700), never reusing one;
+///   4. runs kdump_pre, saves dmesg.txt; then checks free space against the estimated dump
+///      size + min_free: old dumps beyond keep_dumps go first when that makes the dump fit,
+///      after a complete dump when it fits anyway, not at all when it does not fit (then no
+///      vmcore, and the failure is reported); then the vmcore (vmcore.incomplete -> fsync ->
+///      rename -> fsync dir), files 0600; a `raw` target gets the flattened stream instead;
 ///   5. writes report.json, runs kdump_post with the status word appended
 ///      (complete|incomplete|failed), then final_action; any failure runs failure_action.
-/// Hooks run without a shell and only when root-owned and not group/world-writable.
+/// Hooks run without a shell, only when they (and a script's #! interpreter) are root-owned
+/// and not group/world-writable, and are killed after hook_timeout seconds (a failure).
+/// Nothing thrown inside ends the capture: an exception is a failure of its step, reported in
+/// report.json when the dump directory exists, and followed by failure_action.
 
 #include <sys/types.h>
 
