@@ -118,6 +118,19 @@ struct Rig {
     spit(paths.hooks_dir + "/" + name, "#!/bin/sh\nexit 0\n", mode);
   }
   InitOutcome run() { return run_init(sys, paths, opts); }
+  /// run() with RLIMIT_FSIZE at `bytes`: a disk that fills up despite the estimate.
+  InitOutcome run_with_file_limit(rlim_t bytes) {
+    struct rlimit old {};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+    auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old;
+    small.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    InitOutcome out = run();
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+    std::signal(SIGXFSZ, old_handler);
+    return out;
+  }
   std::string dumps() const { return paths.target_mount + "/var/crash"; }
 };
 
@@ -378,16 +391,7 @@ TEST_CASE("a dump cut short is kept as vmcore.incomplete and reported", "[init][
   Rig r;
   r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_post /bin/post\n");
   r.hook("post");
-  // The file size limit stands in for a disk that fills up despite the estimate.
-  struct rlimit old {};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = old;
-  small.rlim_cur = 1 << 20;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-  const InitOutcome out = r.run();
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
-  std::signal(SIGXFSZ, old_handler);
+  const InitOutcome out = r.run_with_file_limit(1 << 20);
 
   CHECK(out.status == DumpStatus::incomplete);
   CHECK(out.failure_action_ran);
@@ -567,15 +571,7 @@ TEST_CASE("a dump that fails after the space check removes no old dump", "[init]
   Rig r;
   r.config("ext4 UUID=0b3c-data\nkeep_dumps 1\nfailure_action halt\n");
   old_dump(r, "2024-01-01-000000", true);
-  struct rlimit old {};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = old;
-  small.rlim_cur = 1 << 20;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-  const InitOutcome out = r.run();
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
-  std::signal(SIGXFSZ, old_handler);
+  const InitOutcome out = r.run_with_file_limit(1 << 20);
   CHECK(out.status == DumpStatus::incomplete);
   CHECK(exists(r.dumps() + "/2024-01-01-000000/vmcore"));
 }
