@@ -872,14 +872,19 @@ InitOutcome Init::run() {
     try {
       return f();
     } catch (...) {
-      Error e(ErrorCategory::internal, describe_exception(step));
-      if (dir_fd_.valid()) {
-        // Thrown between creating the dump directory and writing its report: judge by the
-        // files present.
-        report_.status = dump_files_status(dir_fd_.get());
-        write_report(e);
+      try {
+        Error e(ErrorCategory::internal, describe_exception(step));
+        if (dir_fd_.valid()) {
+          // Thrown between creating the dump directory and writing its report: judge by the
+          // files present.
+          report_.status = dump_files_status(dir_fd_.get());
+          write_report(e);
+        }
+        return e;
+      } catch (...) {
+        dir_fd_.reset(); // no memory even to report: go on to the actions
+        return Error(ErrorCategory::internal, {});
       }
-      return e;
     }
   };
   Status st = guarded("capture init", [&] { return capture(); });
