@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "crashkit/admin/dump_location.hpp"
 #include "crashkit/admin/raw_salvage.hpp"
 #include "crashkit/loader/cmdline.hpp"
 #include "crashkit/loader/system_state.hpp"
@@ -47,6 +48,8 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
         "overwrite it); copy it with `crashkit-capture -R OUT < DEVICE`, then clear its first "
         "4 KiB");
   if (salvage->found) rep.salvaged = salvage->vmcore;
+  if (auto path = check_dump_path(req.config, req.root); !path)
+    rep.path_problem = path.error().message();
   rep.kernel = capture_kernel_path(req.config, req.root, req.kernel_release);
   auto initrd = req.ensure_initramfs(req.config);
   if (!initrd) return std::move(initrd).error().context("capture initramfs");

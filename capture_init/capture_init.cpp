@@ -126,47 +126,6 @@ Status check_trusted_dir(int fd, const std::string& shown) {
   return {};
 }
 
-/// mountpoint/path as an open directory: missing directories are made (0755), every one on
-/// the way, the mount point included, must be a real directory that only root can change.
-Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path) {
-  UniqueFd fd(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(mountpoint));
-  std::string shown = mountpoint;
-  CK_TRY_STATUS(check_trusted_dir(fd.get(), shown));
-  std::size_t pos = 0;
-  while (pos < path.size()) {
-    auto slash = path.find('/', pos);
-    if (slash == std::string::npos)
-      slash = path.size();
-    const std::string part = path.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (part.empty() || part == ".")
-      continue;
-    shown = join_path(shown, part);
-    if (part == "..")
-      return std::move(Error(ErrorCategory::data, "\"..\" in the dump path").with_path(shown));
-    const bool made = ::mkdirat(fd.get(), part.c_str(), 0755) == 0;
-    if (!made && errno != EEXIST)
-      return std::move(Error::from_errno(errno, "mkdir").with_path(shown));
-    auto next = open_dir_at(fd.get(), part, shown);
-    if (!next) {
-      const int err = next.error().sys_errno();
-      if (err == ELOOP || err == ENOTDIR)
-        return std::move(Error(ErrorCategory::data,
-                               "a symbolic link or not a directory: refusing it on the "
-                               "dump path")
-                             .with_path(shown));
-      return std::move(next).error();
-    }
-    if (made)
-      ::fchmod(next->get(), 0755); // not narrowed by the umask
-    CK_TRY_STATUS(check_trusted_dir(next->get(), shown));
-    fd = std::move(*next);
-  }
-  return fd;
-}
-
 /// Removes path_fd/name when it still is a dump directory the capture made.
 Status remove_dump_dir(int path_fd, const std::string& name, const std::string& dumps) {
   auto d = open_dump_dir(path_fd, name, capture_uid(), dumps);
@@ -564,7 +523,7 @@ Status Init::make_room(int path_fd, const std::string& dumps, const std::string&
 
 Status Init::dump_to_directory(const std::string& mountpoint) {
   const std::string dumps = join_path(mountpoint, cfg_.path.value);
-  auto path_fd = open_dump_path(mountpoint, cfg_.path.value);
+  auto path_fd = open_dump_path(mountpoint, cfg_.path.value, /*create=*/true);
   if (!path_fd)
     return std::move(path_fd).error();
 
@@ -982,6 +941,48 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
   const std::uint64_t meta =
       2 * B + core.notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
   return pages * B + meta;
+}
+
+Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path,
+                                bool create) {
+  UniqueFd fd(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "open").with_path(mountpoint));
+  std::string shown = mountpoint;
+  CK_TRY_STATUS(check_trusted_dir(fd.get(), shown));
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    auto slash = path.find('/', pos);
+    if (slash == std::string::npos)
+      slash = path.size();
+    const std::string part = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".")
+      continue;
+    shown = join_path(shown, part);
+    if (part == "..")
+      return std::move(Error(ErrorCategory::data, "\"..\" in the dump path").with_path(shown));
+    const bool made = create && ::mkdirat(fd.get(), part.c_str(), 0755) == 0;
+    if (create && !made && errno != EEXIST)
+      return std::move(Error::from_errno(errno, "mkdir").with_path(shown));
+    auto next = open_dir_at(fd.get(), part, shown);
+    if (!next) {
+      const int err = next.error().sys_errno();
+      if (err == ENOENT)
+        return std::move(Error(ErrorCategory::no_input, "does not exist yet").with_path(shown));
+      if (err == ELOOP || err == ENOTDIR)
+        return std::move(Error(ErrorCategory::data,
+                               "a symbolic link or not a directory: refusing it on the "
+                               "dump path")
+                             .with_path(shown));
+      return std::move(next).error();
+    }
+    if (made)
+      ::fchmod(next->get(), 0755); // not narrowed by the umask
+    CK_TRY_STATUS(check_trusted_dir(next->get(), shown));
+    fd = std::move(*next);
+  }
+  return fd;
 }
 
 Status check_hook_file(const std::string& path, uid_t owner) {

@@ -60,6 +60,9 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   std::printf("kdump armed with %s: %s, initrd %s\n", rep->load.syscall, rep->kernel.c_str(),
               rep->initrd.c_str());
   std::printf("capture command line: %s\n", rep->load.cmdline.c_str());
+  if (!rep->path_problem.empty())
+    std::printf("warning: %s: the capture would save no dump there\n",
+                rep->path_problem.c_str());
   return 0;
 }
 

@@ -170,6 +170,36 @@ TEST_CASE("dump_directory: root filesystem, raw, missing label", "[admin]") {
   CHECK_THAT(m.error().message(), Contains("LABEL=crashkit-no-such-label-42"));
 }
 
+TEST_CASE("check_dump_path: the capture's PATH rule, seen before a crash", "[admin]") {
+  TempDir t;
+  const auto c = crashkit::conf::parse_config_text("path /var/crash\n").config;
+  const std::string root = t.p.string();
+  CHECK(check_dump_path(c, root));  // missing: the capture makes it
+  fs::create_directories(t.p / "var/crash");
+  fs::permissions(t.p / "var", fs::perms(0755));
+  fs::permissions(t.p / "var/crash", fs::perms(0755));
+  CHECK(check_dump_path(c, root));
+  SECTION("world-writable, even with the sticky bit") {
+    REQUIRE(::chmod((t.p / "var/crash").c_str(), 01777) == 0);
+    auto r = check_dump_path(c, root);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(), Contains((t.p / "var/crash").string()) &&
+                                        Contains("writable by group or others (mode 1777)"));
+  }
+  SECTION("a link on the way") {
+    fs::rename(t.p / "var", t.p / "data");
+    fs::create_symlink("data", t.p / "var");
+    auto r = check_dump_path(c, root);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(), Contains("symbolic link"));
+  }
+  SECTION("a raw target has no PATH to check") {
+    auto raw = crashkit::conf::parse_config_text("raw /dev/vdc\n");
+    REQUIRE(raw.ok());
+    CHECK(check_dump_path(raw.config, root));
+  }
+}
+
 TEST_CASE("admin lock: a second holder waits, then gives up naming the lock", "[admin]") {
   TempDir t;
   const std::string path = (t.p / "crashkit.lock").string();

@@ -29,6 +29,7 @@ struct StartRequest {
 
 struct StartReport {
   std::string salvaged;  ///< a raw target's dump saved to this vmcore, if there was one
+  std::string path_problem;  ///< why the capture would refuse PATH (check_dump_path); "" = none
   std::string kernel;
   std::string initrd;
   loader::LoadReport load;

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture_init/dump_report.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
@@ -88,6 +89,15 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline);
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level);
 /// The same for a dump already open. Errors: data when it has no translation (mem_error).
 Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level);
+
+/// mountpoint/path (the dump PATH on its file system) as an open directory. Every directory on
+/// the way, the mount point included, must be a real directory (not a symbolic link) that only
+/// root can change: owned by root (or the caller's euid) and not writable by group or others;
+/// elsewhere another user could plant or replace dump directories. With create, missing
+/// directories are made (0755). Errors: data naming the refused directory and why; no_input
+/// naming the first missing directory (without create); from_errno of open or mkdir.
+Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path,
+                                bool create);
 
 /// Refuses a hook file that is not a regular executable file owned by `owner` or that is
 /// group- or world-writable. Errors: usage, naming the reason.
