@@ -74,8 +74,15 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
     // Only directories the capture made: a link or a directory another user planted under a
     // dump's name is not a dump.
     auto dir_fd = capture_init::open_dump_dir(path_fd.get(), name, ::geteuid(), path);
-    if (!dir_fd)
-      return std::move(dir_fd).error().context("cannot list dumps");
+    if (!dir_fd) { // unreadable (not root): listed with the reason
+      DumpEntry e;
+      e.dir = join_path(path, name);
+      e.name = name;
+      e.status = "failed";
+      e.problem = dir_fd.error().message();
+      out.push_back(std::move(e));
+      continue;
+    }
     if (!dir_fd->valid())
       continue;
     out.push_back(read_entry(dir_fd->get(), join_path(path, name), name));
