@@ -1,34 +1,42 @@
 #include "crashkit/admin/dump_list.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
 
-#include "crashkit/base/io.hpp"
+#include "crashkit/base/file_at.hpp"
+#include "crashkit/base/path.hpp"
+#include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture_init/dump_report.hpp"
 #include "crashkit/capture_init/retention.hpp"
 
 namespace crashkit::admin {
-namespace fs = std::filesystem;
 
 namespace {
 
-std::uint64_t file_size_or_zero(const fs::path& p) {
-  std::error_code ec;
-  auto s = fs::file_size(p, ec);
-  return ec ? 0 : s;
+std::uint64_t regular_size_or_zero(int dir_fd, const char* name) {
+  struct stat st {};
+  if (::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+    return 0;
+  return static_cast<std::uint64_t>(st.st_size);
 }
 
-DumpEntry read_entry(const fs::path& dir) {
+// Everything is read through the directory's fd, links are never followed and every read is
+// bounded: PATH may be shared with other users, and `crashkit list` runs as root.
+DumpEntry read_entry(int dir_fd, const std::string& dir, const std::string& name) {
   DumpEntry e;
-  e.dir = dir.string();
-  e.name = dir.filename().string();
-  const bool complete = fs::exists(dir / "vmcore");
-  const bool partial = fs::exists(dir / "vmcore.incomplete");
-  e.status = complete ? "complete" : partial ? "incomplete" : "failed";
-  e.vmcore_bytes = file_size_or_zero(dir / (complete ? "vmcore" : "vmcore.incomplete"));
+  e.dir = dir;
+  e.name = name;
+  const auto files = capture_init::dump_files_status(dir_fd);
+  e.status = std::string(capture_init::status_name(files));
+  e.vmcore_bytes = regular_size_or_zero(
+      dir_fd, files == capture_init::DumpStatus::complete ? "vmcore" : "vmcore.incomplete");
 
-  const auto text = read_whole_file((dir / "report.json").string());
+  const auto text = read_regular_file_at(dir_fd, "report.json", capture_init::kMaxReportBytes,
+                                         join_path(dir, "report.json"));
   if (!text) {
     e.problem = text.error().sys_errno() == ENOENT ? "no report.json" : text.error().message();
     return e;
@@ -43,24 +51,41 @@ DumpEntry read_entry(const fs::path& dir) {
   e.dump_level = report->dump_level;
   // The files on disk decide completeness; the report may predate a failed rename. A
   // "failed" report wins only when no complete vmcore exists.
-  if (!complete && report->status == capture_init::DumpStatus::failed) e.status = "failed";
+  if (files != capture_init::DumpStatus::complete &&
+      report->status == capture_init::DumpStatus::failed)
+    e.status = "failed";
   return e;
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
   std::vector<DumpEntry> out;
-  std::error_code ec;
-  if (!fs::exists(path, ec)) return out;
-  fs::directory_iterator it(path, ec), end;
-  if (ec) return std::move(Error::from_errno(ec.value(), "cannot list dumps").with_path(path));
-  for (; it != end; it.increment(ec)) {
-    if (ec) return std::move(Error::from_errno(ec.value(), "cannot list dumps").with_path(path));
-    if (!it->is_directory(ec) ||
-        !capture_init::is_dump_dir_name(it->path().filename().string()))
+  UniqueFd path_fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!path_fd.valid()) {
+    if (errno == ENOENT)
+      return out;
+    return std::move(Error::from_errno(errno, "cannot list dumps").with_path(path));
+  }
+  auto names = list_dir_fd(path_fd.get(), path);
+  if (!names)
+    return std::move(names).error().context("cannot list dumps");
+  for (const auto& name : *names) {
+    // Only directories the capture made: a link or a directory another user planted under a
+    // dump's name is not a dump.
+    auto dir_fd = capture_init::open_dump_dir(path_fd.get(), name, ::geteuid(), path);
+    if (!dir_fd) { // unreadable (not root): listed with the reason
+      DumpEntry e;
+      e.dir = join_path(path, name);
+      e.name = name;
+      e.status = "failed";
+      e.problem = dir_fd.error().message();
+      out.push_back(std::move(e));
       continue;
-    out.push_back(read_entry(it->path()));
+    }
+    if (!dir_fd->valid())
+      continue;
+    out.push_back(read_entry(dir_fd->get(), join_path(path, name), name));
   }
   std::sort(out.begin(), out.end(),
             [](const DumpEntry& a, const DumpEntry& b) { return a.name < b.name; });
@@ -68,11 +93,12 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
 }
 
 nlohmann::json to_json(const DumpEntry& e) {
-  nlohmann::json j{{"dir", e.dir},       {"date", e.name},   {"kernel", e.kernel},
-                   {"panic", e.panic},   {"size", e.vmcore_bytes}, {"status", e.status}};
+  nlohmann::json j{{"dir", e.dir},     {"date", e.name},         {"kernel", e.kernel},
+                   {"panic", e.panic}, {"size", e.vmcore_bytes}, {"status", e.status}};
   j["dump_level"] = e.dump_level ? nlohmann::json(*e.dump_level) : nlohmann::json(nullptr);
-  if (!e.problem.empty()) j["problem"] = e.problem;
+  if (!e.problem.empty())
+    j["problem"] = e.problem;
   return j;
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

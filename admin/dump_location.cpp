@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "crashkit/base/io.hpp"
+#include "crashkit/capture_init/capture_init.hpp"
 #include "crashkit/initramfs/target_device.hpp"
 
 namespace crashkit::admin {
@@ -51,9 +52,12 @@ Result<std::string> mount_point_of(std::string_view mountinfo, unsigned major, u
   return Error(ErrorCategory::no_input, "device " + want + " is not mounted");
 }
 
-Result<std::string> dump_directory(const conf::Config& c, const std::string& root) {
+namespace {
+
+/// The host directory where the target file system's root is mounted ("" + path is PATH).
+Result<std::string> target_fs_root(const conf::Config& c, const std::string& root) {
   const auto& t = c.target.value;
-  if (t.kind == conf::Target::Kind::root_fs) return root + c.path.value;
+  if (t.kind == conf::Target::Kind::root_fs) return root;
   if (t.kind == conf::Target::Kind::raw)
     return Error(ErrorCategory::unsupported,
                  "the target is the raw device " + t.device.str() +
@@ -79,7 +83,24 @@ Result<std::string> dump_directory(const conf::Config& c, const std::string& roo
   if (!mp)
     return Error(ErrorCategory::no_input, "the dump target " + t.device.str() + " (" + dev +
                                               ") is not mounted: mount it to see its dumps");
-  return root + (*mp == "/" ? "" : *mp) + c.path.value;
+  return root + (*mp == "/" ? "" : *mp);
+}
+
+}  // namespace
+
+Result<std::string> dump_directory(const conf::Config& c, const std::string& root) {
+  auto fs_root = target_fs_root(c, root);
+  if (!fs_root) return std::move(fs_root).error();
+  return *fs_root + c.path.value;
+}
+
+Status check_dump_path(const conf::Config& c, const std::string& root) {
+  auto fs_root = target_fs_root(c, root);
+  if (!fs_root) return {};  // a raw target, or a file system not mounted here: nothing to see
+  auto fd = capture_init::open_dump_path(fs_root->empty() ? "/" : *fs_root, c.path.value,
+                                         /*create=*/false);
+  if (!fd && fd.error().category() != ErrorCategory::no_input) return std::move(fd).error();
+  return {};  // what is missing, the capture creates (0755, root's)
 }
 
 }  // namespace crashkit::admin

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "crashkit/admin/dump_location.hpp"
 #include "crashkit/admin/raw_salvage.hpp"
 #include "crashkit/loader/cmdline.hpp"
 #include "crashkit/loader/system_state.hpp"
@@ -52,6 +53,11 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
         "overwrite it); copy it with `crashkit-capture -R OUT < DEVICE`, then clear its first "
         "4 KiB");
   rep.salvage = std::move(*salvage);
+  // The capture refuses a PATH others could tamper with; arming a capture that will save nothing
+  // would be a false "armed".
+  if (auto path = check_dump_path(req.config, req.root); !path)
+    return std::move(path).error().context(
+        "kdump was not armed: the capture would save no dump in the dump directory");
   rep.kernel = capture_kernel_path(req.config, req.root, req.kernel_release);
   auto initrd = req.ensure_initramfs(req.config);
   if (!initrd)

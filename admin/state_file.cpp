@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "crashkit/base/io.hpp"
+#include "crashkit/base/json_text.hpp"
 
 namespace crashkit::admin {
 
@@ -15,7 +16,7 @@ Status write_state_json(const std::string& path, const nlohmann::json& j) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec) return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
-  return write_file_atomic(path, j.dump(2) + "\n", 0600);
+  return write_file_atomic(path, json_text(j, 2) + "\n", 0600);
 }
 
 Result<std::optional<nlohmann::json>> read_state_json(const std::string& path) {

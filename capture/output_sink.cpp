@@ -26,11 +26,16 @@ constexpr std::size_t kMaxRecord = 1u << 20;
 
 Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::string& tmp) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !force)
+  // lstat: a dangling link at OUTPUT exists too (rename replaces the link, never its target).
+  if (::lstat(path.c_str(), &st) == 0 && !force)
     return Error(ErrorCategory::exists, "output exists (use -f to overwrite)").with_path(path);
   tmp = path + ".incomplete";
-  // A leftover .incomplete is our own earlier partial output: replace it.
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  // A leftover .incomplete is our own earlier partial output: it goes (a link is removed, not
+  // followed), and the new one is created, never opened: whatever someone else put under the
+  // name in between makes the create fail instead of receiving the dump.
+  if (::unlink(tmp.c_str()) != 0 && errno != ENOENT)
+    return Error::from_errno(errno, "remove the leftover").with_path(tmp);
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
   if (!fd.valid())
     return Error::from_errno(errno, "create").with_path(tmp);
   return fd;
@@ -56,7 +61,14 @@ Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool
   s->fd_ = std::move(fd).value();
   if (direct_io) {
     // tmpfs (before 6.6) and some network filesystems refuse O_DIRECT: then stay buffered.
-    s->direct_fd_.reset(::open(s->tmp_path_.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC));
+    // The second descriptor must be the file just created, not whatever the name holds now.
+    s->direct_fd_.reset(::open(s->tmp_path_.c_str(), O_WRONLY | O_DIRECT | O_NOFOLLOW | O_CLOEXEC));
+    struct stat made {
+    }, reopened{};
+    if (s->direct_fd_.valid() &&
+        (::fstat(s->fd_.get(), &made) != 0 || ::fstat(s->direct_fd_.get(), &reopened) != 0 ||
+         made.st_dev != reopened.st_dev || made.st_ino != reopened.st_ino))
+      s->direct_fd_.reset();
     s->direct_ = std::make_unique<DirectWriter>(s->fd_.get(), s->direct_fd_.get(), s->tmp_path_);
   }
   return s;

@@ -9,10 +9,14 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <memory>
+#include <optional>
 
+#include "crashkit/base/file_at.hpp"
 #include "crashkit/base/hook_policy.hpp"
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/path.hpp"
@@ -36,6 +40,7 @@ std::string mib(std::uint64_t bytes) {
 }
 
 /// Creates every missing directory of path with mode (existing ones are left as they are).
+/// Only for the capture image's own mount points; the dump PATH goes through open_dump_path.
 Status mkdir_p(const std::string& path, mode_t mode) {
   std::string cur;
   std::size_t pos = 0;
@@ -58,31 +63,145 @@ Status mkdir_p(const std::string& path, mode_t mode) {
   return {};
 }
 
-Status remove_tree(const std::string& path) {
-  const int rc = ::nftw(
-      path.c_str(),
-      [](const char* p, const struct stat*, int type, struct FTW*) {
-        return type == FTW_DP ? ::rmdir(p) : ::unlink(p);
-      },
-      16, FTW_DEPTH | FTW_PHYS);
-  if (rc != 0)
-    return std::move(Error::from_errno(errno, "remove").with_path(path));
+/// Deeper than any dump directory gets (they are flat); bounds the walk of a crafted tree.
+constexpr int kMaxTreeDepth = 8;
+
+/// The bytes the files below an open directory occupy; with `remove`, removes them too.
+/// Symbolic links are removed, never followed.
+Result<std::uint64_t> walk_tree(int dir_fd, bool remove, const std::string& shown, int depth = 0) {
+  if (depth > kMaxTreeDepth)
+    return std::move(Error(ErrorCategory::data, "nested too deep").with_path(shown));
+  auto names = list_dir_fd(dir_fd, shown);
+  if (!names)
+    return std::move(names).error();
+  std::uint64_t bytes = 0;
+  for (const auto& n : *names) {
+    const std::string path = join_path(shown, n);
+    struct stat st {};
+    if (::fstatat(dir_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+      return std::move(Error::from_errno(errno, "stat").with_path(path));
+    if (S_ISDIR(st.st_mode)) {
+      auto sub = open_dir_at(dir_fd, n, path);
+      if (!sub)
+        return std::move(sub).error();
+      auto b = walk_tree(sub->get(), remove, path, depth + 1);
+      if (!b)
+        return std::move(b).error();
+      bytes += *b;
+    } else {
+      bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
+    }
+    if (remove && ::unlinkat(dir_fd, n.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
+      return std::move(Error::from_errno(errno, "remove").with_path(path));
+  }
+  return bytes;
+}
+
+/// Who owns what the capture makes, and the dump directories it counts and removes: root in
+/// the capture environment (tests run it as themselves).
+uid_t capture_uid() {
+  return ::geteuid();
+}
+
+/// Refuses a directory on the way to the dumps that someone other than root could change:
+/// there a local user could plant a link or a directory under the next dump's name, or move a
+/// dump away to make room for one of theirs.
+Status check_trusted_dir(int fd, const std::string& shown) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0)
+    return std::move(Error::from_errno(errno, "fstat").with_path(shown));
+  if (st.st_uid != 0 && st.st_uid != capture_uid())
+    return std::move(Error(ErrorCategory::data, "owned by uid " + std::to_string(st.st_uid) +
+                                                    ", not root: refusing it on the dump path")
+                         .with_path(shown));
+  if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
+    return std::move(Error(ErrorCategory::data,
+                           std::string("writable by group or others (mode ") + mode +
+                               "): another user could plant or replace dumps there; refusing "
+                               "it on the dump path (chmod go-w it, or set another path)")
+                         .with_path(shown));
+  }
   return {};
 }
 
-Result<std::vector<std::string>> list_dir(const std::string& dir) {
-  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+/// Removes path_fd/name when it still is a dump directory the capture made.
+Status remove_dump_dir(int path_fd, const std::string& name, const std::string& dumps) {
+  auto d = open_dump_dir(path_fd, name, capture_uid(), dumps);
   if (!d)
-    return std::move(Error::from_errno(errno, "opendir").with_path(dir));
-  std::vector<std::string> out;
-  while (auto* e = ::readdir(d.get())) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..")
-      out.push_back(std::move(n));
-  }
-  return out;
+    return std::move(d).error();
+  if (!d->valid())
+    return {};
+  const std::string shown = join_path(dumps, name);
+  auto b = walk_tree(d->get(), /*remove=*/true, shown);
+  if (!b)
+    return std::move(b).error();
+  if (::unlinkat(path_fd, name.c_str(), AT_REMOVEDIR) != 0)
+    return std::move(Error::from_errno(errno, "remove").with_path(shown));
+  return {};
 }
 
+/// What keep_dumps removes before or after the new dump, and the space that gives back.
+struct RetentionPlan {
+  std::vector<std::string> remove;
+  std::uint64_t bytes = 0;
+};
+
+Result<RetentionPlan> plan_retention(int path_fd, const std::string& dumps,
+                                     const std::string& new_name, std::uint64_t keep) {
+  RetentionPlan plan;
+  if (keep == 0)
+    return plan;
+  auto names = list_dir_fd(path_fd, dumps);
+  if (!names)
+    return std::move(names).error();
+  std::vector<OldDump> old;
+  for (const auto& n : *names) {
+    if (n == new_name || !is_dump_dir_name(n))
+      continue;
+    auto d = open_dump_dir(path_fd, n, capture_uid(), dumps);
+    if (!d)
+      return std::move(d).error();
+    if (!d->valid()) {
+      spdlog::warn("{}: not a dump directory the capture made (a link, or not owned by root); "
+                   "ignored",
+                   join_path(dumps, n));
+      continue;
+    }
+    old.push_back({n, dump_files_status(d->get())});
+  }
+  plan.remove = dumps_to_remove(std::move(old), keep);
+  for (const auto& n : plan.remove) {
+    auto d = open_dump_dir(path_fd, n, capture_uid(), dumps);
+    if (!d)
+      return std::move(d).error();
+    auto b = walk_tree(d->get(), /*remove=*/false, join_path(dumps, n));
+    if (!b)
+      return std::move(b).error();
+    plan.bytes += *b;
+  }
+  return plan;
+}
+
+std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a + b < a ? UINT64_MAX : a + b;
+}
+
+/// The message of whatever a step threw; never throws itself.
+std::string describe_exception(const char* step) noexcept {
+  try {
+    try {
+      throw;
+    } catch (const std::exception& e) {
+      return std::string(step) + ": " + e.what();
+    } catch (...) {
+      return std::string(step) + ": unknown exception";
+    }
+  } catch (...) {
+    return {}; // out of memory even for the message
+  }
+}
 
 /// Below this much available memory the capture runs in low-memory mode.
 constexpr std::uint64_t kLowMemoryKib = 160 * 1024;
@@ -185,13 +304,20 @@ private:
   Status mount_device(const std::string& spec, std::string fstype, const std::string& flags,
                       const std::string& mountpoint);
   Status mount_rootfs();
-  Status check_space(const std::string& dumps, const capture::CaptureRequest& req,
-                     const capture::OpenDump& dump);
+  std::uint64_t estimate_need(const capture::CaptureRequest& req, const capture::OpenDump& dump);
+  Status make_room(int path_fd, const std::string& dumps, const std::string& new_name,
+                   std::uint64_t need, std::vector<std::string>& remove_after);
   Status dump_to_directory(const std::string& mountpoint);
+  Status save_into(const std::string& dumps, int path_fd, const std::string& name,
+                   const capture::CaptureRequest& req, capture::OpenDump& dump);
+  void write_report(const Status& result);
   Status dump_to_raw(const std::string& spec);
-  void run_hook(const char* name, const std::vector<std::string>& cfg_argv,
-                const std::string* status);
+  Status capture();
+  Status run_hook(const char* name, const std::vector<std::string>& cfg_argv,
+                  const std::string* status);
   void take_action(conf::Action a);
+  void failure_action();
+  void fail(const Error& e);
 
   InitSys& sys_;
   const InitPaths& paths_;
@@ -199,6 +325,8 @@ private:
   conf::Config cfg_;
   InitOutcome out_;
   std::vector<std::string> mounted_; ///< dump filesystems, unmounted before the end
+  DumpReport report_;                ///< of the dump directory being filled
+  UniqueFd dir_fd_;                  ///< that directory; report_ is due while it is open
 };
 
 void Init::mount_pseudo() {
@@ -329,88 +457,146 @@ Status Init::mount_rootfs() {
   return mount_device(root->device, root->fstype, flags, paths_.rootfs_mount);
 }
 
-Status Init::check_space(const std::string& dumps, const capture::CaptureRequest& req,
-                         const capture::OpenDump& dump) {
-  std::uint64_t need = 0;
+std::uint64_t Init::estimate_need(const capture::CaptureRequest& req,
+                                  const capture::OpenDump& dump) {
   auto est = estimate_dump_bytes(dump, req.dump_level);
-  if (est) {
-    need = *est;
-  } else {
-    // No usable filter (no VMCOREINFO): the writer can only drop zero pages, so plan for all.
-    struct stat st {};
-    if (::stat(req.vmcore.c_str(), &st) == 0)
-      need = static_cast<std::uint64_t>(st.st_size);
-    spdlog::warn("estimating the dump size: {}; assuming the whole vmcore ({})",
-                 est.error().message(), mib(need));
+  if (est)
+    return *est;
+  // No usable filter (no VMCOREINFO): the writer can only drop zero pages, so plan for all.
+  std::uint64_t need = 0;
+  struct stat st {};
+  if (::stat(req.vmcore.c_str(), &st) == 0)
+    need = static_cast<std::uint64_t>(st.st_size);
+  spdlog::warn("estimating the dump size: {}; assuming the whole vmcore ({})",
+               est.error().message(), mib(need));
+  return need;
+}
+
+// Old dumps go only when the new one then fits: first, when the space is needed, else after
+// the new dump is complete (remove_after), so a capture that fails never costs an old dump.
+Status Init::make_room(int path_fd, const std::string& dumps, const std::string& new_name,
+                       std::uint64_t need, std::vector<std::string>& remove_after) {
+  const std::uint64_t keep = cfg_.keep_dumps.value;
+  auto plan = plan_retention(path_fd, dumps, new_name, keep);
+  if (!plan) {
+    spdlog::warn("keep_dumps {}: {}; no old dump removed", keep, plan.error().message());
+    plan = RetentionPlan{};
   }
   auto space = sys_.space(dumps);
   if (!space)
     return std::move(space).error();
   const std::uint64_t min_free = cfg_.min_free.value;
+  const std::uint64_t want = saturating_add(need, min_free);
   spdlog::info("space: {} available, dump estimate {} + min_free {}", mib(space->available),
                mib(need), mib(min_free));
-  if (space->available < need || space->available - need < min_free)
+  if (space->available >= want) {
+    remove_after = std::move(plan->remove);
+    return {};
+  }
+  const auto refuse = [&](std::uint64_t available, const std::string& after) {
     return std::move(Error(ErrorCategory::no_space,
-                           "not enough space for the dump: " + mib(space->available) +
-                               " available, " + mib(need) + " estimated + " + mib(min_free) +
-                               " min_free needed; nothing written, old dumps kept",
+                           "not enough space for the dump: " + mib(available) + " available" +
+                               after + ", " + mib(need) + " estimated + " + mib(min_free) +
+                               " min_free needed; vmcore not written",
                            ENOSPC)
                          .with_path(dumps));
+  };
+  if (plan->remove.empty() || saturating_add(space->available, plan->bytes) < want)
+    return refuse(space->available, plan->remove.empty()
+                                        ? std::string(", old dumps kept")
+                                        : " (" + mib(plan->bytes) + " more if keep_dumps " +
+                                              std::to_string(keep) + " removed " +
+                                              std::to_string(plan->remove.size()) +
+                                              " old dumps: not enough either, so all are kept)");
+  for (const auto& name : plan->remove) {
+    spdlog::info("keep_dumps {}: removing {} to make room", keep, join_path(dumps, name));
+    if (auto st = remove_dump_dir(path_fd, name, dumps); !st)
+      spdlog::warn("{}", st.error().message());
+  }
+  space = sys_.space(dumps);
+  if (!space)
+    return std::move(space).error();
+  if (space->available < want)
+    return refuse(space->available, " after removing old dumps for keep_dumps");
   return {};
 }
 
 Status Init::dump_to_directory(const std::string& mountpoint) {
   const std::string dumps = join_path(mountpoint, cfg_.path.value);
-  CK_TRY_STATUS(mkdir_p(dumps, 0755));
+  auto path_fd = open_dump_path(mountpoint, cfg_.path.value, /*create=*/true);
+  if (!path_fd)
+    return std::move(path_fd).error();
 
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
   if (cfg_.core_collector.value.format == conf::DumpFormat::flat)
     spdlog::info("core_collector asks for the flattened format; a filesystem target gets the "
                  "kdump-compressed file it reassembles to");
-  // Open the vmcore before anything is removed or created: without one there is nothing to
-  // save, and old dumps must not go for nothing.
+  // Open the vmcore before anything is created: without one there is nothing to save.
   auto dump = capture::open_dump(req.vmcore);
   if (!dump)
     return std::move(dump).error();
-  if (auto entries = list_dir(dumps); !entries) {
-    return std::move(entries).error();
-  } else {
-    for (const auto& name : dumps_to_remove(*entries, cfg_.keep_dumps.value)) {
-      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join_path(dumps, name));
-      if (auto st = remove_tree(join_path(dumps, name)); !st)
-        spdlog::warn("{}", st.error().message());
-    }
-  }
 
-  CK_TRY_STATUS(check_space(dumps, req, *dump));
-
-  const double t0 = sys_.monotonic();
   const std::int64_t when = sys_.wall_time();
-  std::string dir;
+  // A new directory every time: an existing one (an earlier capture's, or one planted under
+  // the name) is never written into.
+  std::string dir, name;
   for (int attempt = 0;; ++attempt) {
-    dir = join_path(dumps, dump_dir_name(when + attempt));
-    if (::mkdir(dir.c_str(), 0700) == 0)
+    name = dump_dir_name(when + attempt);
+    dir = join_path(dumps, name);
+    if (::mkdirat(path_fd->get(), name.c_str(), 0700) == 0)
       break;
     if (errno != EEXIST || attempt >= 5)
       return std::move(Error::from_errno(errno, "mkdir").with_path(dir));
   }
-  ::chmod(dir.c_str(), 0700);
+  auto dir_fd = open_dump_dir(path_fd->get(), name, capture_uid(), dumps);
+  if (!dir_fd)
+    return std::move(dir_fd).error();
+  if (!dir_fd->valid())
+    return std::move(
+        Error(ErrorCategory::io, "not the directory just made (replaced?)").with_path(dir));
+  ::fchmod(dir_fd->get(), 0700);
+  dir_fd_ = std::move(*dir_fd);
   out_.dump_dir = dir;
   spdlog::info("saving to {}", dir);
 
-  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
+  report_ = DumpReport{};
+  report_.time = when;
+  report_.dump_level = req.dump_level;
+  report_.format = req.format == capture::DumpFormat::elf ? "elf" : "kdump";
+  report_.compression = capture::compression_name(req.compression);
+  report_.kernel = dump->info.osrelease();
+  const double t0 = sys_.monotonic();
+  Status result = save_into(dumps, path_fd->get(), name, req, *dump);
+  report_.duration_s = sys_.monotonic() - t0;
+  write_report(result);
+  return result;
+}
 
-  DumpReport rep;
-  rep.time = when;
-  rep.dump_level = req.dump_level;
-  rep.format = req.format == capture::DumpFormat::elf ? "elf" : "kdump";
-  rep.compression = capture::compression_name(req.compression);
+void Init::write_report(const Status& result) {
+  if (!dir_fd_.valid())
+    return;
+  if (!result) {
+    report_.exit_code = exit_code_for(result.error().category());
+    report_.message = result.error().message();
+  }
+  out_.status = report_.status;
+  const std::string path = join_path(out_.dump_dir, "report.json");
+  if (auto st = write_file_atomic(path, report_json(report_), 0600); !st)
+    spdlog::warn("{}", st.error().message());
+  dir_fd_.reset();
+  spdlog::info("dump {} in {:.1f} s: {} bytes vmcore, {} bytes dmesg", status_name(report_.status),
+               report_.duration_s, report_.vmcore_bytes, report_.dmesg_bytes);
+}
 
+Status Init::save_into(const std::string& dumps, int path_fd, const std::string& name,
+                       const capture::CaptureRequest& req, capture::OpenDump& dump) {
+  const std::string dir = join_path(dumps, name);
+  CK_TRY_STATUS(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
+  DumpReport& rep = report_;
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
-  rep.kernel = dump->info.osrelease();
   {
-    Result<std::string> text = dump->mem ? capture::extract_dmesg(*dump->mem, dump->info)
-                                         : Result<std::string>(*dump->mem_error);
+    Result<std::string> text = dump.mem ? capture::extract_dmesg(*dump.mem, dump.info)
+                                        : Result<std::string>(*dump.mem_error);
     if (text) {
       rep.panic = find_panic_line(*text);
       if (auto st = write_file_atomic(join_path(dir, "dmesg.txt"), *text, 0600); st)
@@ -422,13 +608,16 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
     }
   }
 
+  std::vector<std::string> remove_after;
+  CK_TRY_STATUS(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
+
   Status result;
   {
     auto sink = capture::FileSink::create(join_path(dir, "vmcore"), false, /*direct_io=*/true);
     if (!sink) {
       result = std::move(sink).error();
     } else {
-      auto stats = capture::run_capture(req, *dump, **sink, console_progress());
+      auto stats = capture::run_capture(req, dump, **sink, console_progress());
       if (stats) {
         rep.stats = *stats;
         rep.dump_level = stats->dump_level;
@@ -456,16 +645,13 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
       }
     }
   }
-  if (!result) {
-    rep.exit_code = exit_code_for(result.error().category());
-    rep.message = result.error().message();
+  if (result) {
+    for (const auto& old : remove_after) {
+      spdlog::info("keep_dumps {}: removing {}", cfg_.keep_dumps.value, join_path(dumps, old));
+      if (auto st = remove_dump_dir(path_fd, old, dumps); !st)
+        spdlog::warn("{}", st.error().message());
+    }
   }
-  rep.duration_s = sys_.monotonic() - t0;
-  out_.status = rep.status;
-  if (auto st = write_file_atomic(join_path(dir, "report.json"), report_json(rep), 0600); !st)
-    spdlog::warn("{}", st.error().message());
-  spdlog::info("dump {} in {:.1f} s: {} bytes vmcore, {} bytes dmesg", status_name(rep.status),
-               rep.duration_s, rep.vmcore_bytes, rep.dmesg_bytes);
   return result;
 }
 
@@ -473,7 +659,7 @@ Status Init::dump_to_raw(const std::string& spec) {
   auto dev = wait_for_device(spec);
   if (!dev)
     return std::move(dev).error();
-  run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr);
+  CK_TRY_STATUS(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   UniqueFd fd(::open(dev->c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(*dev));
@@ -498,29 +684,67 @@ Status Init::dump_to_raw(const std::string& spec) {
   return {};
 }
 
-void Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
-                    const std::string* status) {
+/// How much of a hook's first line is read for its "#!" interpreter (the kernel reads 256).
+constexpr std::size_t kShebangMax = 256;
+
+// A hook that fails or is refused is logged and the capture goes on; one that hangs would keep
+// the machine in the capture kernel for good, so it is killed and the capture fails.
+Status Init::run_hook(const char* name, const std::vector<std::string>& cfg_argv,
+                      const std::string* status) {
   const std::string exe = join_path(paths_.hooks_dir, name);
   struct stat st {};
   if (::stat(exe.c_str(), &st) != 0) {
     if (!cfg_argv.empty())
       spdlog::warn("kdump_{} is set but {} is not in the capture image", name, exe);
-    return;
+    return {};
   }
   if (auto ok = check_hook(exe, st, opts_.hook_owner); !ok) {
     spdlog::error("kdump_{} not run: {}", name, ok.error().message());
-    return;
+    return {};
+  }
+  {
+    UniqueFd fd(::open(exe.c_str(), O_RDONLY | O_CLOEXEC));
+    std::string head(kShebangMax, '\0');
+    auto n = fd.valid() ? read_full(fd.get(), head.data(), head.size(), exe)
+                        : Result<std::size_t>(Error::from_errno(errno, "open").with_path(exe));
+    if (!n) {
+      spdlog::error("kdump_{} not run: {}", name, n.error().message());
+      return {};
+    }
+    head.resize(*n);
+    if (const auto interp = shebang_interpreter(head)) {
+      struct stat ist {};
+      Status ok;
+      if (interp->empty() || interp->front() != '/')
+        ok = Error(ErrorCategory::usage, "bad #! line").with_path(exe);
+      else if (::stat(interp->c_str(), &ist) != 0)
+        ok = Error::from_errno(errno, "its #! interpreter").with_path(*interp);
+      else // the image's own files belong to root, also when a test runs this as itself
+        ok = check_hook(*interp, ist, ist.st_uid == 0 ? 0 : opts_.hook_owner);
+      if (!ok) {
+        spdlog::error("kdump_{} not run: {}", name, ok.error().message());
+        return {};
+      }
+    }
   }
   std::vector<std::string> argv{exe};
   if (cfg_argv.size() > 1)
     argv.insert(argv.end(), cfg_argv.begin() + 1, cfg_argv.end());
   if (status)
     argv.push_back(*status);
-  auto rc = sys_.run(argv);
-  if (!rc)
+  std::optional<double> timeout;
+  if (cfg_.hook_timeout.value > 0)
+    timeout = static_cast<double>(cfg_.hook_timeout.value);
+  auto rc = sys_.run(argv, timeout);
+  if (!rc) {
+    if (rc.error().sys_errno() == ETIMEDOUT)
+      return std::move(rc).error().context(std::string("kdump_") + name + " (hook_timeout " +
+                                           std::to_string(cfg_.hook_timeout.value) + ")");
     spdlog::error("kdump_{}: {}", name, rc.error().message());
-  else if (*rc != 0)
+  } else if (*rc != 0) {
     spdlog::warn("kdump_{} exited with status {}", name, *rc);
+  }
+  return {};
 }
 
 void Init::take_action(conf::Action a) {
@@ -552,46 +776,37 @@ void Init::take_action(conf::Action a) {
   }
 }
 
-InitOutcome Init::run() {
+Status Init::capture() {
   if (paths_.mount_pseudo)
     mount_pseudo();
   spdlog::info("capture init: starting");
-  Status st;
-  if (!read_config()) {
-    st = Error(ErrorCategory::data, "bad configuration").with_path(paths_.config);
-  } else {
-    load_modules();
-    const conf::Target& t = cfg_.target.value;
-    switch (t.kind) {
-    case conf::Target::Kind::filesystem:
-      st = mount_device(t.device.str(), t.fstype, {}, paths_.target_mount);
-      if (st)
-        st = dump_to_directory(paths_.target_mount);
-      break;
-    case conf::Target::Kind::root_fs:
-      st = mount_rootfs();
-      if (st)
-        st = dump_to_directory(paths_.rootfs_mount);
-      break;
-    case conf::Target::Kind::raw:
-      st = dump_to_raw(t.device.str());
-      break;
-    }
+  if (!read_config())
+    return Error(ErrorCategory::data, "bad configuration").with_path(paths_.config);
+  load_modules();
+  const conf::Target& t = cfg_.target.value;
+  switch (t.kind) {
+  case conf::Target::Kind::filesystem:
+    CK_TRY_STATUS(mount_device(t.device.str(), t.fstype, {}, paths_.target_mount));
+    return dump_to_directory(paths_.target_mount);
+  case conf::Target::Kind::root_fs:
+    CK_TRY_STATUS(mount_rootfs());
+    return dump_to_directory(paths_.rootfs_mount);
+  case conf::Target::Kind::raw:
+    return dump_to_raw(t.device.str());
   }
-  if (!st) {
-    out_.message = st.error().message();
-    spdlog::error("{}", out_.message);
-  }
-  {
-    const std::string status(status_name(out_.status));
-    run_hook(conf::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
-  }
-  if (st) {
-    take_action(cfg_.final_action.value);
-    return out_;
-  }
+  return {};
+}
+
+void Init::fail(const Error& e) {
+  const std::string msg = e.message();
+  if (out_.message.empty())
+    out_.message = msg;
+  spdlog::error("{}", msg);
+}
+
+void Init::failure_action() {
   out_.failure_action_ran = true;
-  conf::Action fa = cfg_.failure_action.value;
+  const conf::Action fa = cfg_.failure_action.value;
   if (fa == conf::Action::dump_to_rootfs && cfg_.target.value.kind != conf::Target::Kind::root_fs &&
       out_.status != DumpStatus::complete) {
     spdlog::info("failure_action dump_to_rootfs: saving to the crashed system's root filesystem");
@@ -601,18 +816,77 @@ InitOutcome Init::run() {
     if (again) {
       take_action(cfg_.final_action.value);
       out_.action_taken = conf::Action::dump_to_rootfs;
-      return out_;
+      return;
     }
     spdlog::error("dump_to_rootfs: {}", again.error().message());
   }
   take_action(fa);
+}
+
+// PID 1 must never die of an exception (the capture kernel would panic with nothing saved):
+// every step runs guarded, a throw counts as that step's failure, the dump directory still
+// gets its report.json, and the machine still ends in final_action or failure_action.
+InitOutcome Init::run() {
+  const auto guarded = [this](const char* step, auto&& f) -> Status {
+    try {
+      return f();
+    } catch (...) {
+      try {
+        Error e(ErrorCategory::internal, describe_exception(step));
+        if (dir_fd_.valid()) {
+          // Thrown between creating the dump directory and writing its report: judge by the
+          // files present.
+          report_.status = dump_files_status(dir_fd_.get());
+          write_report(e);
+        }
+        return e;
+      } catch (...) {
+        dir_fd_.reset(); // no memory even to report: go on to the actions
+        return Error(ErrorCategory::internal, {});
+      }
+    }
+  };
+  Status st = guarded("capture init", [&] { return capture(); });
+  if (!st)
+    fail(st.error());
+  const Status post = guarded("kdump_post", [&] {
+    const std::string status(status_name(out_.status));
+    return run_hook(conf::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
+  });
+  if (!post) {
+    fail(post.error());
+    st = post;
+  }
+  if (st) {
+    st = guarded("final_action", [&] {
+      take_action(cfg_.final_action.value);
+      return Status{};
+    });
+    if (st)
+      return out_;
+    fail(st.error());
+  }
+  const Status last = guarded("failure_action", [&] {
+    failure_action();
+    return Status{};
+  });
+  if (!last)
+    fail(last.error());
   return out_;
 }
 
 } // namespace
 
 InitOutcome run_init(InitSys& sys, const InitPaths& paths, const InitOptions& opts) {
-  return Init(sys, paths, opts).run();
+  InitOutcome out;
+  try {
+    return Init(sys, paths, opts).run();
+  } catch (...) {
+    // Only when even reporting an exception failed (memory exhausted): the caller, PID 1,
+    // stays alive.
+    out.failure_action_ran = true;
+    return out;
+  }
 }
 
 Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
@@ -652,8 +926,7 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
     return Error(*dump.mem_error).with_path(dump.core->path());
   const capture::VmcoreFile& core = *dump.core;
   std::vector<std::string> warnings;
-  auto filter =
-      capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
+  auto filter = capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
   if (!filter)
     return std::move(filter).error();
   auto& f = **filter;
@@ -668,6 +941,48 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
   const std::uint64_t meta =
       2 * B + core.notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
   return pages * B + meta;
+}
+
+Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path,
+                                bool create) {
+  UniqueFd fd(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "open").with_path(mountpoint));
+  std::string shown = mountpoint;
+  CK_TRY_STATUS(check_trusted_dir(fd.get(), shown));
+  std::size_t pos = 0;
+  while (pos < path.size()) {
+    auto slash = path.find('/', pos);
+    if (slash == std::string::npos)
+      slash = path.size();
+    const std::string part = path.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (part.empty() || part == ".")
+      continue;
+    shown = join_path(shown, part);
+    if (part == "..")
+      return std::move(Error(ErrorCategory::data, "\"..\" in the dump path").with_path(shown));
+    const bool made = create && ::mkdirat(fd.get(), part.c_str(), 0755) == 0;
+    if (create && !made && errno != EEXIST)
+      return std::move(Error::from_errno(errno, "mkdir").with_path(shown));
+    auto next = open_dir_at(fd.get(), part, shown);
+    if (!next) {
+      const int err = next.error().sys_errno();
+      if (err == ENOENT)
+        return std::move(Error(ErrorCategory::no_input, "does not exist yet").with_path(shown));
+      if (err == ELOOP || err == ENOTDIR)
+        return std::move(Error(ErrorCategory::data,
+                               "a symbolic link or not a directory: refusing it on the "
+                               "dump path")
+                             .with_path(shown));
+      return std::move(next).error();
+    }
+    if (made)
+      ::fchmod(next->get(), 0755); // not narrowed by the umask
+    CK_TRY_STATUS(check_trusted_dir(next->get(), shown));
+    fd = std::move(*next);
+  }
+  return fd;
 }
 
 Status check_hook_file(const std::string& path, uid_t owner) {

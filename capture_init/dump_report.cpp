@@ -4,6 +4,7 @@
 
 #include <ctime>
 
+#include "crashkit/base/json_text.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/stats_json.hpp"
 
@@ -62,7 +63,7 @@ std::string report_json(const DumpReport& r) {
   j["status"] = std::string(status_name(r.status));
   j["exit_code"] = r.exit_code;
   j["message"] = r.message;
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 namespace {

@@ -1,10 +1,10 @@
 #include <blkid/blkid.h>
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -126,8 +126,9 @@ void RealInitSys::sleep_ms(unsigned ms) {
   std::this_thread::sleep_for(std::chrono::milliseconds(ms));
 }
 
-Result<int> RealInitSys::run(const std::vector<std::string>& argv) {
-  auto rc = spawn_wait(argv);
+Result<int> RealInitSys::run(const std::vector<std::string>& argv,
+                             std::optional<double> timeout_s) {
+  auto rc = spawn_wait(argv, timeout_s);
   if (rc && *rc < 0)
     return 128 - *rc; // the shell's convention for "killed by signal N"
   return rc;

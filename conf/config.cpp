@@ -68,6 +68,8 @@ std::string render_config(const Config& c, bool all) {
     line("kdump_pre", c.kdump_pre.value);
   if (want(c.kdump_post.origin) && !c.kdump_post.value.empty())
     line("kdump_post", c.kdump_post.value);
+  if (want(c.hook_timeout.origin))
+    line("hook_timeout", {std::to_string(c.hook_timeout.value)});
   if (want(c.force_rebuild.origin))
     line("force_rebuild", {c.force_rebuild.value ? "1" : "0"});
   if (want(c.force_no_rebuild.origin))

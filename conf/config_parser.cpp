@@ -113,6 +113,23 @@ Handler bool_handler(Sourced<bool> Config::*field, std::string_view name) {
   };
 }
 
+/// A whole number of which 0 has a meaning of its own (`zero`: "keeps all").
+Handler count_handler(Sourced<std::uint64_t> Config::*field, std::string_view name,
+                      std::string_view zero) {
+  return [field, name, zero](Config& c, const Args& a, const Origin& o) -> std::string {
+    if (auto e = need_one(name, a); !e.empty())
+      return e;
+    std::uint64_t n = 0;
+    const std::string& v = a[0];
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (v.empty() || ec != std::errc() || p != v.data() + v.size())
+      return std::string(name) + " needs a whole number (0 " + std::string(zero) + "), not '" + v +
+             "'";
+    set(c.*field, n, o);
+    return "";
+  };
+}
+
 Handler action_handler(Sourced<Action> Config::*field, std::string_view name, bool final) {
   return [field, name, final](Config& c, const Args& a, const Origin& o) -> std::string {
     if (auto e = need_one(name, a); !e.empty())
@@ -246,17 +263,9 @@ const std::map<std::string, Directive, std::less<>>& directives() {
     t["auto_reset_crashkernel"] = {
         "auto_reset_crashkernel",
         bool_handler(&Config::auto_reset_crashkernel, "auto_reset_crashkernel")};
-    t["keep_dumps"] = {"keep_dumps", [](Config& c, const Args& a, const Origin& o) -> std::string {
-                         if (auto e = need_one("keep_dumps", a); !e.empty())
-                           return e;
-                         std::uint64_t n = 0;
-                         const std::string& v = a[0];
-                         auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-                         if (v.empty() || ec != std::errc() || p != v.data() + v.size())
-                           return "keep_dumps needs a whole number (0 keeps all), not '" + v + "'";
-                         set(c.keep_dumps, n, o);
-                         return "";
-                       }};
+    t["keep_dumps"] = {"keep_dumps", count_handler(&Config::keep_dumps, "keep_dumps", "keeps all")};
+    t["hook_timeout"] = {"hook_timeout",
+                         count_handler(&Config::hook_timeout, "hook_timeout", "means no limit")};
     t["min_free"] = {"min_free", [](Config& c, const Args& a, const Origin& o) -> std::string {
                        if (auto e = need_one("min_free", a); !e.empty())
                          return e;

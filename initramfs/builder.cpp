@@ -82,14 +82,19 @@ Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std
     return std::move(data).error().context(where);
   if (is_elf(*data)) {
     CK_TRY_STATUS(add_elf_closure(root, img, *data, exe, dirname_of(exe)));
-  } else if (data->compare(0, 2, "#!") == 0) {
+  } else if (const auto script = shebang_interpreter(*data)) {
     // A script runs only with its interpreter; take it (and its libraries) from the tree.
-    std::string line = data->substr(2, data->find('\n') - 2);
-    const auto b = line.find_first_not_of(" \t");
-    const std::string interp =
-        b == std::string::npos ? "" : line.substr(b, line.find_first_of(" \t", b) - b);
+    const std::string& interp = *script;
     if (interp.empty() || interp.front() != '/')
       return Error(ErrorCategory::data, where + ": bad #! line");
+    auto ist = root.stat(interp);
+    if (!ist)
+      return std::move(ist).error().context(where + ": interpreter");
+    if (check_hook_stat(*ist, 0) != HookProblem::none)
+      return Error(ErrorCategory::data, where + ": refusing its interpreter " +
+                                            root.host_path(interp) +
+                                            ": it must be a root-owned executable file that "
+                                            "group and others cannot write");
     auto idata = root.read_file(interp);
     if (!idata)
       return std::move(idata).error().context(where + ": interpreter");

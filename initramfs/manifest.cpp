@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crashkit/base/io.hpp"
+#include "crashkit/base/json_text.hpp"
 #include "crashkit/initramfs/root_dir.hpp"
 #include "crashkit/initramfs/sha256.hpp"
 
@@ -47,7 +48,7 @@ std::string Manifest::to_json() const {
   j["image_sha256"] = image_sha256;
   j["binaries"] = nlohmann::json(binaries);
   j["files"] = nlohmann::json(files);
-  return j.dump(2) + "\n";
+  return json_text(j, 2) + "\n";
 }
 
 Result<Manifest> Manifest::parse(std::string_view text, const std::string& name) {

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "capture_cli/capture_commands.hpp"
 #include "capture_cli/capture_options.hpp"
@@ -18,17 +19,25 @@ namespace {
 // PID 1 of the capture initramfs (or `crashkit-capture --init`). The kernel hands PID 1 the
 // command-line words it did not recognise as arguments: they are ignored.
 int run_as_init() {
-  auto logger = spdlog::stderr_logger_st("crashkit-init");
-  logger->set_pattern("crashkit-capture: %l: %v");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::info);
-  ::umask(077);
-  crashkit::capture_init::RealInitSys sys;
-  const auto out = crashkit::capture_init::run_init(sys, {}, {});
+  crashkit::capture_init::InitOutcome out;
+  try {
+    auto logger = spdlog::stderr_logger_st("crashkit-init");
+    logger->set_pattern("crashkit-capture: %l: %v");
+    spdlog::set_default_logger(logger);
+    spdlog::set_level(spdlog::level::info);
+    ::umask(077);
+    crashkit::capture_init::RealInitSys sys;
+    out = crashkit::capture_init::run_init(sys, {}, {});
+  } catch (...) {
+    // run_init catches everything itself; this is the logger setup failing. PID 1 must not
+    // exit, whatever happened.
+    std::fputs("crashkit-capture: capture init failed before it could start\n", stderr);
+  }
   if (::getpid() != 1)
     return out.status == crashkit::capture_init::DumpStatus::complete ? 0 : 1;
   // The final action failed: PID 1 must not exit (the kernel would panic again).
-  spdlog::error("could not {}; halting here", crashkit::conf::action_name(out.action_taken));
+  std::fprintf(stderr, "crashkit-capture: could not %s; halting here\n",
+               std::string(crashkit::conf::action_name(out.action_taken)).c_str());
   for (;;)
     ::pause();
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "crashkit/base/json_text.hpp"
 #include "crashkit/capture/stats_json.hpp"
 
 namespace crashkit::cli {
@@ -100,7 +101,7 @@ std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_by
   j["bytes_written"] = output_bytes;
   j["seconds"] = s.seconds;
   j["warnings"] = s.warnings;
-  return j.dump() + "\n";
+  return json_text(j) + "\n";
 }
 
 } // namespace crashkit::cli

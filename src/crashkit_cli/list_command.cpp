@@ -5,6 +5,7 @@
 #include "config_commands.hpp"
 #include "crashkit/admin/dump_list.hpp"
 #include "crashkit/admin/dump_location.hpp"
+#include "crashkit/base/json_text.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "exit_codes.hpp"
 
@@ -28,7 +29,7 @@ int run_list(const ListArgs& a) {
   if (a.json) {
     auto arr = nlohmann::json::array();
     for (const auto& d : *dumps) arr.push_back(admin::to_json(d));
-    std::printf("%s\n", arr.dump(2).c_str());
+    std::printf("%s\n", json_text(arr, 2).c_str());
     return 0;
   }
   if (dumps->empty()) {

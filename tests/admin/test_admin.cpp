@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,6 +81,62 @@ TEST_CASE("list_dumps: null kernel and panic (as the capture writes them) are un
   CHECK(d.status == "failed");
 }
 
+TEST_CASE("list_dumps: a FIFO named report.json does not hang it", "[admin]") {
+  TempDir t;
+  write(t.p / "2026-11-27-101752/vmcore", "x");
+  REQUIRE(::mkfifo((t.p / "2026-11-27-101752/report.json").c_str(), 0600) == 0);
+  // In a child with an alarm: a list that blocks on the FIFO dies of SIGALRM instead of
+  // hanging the suite.
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::alarm(20);
+    auto l = list_dumps(t.p.string());
+    const bool ok = l && l->size() == 1 && (*l)[0].status == "complete" &&
+                    (*l)[0].problem.find("not a regular file") != std::string::npos;
+    ::_exit(ok ? 0 : 1);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(pid, &status, 0) == pid);
+  CHECK_FALSE(WIFSIGNALED(status));
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("list_dumps: links and oversized reports are not followed or read", "[admin]") {
+  TempDir t;
+  const fs::path secret = t.p / "secret.json";
+  write(secret, R"({"kernel":"leaked","status":"complete"})");
+  write(t.p / "elsewhere/report.json", R"({"kernel":"elsewhere","status":"complete"})");
+  write(t.p / "2026-11-27-101752/vmcore", "x");
+  fs::create_symlink(secret, t.p / "2026-11-27-101752/report.json");
+  fs::create_symlink(t.p / "elsewhere", t.p / "2026-11-28-000000");  // a linked "dump"
+  write(t.p / "2026-11-29-000000/vmcore", "x");
+  write(t.p / "2026-11-29-000000/report.json",
+        R"({"kernel":")" + std::string(1 << 20, 'k') + R"(","status":"complete"})");
+  auto l = list_dumps(t.p.string());
+  REQUIRE(l);
+  REQUIRE(l->size() == 2);
+  CHECK((*l)[0].name == "2026-11-27-101752");
+  CHECK((*l)[0].kernel.empty());
+  CHECK_FALSE((*l)[0].problem.empty());
+  CHECK((*l)[1].name == "2026-11-29-000000");
+  CHECK((*l)[1].kernel.empty());
+  CHECK_THAT((*l)[1].problem, Contains("larger than"));
+}
+
+TEST_CASE("list_dumps: directories not owned by root are not dumps", "[admin][root]") {
+  REQUIRE(::geteuid() == 0);  // chown needs root; CI runs as root
+  TempDir t;
+  write(t.p / "2026-11-27-101752/vmcore", "x");
+  write(t.p / "2030-01-01-000000/vmcore", "x");
+  REQUIRE(::chown((t.p / "2030-01-01-000000").c_str(), 1234, 1234) == 0);
+  auto l = list_dumps(t.p.string());
+  REQUIRE(l);
+  REQUIRE(l->size() == 1);
+  CHECK((*l)[0].name == "2026-11-27-101752");
+}
+
 TEST_CASE("list_dumps: a missing directory is an empty list", "[admin]") {
   auto l = list_dumps("/nonexistent/crashkit/dumps");
   REQUIRE(l);
@@ -122,6 +180,36 @@ TEST_CASE("admin lock: a tree's lock is ROOT/run/crashkit.lock, created with its
   auto held = AdminLock::acquire(path, 0);
   REQUIRE(held);
   CHECK(std::filesystem::exists(path));
+}
+
+TEST_CASE("check_dump_path: the capture's PATH rule, seen before a crash", "[admin]") {
+  TempDir t;
+  const auto c = crashkit::conf::parse_config_text("path /var/crash\n").config;
+  const std::string root = t.p.string();
+  CHECK(check_dump_path(c, root));  // missing: the capture makes it
+  fs::create_directories(t.p / "var/crash");
+  fs::permissions(t.p / "var", fs::perms(0755));
+  fs::permissions(t.p / "var/crash", fs::perms(0755));
+  CHECK(check_dump_path(c, root));
+  SECTION("world-writable, even with the sticky bit") {
+    REQUIRE(::chmod((t.p / "var/crash").c_str(), 01777) == 0);
+    auto r = check_dump_path(c, root);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(), Contains((t.p / "var/crash").string()) &&
+                                        Contains("writable by group or others (mode 1777)"));
+  }
+  SECTION("a link on the way") {
+    fs::rename(t.p / "var", t.p / "data");
+    fs::create_symlink("data", t.p / "var");
+    auto r = check_dump_path(c, root);
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(), Contains("symbolic link"));
+  }
+  SECTION("a raw target has no PATH to check") {
+    auto raw = crashkit::conf::parse_config_text("raw /dev/vdc\n");
+    REQUIRE(raw.ok());
+    CHECK(check_dump_path(raw.config, root));
+  }
 }
 
 TEST_CASE("admin lock: a second holder waits, then gives up naming the lock", "[admin]") {

@@ -271,6 +271,11 @@ ck_cli_test(dump_elf RC 0 CORE CMD ${CK_CAP} -E -d 31 core.vmcore ${D}/ok2
             HEAD ${D}/ok2 7f454c4602 ABSENT ${D}/ok2.incomplete)
 ck_cli_test(dump_json RC 0 CORE CMD ${CK_CAP} --json -d 17 -l core.vmcore ${D}/ok3
             MATCH "\"dump_level\": ?17," "\"compression\": ?\"lzo\"" "\"format\": ?\"kdump\"")
+# An OSRELEASE that is not UTF-8 (0xff in place of its first byte) still gives valid JSON.
+ck_cli_test(dump_json_bad_utf8 RC 0 CORE
+            PREP "LC_ALL=C sed 's/OSRELEASE=[0-9]/OSRELEASE=\\xff/' core.vmcore > badutf8.vmcore"
+            CMD ${CK_CAP} --json -d 31 ${D}/badutf8.vmcore ${D}/ok5
+            MATCH "\"osrelease\": ?\"[^0-9\"]" EXISTS ${D}/ok5)
 ck_cli_test(dump_no_vmcoreinfo RC 0 CORE CMD ${CK_CAP} --json -d 31 noinfo.vmcore ${D}/ok4
             MATCH "VMCOREINFO" "\"dump_level\": ?1," "\"requested_dump_level\": ?31,")
 # --low-memory (what the capture init picks below 160 MiB available) only shrinks the batches

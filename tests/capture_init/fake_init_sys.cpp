@@ -21,6 +21,7 @@ Status FakeInitSys::load_module(const std::string& path) {
 
 Result<std::string> FakeInitSys::find_device(const std::string& spec) {
   finds.push_back(spec);
+  maybe_throw("find_device");
   auto it = devices.find(spec);
   if (it == devices.end() || finds.size() <= appear_after)
     return Error(ErrorCategory::no_input, "no block device with " + spec);
@@ -35,6 +36,12 @@ Result<std::string> FakeInitSys::probe_fstype(const std::string& device) {
 }
 
 Result<FsSpace> FakeInitSys::space(const std::string& dir) {
+  maybe_throw("space");
+  if (!space_answers.empty()) {
+    const FsSpace s = space_answers.front();
+    space_answers.erase(space_answers.begin());
+    return s;
+  }
   if (fixed_space)
     return *fixed_space;
   struct statvfs v {};
@@ -43,13 +50,19 @@ Result<FsSpace> FakeInitSys::space(const std::string& dir) {
   return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize};
 }
 
-Result<int> FakeInitSys::run(const std::vector<std::string>& argv) {
+Result<int> FakeInitSys::run(const std::vector<std::string>& argv,
+                             std::optional<double> timeout_s) {
   runs.push_back(argv);
+  timeouts.push_back(timeout_s);
+  maybe_throw("run");
+  if (hook_hangs)
+    return Error(ErrorCategory::io, "did not finish within 300 s; killed", ETIMEDOUT);
   return hook_exit;
 }
 
 Status FakeInitSys::power(PowerAction a) {
   powers.push_back(a);
+  maybe_throw("power");
   return {};
 }
 

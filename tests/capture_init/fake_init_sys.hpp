@@ -3,6 +3,7 @@
 // the code under test sleeps.
 
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +23,14 @@ public:
   std::map<std::string, std::string> fstypes; ///< device -> probed type
   std::optional<FsSpace> fixed_space;         ///< unset: the real statvfs of the directory
   int hook_exit = 0;
+  bool hook_hangs = false; ///< run() answers as spawn_wait does when the timeout killed it
+  std::vector<std::optional<double>> timeouts; ///< of each run()
+  /// Answers of space() in order before fixed_space (the space after old dumps went).
+  std::vector<FsSpace> space_answers;
   std::time_t now = 1764238733; // 2025-11-27T10:18:53Z
+  /// The call ("space", "run", "power", ...) that throws std::bad_alloc, as an allocation in it
+  /// would; empty: none.
+  std::string bad_alloc_in;
 
   std::vector<MountCall> mounts;
   std::vector<std::string> unmounts;
@@ -45,10 +53,14 @@ public:
   Result<std::string> find_device(const std::string& spec) override;
   Result<std::string> probe_fstype(const std::string& device) override;
   Result<FsSpace> space(const std::string& dir) override;
+  void maybe_throw(const char* call) const {
+    if (bad_alloc_in == call)
+      throw std::bad_alloc();
+  }
   double monotonic() override { return clock; }
   std::time_t wall_time() override { return now; }
   void sleep_ms(unsigned ms) override { clock += ms / 1000.0; }
-  Result<int> run(const std::vector<std::string>& argv) override;
+  Result<int> run(const std::vector<std::string>& argv, std::optional<double> timeout_s) override;
   void sync() override { ++syncs; }
   Status power(PowerAction a) override;
   Status exec_shell() override;

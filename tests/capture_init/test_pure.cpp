@@ -35,32 +35,60 @@ TEST_CASE("dump directory names", "[retention]") {
   CHECK(dump_dir_name(0) == "1970-01-01-000000");
 }
 
-TEST_CASE("retention choice", "[retention]") {
-  const Names three = {"2026-01-03-000000", "2026-01-01-000000", "lost+found", "2026-01-02-120000",
-                       "notes.txt"};
+namespace {
+
+// "C:2026-01-01-000000" is a complete dump, "F:..." a failed one, "I:..." an incomplete one.
+std::vector<OldDump> olds(const Names& tagged) {
+  std::vector<OldDump> out;
+  for (const auto& t : tagged) {
+    const DumpStatus s = t[0] == 'C'   ? DumpStatus::complete
+                         : t[0] == 'I' ? DumpStatus::incomplete
+                                       : DumpStatus::failed;
+    out.push_back({t.substr(2), s});
+  }
+  return out;
+}
+
+} // namespace
+
+TEST_CASE("retention choice: keep_dumps n leaves n complete dumps with the new one",
+          "[retention]") {
+  const Names three = {"C:2026-01-03-000000", "C:2026-01-01-000000", "C:lost+found",
+                       "C:2026-01-02-120000", "F:notes.txt"};
   struct Row {
     std::uint64_t keep;
-    Names entries;
+    Names dumps;
     Names removed;
   };
   const std::vector<Row> rows = {
-      {0, three, {}},                                         // 0 keeps everything
-      {1, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // newest survives
+      {0, three, {}}, // 0 keeps everything
+      {1, three, {"2026-01-01-000000", "2026-01-02-120000", "2026-01-03-000000"}}, // new only
       {2, three, {"2026-01-01-000000", "2026-01-02-120000"}}, // 1 old + the new one
       {3, three, {"2026-01-01-000000"}},                      // 2 old + the new one
       {4, three, {}},                                         // room for all
       {100, three, {}},
-      {1, {}, {}},                                         // empty directory
-      {1, {"2026-01-01-000000"}, {}},                      // never the only/newest
-      {2, {"lost+found", "x"}, {}},                        // no dumps at all
-      {2, {"2026-01-01-000000", "2026-01-01-000000"}, {}}, // duplicates counted once
+      {1, {}, {}},                                             // empty directory
+      {1, {"C:2026-01-01-000000"}, {"2026-01-01-000000"}},     // at most 1: the new one
+      {2, {"C:lost+found", "F:x"}, {}},                        // no dumps at all
+      {2, {"C:2026-01-01-000000", "C:2026-01-01-000000"}, {}}, // duplicates counted once
       {3,
-       {"2025-12-31-235959", "2026-01-01-000000", "2024-06-01-000000", "2026-02-01-000000"},
+       {"C:2025-12-31-235959", "C:2026-01-01-000000", "C:2024-06-01-000000", "C:2026-02-01-000000"},
        {"2024-06-01-000000", "2025-12-31-235959"}}, // oldest first
+      // Failed and incomplete captures never push out a complete dump...
+      {2,
+       {"C:2026-01-01-000000", "F:2026-01-02-000000", "I:2026-01-03-000000", "F:2026-01-04-000000"},
+       {"2026-01-02-000000", "2026-01-03-000000"}},
+      // ...and go when older than a complete dump that goes.
+      {2,
+       {"C:2026-01-01-000000", "F:2026-01-02-000000", "C:2026-01-03-000000", "F:2026-01-04-000000"},
+       {"2026-01-01-000000", "2026-01-02-000000"}},
+      {1,
+       {"F:2026-01-01-000000", "I:2026-01-02-000000"},
+       {"2026-01-01-000000", "2026-01-02-000000"}},
   };
   for (const auto& r : rows) {
-    INFO("keep " << r.keep << ", " << r.entries.size() << " entries");
-    CHECK(dumps_to_remove(r.entries, r.keep) == r.removed);
+    INFO("keep " << r.keep << ", " << r.dumps.size() << " entries");
+    CHECK(dumps_to_remove(olds(r.dumps), r.keep) == r.removed);
   }
 }
 

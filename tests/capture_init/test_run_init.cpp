@@ -118,6 +118,19 @@ struct Rig {
     spit(paths.hooks_dir + "/" + name, "#!/bin/sh\nexit 0\n", mode);
   }
   InitOutcome run() { return run_init(sys, paths, opts); }
+  /// run() with RLIMIT_FSIZE at `bytes`: a disk that fills up despite the estimate.
+  InitOutcome run_with_file_limit(rlim_t bytes) {
+    struct rlimit old {};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+    auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old;
+    small.rlim_cur = bytes;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    InitOutcome out = run();
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
+    std::signal(SIGXFSZ, old_handler);
+    return out;
+  }
   std::string dumps() const { return paths.target_mount + "/var/crash"; }
 };
 
@@ -132,7 +145,8 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   r.hook("pre");
   r.hook("post");
   r.sys.appear_after = 3;
-  // Old dumps: with keep_dumps 2 only the newest old one stays beside the new dump.
+  // Old dumps: with keep_dumps 2 the one complete old dump stays beside the new one; of the
+  // failed captures (no vmcore) only the newest stays, not counted.
   REQUIRE(::mkdir((r.root + "/mnt").c_str(), 0755) == 0);
   REQUIRE(::mkdir(r.paths.target_mount.c_str(), 0755) == 0);
   REQUIRE(::mkdir((r.paths.target_mount + "/var").c_str(), 0755) == 0);
@@ -159,8 +173,8 @@ TEST_CASE("a dump to an ext4 target found by UUID", "[init]") {
   CHECK(r.sys.mounts[0].target == r.paths.target_mount);
   CHECK(r.sys.mounts[0].fstype == "ext4");
 
-  CHECK(entries(r.dumps()) ==
-        std::vector<std::string>{"2024-03-01-000000", "2025-11-27-101853", "lost+found"});
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-01-01-000000", "2024-03-01-000000",
+                                                       "2025-11-27-101853", "lost+found"});
   const std::string dir = r.dumps() + "/2025-11-27-101853";
   CHECK(out.dump_dir == dir);
   CHECK(mode_of(dir) == 0700);
@@ -247,10 +261,20 @@ TEST_CASE("a disk too small runs failure_action and keeps the old dumps", "[init
   const InitOutcome out = r.run();
   CHECK(out.status == DumpStatus::failed);
   CHECK(out.failure_action_ran);
-  CHECK(out.dump_dir.empty());
   CHECK(out.message.find("not enough space for the dump") != std::string::npos);
-  CHECK(entries(r.dumps()) == before);
+  CHECK(out.message.find("old dumps kept") != std::string::npos);
+  // The old dumps stay; the new directory holds what did fit: dmesg.txt (the synthetic core
+  // has none) and the report.
+  auto after = before;
+  after.push_back("2025-11-27-101853");
+  CHECK(entries(r.dumps()) == after);
   CHECK(slurp(r.dumps() + "/2024-01-01-000000/vmcore") == "old dump");
+  REQUIRE(out.dump_dir == r.dumps() + "/2025-11-27-101853");
+  CHECK(entries(out.dump_dir) == std::vector<std::string>{"report.json"});
+  const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+  CHECK(j["status"] == "failed");
+  CHECK(j["exit_code"] == 73);
+  CHECK(j["message"].get<std::string>().find("not enough space") != std::string::npos);
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff});
 }
 
@@ -367,16 +391,7 @@ TEST_CASE("a dump cut short is kept as vmcore.incomplete and reported", "[init][
   Rig r;
   r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_post /bin/post\n");
   r.hook("post");
-  // The file size limit stands in for a disk that fills up despite the estimate.
-  struct rlimit old {};
-  REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
-  auto* const old_handler = std::signal(SIGXFSZ, SIG_IGN);
-  struct rlimit small = old;
-  small.rlim_cur = 1 << 20;
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
-  const InitOutcome out = r.run();
-  REQUIRE(::setrlimit(RLIMIT_FSIZE, &old) == 0);
-  std::signal(SIGXFSZ, old_handler);
+  const InitOutcome out = r.run_with_file_limit(1 << 20);
 
   CHECK(out.status == DumpStatus::incomplete);
   CHECK(out.failure_action_ran);
@@ -412,4 +427,299 @@ TEST_CASE("dump_to_rootfs without root= falls back to reboot", "[init][rootfs]")
   CHECK(out.action_taken == Action::dump_to_rootfs);
   CHECK(r.sys.mounts.empty());
   CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::reboot});
+}
+
+TEST_CASE("an exception in a step still ends in failure_action with a report", "[init][failure]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_pre /bin/pre\n");
+  r.hook("pre");
+  SECTION("before the dump directory exists") {
+    r.sys.bad_alloc_in = "find_device";
+    const InitOutcome out = r.run();
+    CHECK(out.status == DumpStatus::failed);
+    CHECK(out.failure_action_ran);
+    CHECK(out.message.find("bad_alloc") != std::string::npos);
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  }
+  SECTION("after: report.json says what happened") {
+    r.sys.bad_alloc_in = "run";
+    const InitOutcome out = r.run();
+    CHECK(out.status == DumpStatus::failed);
+    CHECK(out.failure_action_ran);
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+    REQUIRE_FALSE(out.dump_dir.empty());
+    const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+    CHECK(j["status"] == "failed");
+    CHECK(j["message"].get<std::string>().find("bad_alloc") != std::string::npos);
+    CHECK(j["exit_code"] != 0);
+  }
+  SECTION("the final action itself throws: failure_action is still tried") {
+    r.config("ext4 UUID=0b3c-data\nfailure_action halt\nfinal_action poweroff\n");
+    r.sys.bad_alloc_in = "power";
+    const InitOutcome out = r.run();
+    CHECK(out.failure_action_ran);
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::poweroff, PowerAction::halt});
+  }
+}
+
+TEST_CASE("an OSRELEASE that is not UTF-8 still gets a report", "[init][failure]") {
+  Rig r;
+  VmcoreSpec spec;
+  spec.ram = {{1, 0x9e}, {0x100, 0x1f00}};
+  spec.sparse_file = true;
+  spec.osrelease = "6.1.0-\xff\xfe-amd64";
+  auto b = VmcoreBuilder::create(spec);
+  INFO((b ? std::string() : b.error().message()));
+  REQUIRE(b);
+  REQUIRE(b->fill_mix(3));
+  r.paths.vmcore = r.root + "/vmcore-bad-utf8";
+  REQUIRE(b->write(r.paths.vmcore));
+  r.config("ext4 UUID=0b3c-data\nfailure_action halt\n");
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK_FALSE(out.failure_action_ran);
+  const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+  CHECK(j["kernel"] == "6.1.0-\xef\xbf\xbd\xef\xbf\xbd-amd64");
+  CHECK(j["status"] == "complete");
+}
+
+namespace {
+
+void make_dumps_dir(Rig& r) {
+  for (const char* d : {"/mnt", "/mnt/target", "/mnt/target/var", "/mnt/target/var/crash"})
+    if (!exists(r.root + d))
+      REQUIRE(::mkdir((r.root + d).c_str(), 0755) == 0);
+}
+
+/// An old dump directory; complete ones get a vmcore of `bytes`.
+void old_dump(Rig& r, const std::string& name, bool complete, std::size_t bytes = 5) {
+  make_dumps_dir(r);
+  REQUIRE(::mkdir((r.dumps() + "/" + name).c_str(), 0700) == 0);
+  spit(r.dumps() + "/" + name + (complete ? "/vmcore" : "/dmesg.txt"), std::string(bytes, 'x'),
+       0600);
+}
+
+std::uint64_t estimate() {
+  auto est = estimate_dump_bytes(fixture_vmcore(), 31);
+  REQUIRE(est);
+  return *est;
+}
+
+} // namespace
+
+TEST_CASE("keep_dumps 1 leaves only the new dump", "[init][retention]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 1\n");
+  old_dump(r, "2024-01-01-000000", true);
+  old_dump(r, "2024-02-01-000000", true);
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2025-11-27-101853"});
+}
+
+TEST_CASE("failed captures do not push out complete dumps", "[init][retention]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 2\n");
+  old_dump(r, "2024-01-01-000000", true);
+  old_dump(r, "2024-02-01-000000", false);
+  old_dump(r, "2024-03-01-000000", false);
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(entries(r.dumps()) ==
+        std::vector<std::string>{"2024-01-01-000000", "2024-03-01-000000", "2025-11-27-101853"});
+}
+
+TEST_CASE("old dumps go only when the new dump then fits", "[init][retention]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 2\nfailure_action halt\n");
+  constexpr std::size_t kOld = 4 << 20;
+  old_dump(r, "2024-01-01-000000", true, kOld);
+  old_dump(r, "2024-02-01-000000", true, kOld);
+  const std::uint64_t need = estimate();
+
+  SECTION("removing the oldest makes room: removed first, then the dump") {
+    r.sys.space_answers = {FsSpace{need - (1 << 20)}, FsSpace{need + (3 << 20)}};
+    const InitOutcome out = r.run();
+    INFO(out.message);
+    CHECK(out.status == DumpStatus::complete);
+    CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-02-01-000000", "2025-11-27-101853"});
+  }
+  SECTION("even without the oldest it does not fit: nothing removed, dmesg and report kept") {
+    r.sys.space_answers = {FsSpace{need - (8 << 20)}};
+    const InitOutcome out = r.run();
+    CHECK(out.status == DumpStatus::failed);
+    CHECK(out.failure_action_ran);
+    CHECK(out.message.find("not enough space") != std::string::npos);
+    CHECK(out.message.find("all are kept") != std::string::npos);
+    CHECK(entries(r.dumps()) ==
+          std::vector<std::string>{"2024-01-01-000000", "2024-02-01-000000", "2025-11-27-101853"});
+    CHECK(slurp(r.dumps() + "/2024-01-01-000000/vmcore").size() == kOld);
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  }
+  SECTION("it fits anyway: the old dump goes after the new one is complete") {
+    r.sys.fixed_space = FsSpace{need + (64 << 20)};
+    const InitOutcome out = r.run();
+    CHECK(out.status == DumpStatus::complete);
+    CHECK(entries(r.dumps()) == std::vector<std::string>{"2024-02-01-000000", "2025-11-27-101853"});
+  }
+}
+
+TEST_CASE("a dump that fails after the space check removes no old dump", "[init][retention]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 1\nfailure_action halt\n");
+  old_dump(r, "2024-01-01-000000", true);
+  const InitOutcome out = r.run_with_file_limit(1 << 20);
+  CHECK(out.status == DumpStatus::incomplete);
+  CHECK(exists(r.dumps() + "/2024-01-01-000000/vmcore"));
+}
+
+TEST_CASE("an existing name at the new dump's path is never written into", "[init][untrusted]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 1\n");
+  make_dumps_dir(r);
+  const std::string victim = r.root + "/victim";
+  REQUIRE(::mkdir(victim.c_str(), 0755) == 0);
+  REQUIRE(::symlink(victim.c_str(), (r.dumps() + "/2025-11-27-101853").c_str()) == 0);
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(out.dump_dir == r.dumps() + "/2025-11-27-101854");
+  CHECK(entries(victim).empty());
+  // Not a directory the capture made: keep_dumps neither counts nor removes it.
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2025-11-27-101853", "2025-11-27-101854"});
+}
+
+TEST_CASE("dump directories not owned by root are ignored by retention", "[init][untrusted]") {
+  REQUIRE(::geteuid() == 0); // chown needs root; CI runs as root
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkeep_dumps 1\n");
+  old_dump(r, "2024-01-01-000000", true);
+  old_dump(r, "2030-01-01-000000", true); // planted by a user, "newer" than everything
+  REQUIRE(::chown((r.dumps() + "/2030-01-01-000000").c_str(), 1234, 1234) == 0);
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK(entries(r.dumps()) == std::vector<std::string>{"2025-11-27-101853", "2030-01-01-000000"});
+}
+
+TEST_CASE("a dump path others can write to, or a link on the way, is refused",
+          "[init][untrusted]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkeep_dumps 1\n");
+  old_dump(r, "2024-01-01-000000", true);
+  std::string why;
+  SECTION("world-writable PATH") {
+    REQUIRE(::chmod(r.dumps().c_str(), 01777) == 0);
+    why = "writable by group or others (mode 1777)";
+  }
+  SECTION("group-writable directory above it") {
+    REQUIRE(::chmod((r.paths.target_mount + "/var").c_str(), 0775) == 0);
+    why = "writable by group or others (mode 0775)";
+  }
+  SECTION("PATH is a symbolic link") {
+    REQUIRE(::rename(r.dumps().c_str(), (r.paths.target_mount + "/elsewhere").c_str()) == 0);
+    REQUIRE(::symlink("../elsewhere", r.dumps().c_str()) == 0);
+    why = "a symbolic link or not a directory";
+  }
+  const InitOutcome out = r.run();
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.failure_action_ran);
+  CHECK(out.dump_dir.empty());
+  CHECK(out.message.find(why) != std::string::npos);
+  CHECK(out.message.find("/var") != std::string::npos);
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  // Nothing removed, nothing made.
+  const std::string real =
+      exists(r.paths.target_mount + "/elsewhere") ? r.paths.target_mount + "/elsewhere" : r.dumps();
+  CHECK(entries(real) == std::vector<std::string>{"2024-01-01-000000"});
+}
+
+TEST_CASE("a hook that hangs is killed and failure_action runs", "[init][hooks]") {
+  Rig r;
+  r.sys.hook_hangs = true;
+  SECTION("kdump_pre: no vmcore, a report saying why") {
+    r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_pre /bin/pre\n");
+    r.hook("pre");
+    const InitOutcome out = r.run();
+    CHECK(out.failure_action_ran);
+    CHECK(out.status == DumpStatus::failed);
+    CHECK(out.message.find("kdump_pre (hook_timeout 300)") != std::string::npos);
+    REQUIRE(r.sys.timeouts.size() == 1);
+    CHECK(r.sys.timeouts[0] == std::optional<double>(300));
+    REQUIRE_FALSE(out.dump_dir.empty());
+    const auto j = nlohmann::json::parse(slurp(out.dump_dir + "/report.json"));
+    CHECK(j["status"] == "failed");
+    CHECK(j["message"].get<std::string>().find("kdump_pre") != std::string::npos);
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  }
+  SECTION("kdump_post after a complete dump") {
+    r.config("ext4 UUID=0b3c-data\nfailure_action halt\nkdump_post /bin/post\n"
+             "hook_timeout 20\n");
+    r.hook("post");
+    const InitOutcome out = r.run();
+    CHECK(out.status == DumpStatus::complete);
+    CHECK(out.failure_action_ran);
+    REQUIRE(r.sys.timeouts.size() == 1);
+    CHECK(r.sys.timeouts[0] == std::optional<double>(20));
+    CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  }
+}
+
+TEST_CASE("hook_timeout 0 runs hooks without a limit", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_pre /bin/pre\nhook_timeout 0\n");
+  r.hook("pre");
+  CHECK(r.run().status == DumpStatus::complete);
+  REQUIRE(r.sys.timeouts.size() == 1);
+  CHECK_FALSE(r.sys.timeouts[0]);
+}
+
+TEST_CASE("a script hook's interpreter gets the hook's check", "[init][hooks]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nkdump_pre /bin/pre\n");
+  const std::string interp = r.root + "/interp";
+  spit(interp, "not really\n", 0755);
+  std::size_t runs = 0;
+  SECTION("a sound interpreter") {
+    runs = 1;
+  }
+  SECTION("writable by others") {
+    REQUIRE(::chmod(interp.c_str(), 0757) == 0);
+  }
+  SECTION("missing") {
+    REQUIRE(::unlink(interp.c_str()) == 0);
+  }
+  SECTION("not executable") {
+    REQUIRE(::chmod(interp.c_str(), 0644) == 0);
+  }
+  spit(r.paths.hooks_dir + "/pre", "#! " + interp + " -e\nexit 0\n", 0755);
+  CHECK(r.run().status == DumpStatus::complete);
+  CHECK(r.sys.runs.size() == runs);
+}
+
+TEST_CASE("RealInitSys::run kills a hook and what it started at the timeout", "[init][hooks]") {
+  Rig r;
+  const std::string pidfile = r.root + "/child.pid";
+  RealInitSys real;
+  auto rc = real.run({"/bin/sh", "-c", "sleep 600 & echo $! > " + pidfile + "; wait"}, 0.5);
+  REQUIRE_FALSE(rc);
+  CHECK(rc.error().sys_errno() == ETIMEDOUT);
+  CHECK(rc.error().message().find("did not finish within 0.5 s; killed") != std::string::npos);
+  const std::string pid = slurp(pidfile);
+  REQUIRE_FALSE(pid.empty());
+  // The orphaned sleep is gone (or a zombie waiting for its new parent) once SIGKILL lands.
+  bool gone = false;
+  for (int i = 0; i < 500 && !gone; ++i) {
+    const std::string stat = slurp("/proc/" + pid.substr(0, pid.find('\n')) + "/stat");
+    gone = stat.empty() || stat.find(") Z ") != std::string::npos;
+    if (!gone)
+      ::usleep(20000);
+  }
+  CHECK(gone);
+  auto quick = real.run({"/bin/sh", "-c", "exit 3"}, 30.0);
+  REQUIRE(quick);
+  CHECK(*quick == 3);
 }

@@ -42,6 +42,7 @@ TEST_CASE("config: an empty file gives the defaults", "[config]") {
   CHECK_FALSE(c.force_no_rebuild.value);
   CHECK(c.auto_reset_crashkernel.value);
   CHECK(c.keep_dumps.value == 0);
+  CHECK(c.hook_timeout.value == 300);
   CHECK(c.min_free.value == 0);
   CHECK(c.capture_kernel.value.running);
   CHECK(c.append.value.empty());
@@ -127,6 +128,8 @@ TEST_CASE("config: value spellings", "[config]") {
   CHECK(parse_ok("min_free 0x100000\n").min_free.value == kM);
   CHECK(parse_ok("min_free 1G\n").min_free.value == kG);
   CHECK(parse_ok("keep_dumps 0\n").keep_dumps.value == 0);
+  CHECK(parse_ok("hook_timeout 0\n").hook_timeout.value == 0);
+  CHECK(parse_ok("hook_timeout 30\n").hook_timeout.value == 30);
   CHECK(parse_ok("default halt\n").failure_action.value == Action::halt);
   CHECK(parse_ok("failure_action dump_to_rootfs\n").failure_action.value == Action::dump_to_rootfs);
   CHECK(parse_ok("final_action halt\n").final_action.value == Action::halt);
@@ -210,6 +213,7 @@ TEST_CASE("config: every error message", "[config]") {
       {"auto_reset_crashkernel on",
        "auto_reset_crashkernel takes 0 or 1 (or yes/no, true/false), not 'on'"},
       {"keep_dumps", "keep_dumps needs a value"},
+      {"hook_timeout 5m", "hook_timeout needs a whole number (0 means no limit), not '5m'"},
       {"keep_dumps -1", "keep_dumps needs a whole number (0 keeps all), not '-1'"},
       {"keep_dumps 3x", "keep_dumps needs a whole number (0 keeps all), not '3x'"},
       {"keep_dumps 99999999999999999999",
@@ -330,6 +334,7 @@ TEST_CASE("config: render_config round-trips", "[config]") {
                            "final_action halt\n"
                            "kdump_pre '/opt/pre hook' arg\n"
                            "kdump_post /opt/post\n"
+                           "hook_timeout 60\n"
                            "force_no_rebuild 1\n"
                            "auto_reset_crashkernel no\n"
                            "keep_dumps 5\n"
@@ -345,6 +350,7 @@ TEST_CASE("config: render_config round-trips", "[config]") {
   CHECK_THAT(all, Catch::Contains("path /var/crash\n"));
   CHECK_THAT(all, Catch::Contains("core_collector crashkit-capture -d 31\n"));
   CHECK_THAT(all, Catch::Contains("crashkernel auto\n"));
+  CHECK_THAT(all, Catch::Contains("hook_timeout 300\n"));
   Config again = parse_ok(all);
   CHECK(render_config(again, true) == all);
 }

@@ -369,4 +369,13 @@ TEST_CASE("image: hooks must be root-owned and not group/world-writable", "[imag
     CHECK(r->contents.entries().at(kHookPost).data == "#!/bin/sh\nexit 0\n");
     CHECK(r->contents.entries().count(kHookPre) == 0);
   }
+  SECTION("a script whose interpreter others can write is refused") {
+    fs::copy_file(tree.t.dir / "bin/true", tree.t.dir / "bin/sh");
+    REQUIRE(::chmod((tree.t.dir / "bin/sh").c_str(), 0777) == 0);
+    put(hook, "#!/bin/sh\nexit 0\n", 0755);
+    auto r = plan_image(tree.req, tree.config());
+    REQUIRE_FALSE(r);
+    CHECK_THAT(r.error().message(),
+               Catch::Contains("refusing its interpreter " + (tree.t.dir / "bin/sh").string()));
+  }
 }

@@ -20,4 +20,11 @@ Result<std::string> mount_point_of(std::string_view mountinfo, unsigned major, u
 /// `crashkit start` salvages them).
 Result<std::string> dump_directory(const conf::Config& c, const std::string& root = "");
 
+/// Whether the capture will accept PATH as the system has it now: every existing directory
+/// from the target file system's root down to PATH must be a real directory that only root can
+/// change (capture_init::open_dump_path's rule; missing ones are fine, the capture makes them).
+/// Raw targets and targets not mounted here are not checked. Errors: data naming the directory
+/// the capture would refuse and why; from_errno of open.
+Status check_dump_path(const conf::Config& c, const std::string& root = "");
+
 }  // namespace crashkit::admin

@@ -37,7 +37,9 @@ protected:
 
 class FileSink final : public OutputSink {
 public:
-  /// Creates `path`.incomplete. Fails with an `exists` error when path exists and !force.
+  /// Creates `path`.incomplete (O_EXCL|O_NOFOLLOW, after removing a leftover one: a link there
+  /// is removed, never written through). Fails with an `exists` error when path exists (a
+  /// link too) and !force.
   /// With direct_io, long sequential writes bypass the page cache (O_DIRECT), where the
   /// filesystem allows it.
   static Result<std::unique_ptr<FileSink>> create(const std::string& path, bool force,

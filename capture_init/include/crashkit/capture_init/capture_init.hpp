@@ -11,13 +11,19 @@
 ///      filesystem, found from `root=` (`rootfstype=`, `rootflags=`) on the capture kernel's
 ///      own command line: the loader copies the first kernel's line with --reuse-cmdline, so
 ///      that is the crashed system's root;
-///   3. in PATH: removes old dumps beyond keep_dumps (never the newest), checks free space
-///      against the estimated dump size + min_free, creates PATH/YYYY-MM-DD-HHMMSS (0700);
-///   4. runs kdump_pre, saves dmesg.txt, then the vmcore (vmcore.incomplete -> fsync -> rename
-///      -> fsync dir), files 0600; a `raw` target gets the flattened stream instead;
+///   3. opens PATH, refusing it when a directory on the way is a link or can be changed by
+///      anyone but root; creates a new PATH/YYYY-MM-DD-HHMMSS (0700), never reusing one;
+///   4. runs kdump_pre, saves dmesg.txt; then checks free space against the estimated dump
+///      size + min_free: old dumps beyond keep_dumps go first when that makes the dump fit,
+///      after a complete dump when it fits anyway, not at all when it does not fit (then no
+///      vmcore, and the failure is reported); then the vmcore (vmcore.incomplete -> fsync ->
+///      rename -> fsync dir), files 0600; a `raw` target gets the flattened stream instead;
 ///   5. writes report.json, runs kdump_post with the status word appended
 ///      (complete|incomplete|failed), then final_action; any failure runs failure_action.
-/// Hooks run without a shell and only when root-owned and not group/world-writable.
+/// Hooks run without a shell, only when they (and a script's #! interpreter) are root-owned
+/// and not group/world-writable, and are killed after hook_timeout seconds (a failure).
+/// Nothing thrown inside ends the capture: an exception is a failure of its step, reported in
+/// report.json when the dump directory exists, and followed by failure_action.
 
 #include <sys/types.h>
 
@@ -26,6 +32,7 @@
 #include <vector>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture_init/dump_report.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
@@ -82,6 +89,15 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline);
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level);
 /// The same for a dump already open. Errors: data when it has no translation (mem_error).
 Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level);
+
+/// mountpoint/path (the dump PATH on its file system) as an open directory. Every directory on
+/// the way, the mount point included, must be a real directory (not a symbolic link) that only
+/// root can change: owned by root (or the caller's euid) and not writable by group or others;
+/// elsewhere another user could plant or replace dump directories. With create, missing
+/// directories are made (0755). Errors: data naming the refused directory and why; no_input
+/// naming the first missing directory (without create); from_errno of open or mkdir.
+Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path,
+                                bool create);
 
 /// Refuses a hook file that is not a regular executable file owned by `owner` or that is
 /// group- or world-writable. Errors: usage, naming the reason.

@@ -29,6 +29,7 @@
 ///   "message":     "..."                      // one line: what went wrong, or "" when complete
 /// }
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,15 +59,20 @@ struct DumpReport {
   std::string message;
 };
 
-/// The JSON text (pretty, newline-terminated).
+/// The most a reader takes of a report.json: report_json() writes about 1 KiB, the panic line
+/// being one printk record (about 1 KiB at most); anything far larger was not written by it.
+inline constexpr std::size_t kMaxReportBytes = 64 * 1024;
+
+/// The JSON text (pretty, newline-terminated); invalid UTF-8 in kernel or panic becomes
+/// U+FFFD, so this never throws on what the crashed kernel left.
 std::string report_json(const DumpReport& r);
 
 /// What a reader (`crashkit list`) takes from a report.json: the fields describing the dump.
 struct SavedReport {
-  std::string kernel;                ///< empty = unknown (null or absent)
-  std::string panic;                 ///< empty = unknown (null or absent)
-  std::optional<int> dump_level;     ///< unset when absent or not an integer
-  std::optional<DumpStatus> status;  ///< unset when null, absent or not a known name
+  std::string kernel;               ///< empty = unknown (null or absent)
+  std::string panic;                ///< empty = unknown (null or absent)
+  std::optional<int> dump_level;    ///< unset when absent or not an integer
+  std::optional<DumpStatus> status; ///< unset when null, absent or not a known name
 };
 
 /// Reads the text report_json() writes (or an older/partial one): null and absent values are

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,9 +63,11 @@ public:
   virtual std::time_t wall_time() = 0;
   virtual void sleep_ms(unsigned ms) = 0;
 
-  /// Runs argv[0] with argv, no shell, and waits. Returns the exit status (128 + signal when
-  /// killed). Errors: spawning failed.
-  virtual Result<int> run(const std::vector<std::string>& argv) = 0;
+  /// Runs argv[0] with argv, no shell, and waits, at most timeout_s seconds when given: then
+  /// it is killed with everything it started. Returns the exit status (128 + signal when
+  /// killed). Errors: spawning failed; errno ETIMEDOUT when the timeout killed it.
+  virtual Result<int> run(const std::vector<std::string>& argv,
+                          std::optional<double> timeout_s) = 0;
 
   /// sync(2).
   virtual void sync() = 0;
@@ -89,7 +92,7 @@ public:
   double monotonic() override;
   std::time_t wall_time() override;
   void sleep_ms(unsigned ms) override;
-  Result<int> run(const std::vector<std::string>& argv) override;
+  Result<int> run(const std::vector<std::string>& argv, std::optional<double> timeout_s) override;
   void sync() override;
   Status power(PowerAction a) override;
   Status exec_shell() override;

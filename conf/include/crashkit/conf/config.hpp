@@ -71,6 +71,8 @@ struct Config {
   Sourced<Action> final_action{Action::reboot, {}};
   Sourced<std::vector<std::string>> kdump_pre;  ///< argv; empty = none
   Sourced<std::vector<std::string>> kdump_post; ///< argv; the dump status is appended
+  /// Seconds kdump_pre or kdump_post may run before it is killed; 0 = no limit.
+  Sourced<std::uint64_t> hook_timeout{300, {}};
   Sourced<bool> force_rebuild{false, {}};
   Sourced<bool> force_no_rebuild{false, {}};
   Sourced<bool> auto_reset_crashkernel{true, {}};
