@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -94,6 +95,20 @@ TEST_CASE("start: nothing is built or loaded without crash memory", "[admin][sta
   REQUIRE_FALSE(rep);
   CHECK(rep.error().sys_errno() == EADDRNOTAVAIL);
   CHECK_THAT(rep.error().message(), Contains("crashkit reset-crashkernel"));
+  CHECK(m.ensure_calls == 0);
+  CHECK(m.sys.file_load_calls.empty());
+}
+
+TEST_CASE("start: a dump path others can write to arms nothing", "[admin][start]") {
+  Machine m;
+  fs::create_directories(m.root / "var/crash");
+  fs::permissions(m.root / "var", fs::perms(0755));
+  REQUIRE(::chmod((m.root / "var/crash").c_str(), 01777) == 0);
+  auto rep = admin::start(m.sys, m.request("path /var/crash\n"));
+  REQUIRE_FALSE(rep);
+  CHECK_THAT(rep.error().message(), Contains("kdump was not armed") &&
+                                        Contains((m.root / "var/crash").string()) &&
+                                        Contains("mode 1777"));
   CHECK(m.ensure_calls == 0);
   CHECK(m.sys.file_load_calls.empty());
 }
