@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,6 +7,7 @@
 #include <optional>
 #include <vector>
 
+#include "layout_keys.hpp"
 #include "struct_fields.hpp"
 
 namespace crashkit::capture {
@@ -19,8 +20,6 @@ constexpr std::uint64_t kWord = 8;
 constexpr std::uint64_t kMaxCountBits = 30;
 constexpr std::uint64_t kMaxSizeBits = 31;
 constexpr std::uint64_t kMaxLogBufLen = 1ULL << 31;
-// Any SIZE/OFFSET a printk structure could plausibly have; larger values are garbage.
-constexpr std::int64_t kMaxLayoutValue = 1 << 16;
 // Descriptors (and their printk_info) are fetched this many at a time.
 constexpr std::uint64_t kDescWindow = 256;
 
@@ -63,62 +62,6 @@ void append_record(std::string& out, std::uint64_t ts_nsec, const std::uint8_t* 
   out += '\n';
 }
 
-// Looks up the VMCOREINFO keys of one layout, collecting every missing or impossible one so the
-// error names them all at once.
-class Keys {
-public:
-  explicit Keys(const Vmcoreinfo& info) : info_(info) {}
-
-  std::uint64_t symbol(const std::string& name) {
-    auto v = info_.symbol(name);
-    if (!v)
-      missing_.push_back("SYMBOL(" + name + ")");
-    return v.value_or(0);
-  }
-  std::uint64_t size(const std::string& type) {
-    return layout_value("SIZE(" + type + ")", info_.size(type));
-  }
-  std::uint64_t offset(const std::string& member) {
-    return layout_value("OFFSET(" + member + ")", info_.offset(member));
-  }
-  /// A field of `width` bytes at `off` must lie inside a structure of `size` bytes.
-  void fits(std::uint64_t off, std::uint64_t width, std::uint64_t size, const std::string& what) {
-    if (off + width > size) {
-      bad_.push_back(what + " ends at " + std::to_string(off + width) + ", beyond the " +
-                     std::to_string(size) + "-byte structure");
-    }
-  }
-  bool complete() const { return missing_.empty() && bad_.empty(); }
-
-  Status check(const std::string& layout) const {
-    if (!missing_.empty()) {
-      return Error(ErrorCategory::unsupported,
-                   "dmesg: " + layout + ": VMCOREINFO lacks " + join_names(missing_));
-    }
-    if (!bad_.empty()) {
-      return data_error(layout + ": inconsistent VMCOREINFO layout: " + join_names(bad_));
-    }
-    return {};
-  }
-
-private:
-  std::uint64_t layout_value(const std::string& key, std::optional<std::int64_t> v) {
-    if (!v) {
-      missing_.push_back(key);
-      return 0;
-    }
-    if (*v < 0 || *v > kMaxLayoutValue) {
-      bad_.push_back(key + "=" + std::to_string(*v));
-      return 0;
-    }
-    return static_cast<std::uint64_t>(*v);
-  }
-
-  const Vmcoreinfo& info_;
-  std::vector<std::string> missing_;
-  std::vector<std::string> bad_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Lockless printk_ringbuffer (5.10+).
 
@@ -140,7 +83,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
                                                  ": SIZE(atomic_long_t)=" + std::to_string(*w) +
                                                  ", only 64-bit kernels are supported");
   }
-  Keys k(info);
+  LayoutKeys k(info);
   PrbLayout L;
   L.prb = k.symbol("prb");
   L.rb_size = k.size("printk_ringbuffer");
@@ -163,7 +106,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   L.data_data = k.offset("prb_data_ring.data");
   L.counter = k.offset("atomic_long_t.counter");
   if (!k.complete())
-    return std::move(k.check(what)).error();
+    return std::move(k.check("dmesg: " + what)).error();
 
   const std::uint64_t dr = L.rb_desc_ring, tr = L.rb_text_ring;
   k.fits(dr + L.ring_count_bits, 4, L.rb_size, "prb_desc_ring.count_bits");
@@ -179,7 +122,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   k.fits(L.info_ts, 8, L.info_size, "printk_info.ts_nsec");
   k.fits(L.info_text_len, 2, L.info_size, "printk_info.text_len");
   if (!k.complete())
-    return std::move(k.check(what)).error();
+    return std::move(k.check("dmesg: " + what)).error();
   return L;
 }
 
@@ -373,11 +316,11 @@ Status read_bytes(KernelMemory& mem, std::uint64_t addr, std::uint64_t len, std:
 // < 3.5: log_buf is plain text and log_end a running count of characters ever written (masked
 // into the buffer). makedumpfile writes the buffer out unchanged, oldest byte first.
 Result<std::string> dump_plain(KernelMemory& mem, const Vmcoreinfo& info) {
-  Keys k(info);
+  LayoutKeys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_end = k.symbol("log_end");
-  CK_TRY_STATUS(k.check("log_buf (plain)"));
+  CK_TRY_STATUS(k.check("dmesg: log_buf (plain)"));
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
     return std::move(lb).error();
@@ -416,7 +359,7 @@ Result<std::string> dump_plain(KernelMemory& mem, const Vmcoreinfo& info) {
 // part of the buffer and the walk continues at offset 0.
 Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& st) {
   const std::string type = info.size("printk_log") || !info.size("log") ? "printk_log" : "log";
-  Keys k(info);
+  LayoutKeys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_first = k.symbol("log_first_idx");
@@ -426,11 +369,11 @@ Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, Dmes
   const std::uint64_t off_len = k.offset(type + ".len");
   const std::uint64_t off_text_len = k.offset(type + ".text_len");
   const std::string what = "log_buf records";
-  CK_TRY_STATUS(k.check(what));
+  CK_TRY_STATUS(k.check("dmesg: " + what));
   k.fits(off_ts, 8, hdr, type + ".ts_nsec");
   k.fits(off_len, 2, hdr, type + ".len");
   k.fits(off_text_len, 2, hdr, type + ".text_len");
-  CK_TRY_STATUS(k.check(what));
+  CK_TRY_STATUS(k.check("dmesg: " + what));
 
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
