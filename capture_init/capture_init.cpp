@@ -83,7 +83,6 @@ Result<std::vector<std::string>> list_dir(const std::string& dir) {
   return out;
 }
 
-
 /// Below this much available memory the capture runs in low-memory mode.
 constexpr std::uint64_t kLowMemoryKib = 160 * 1024;
 
@@ -408,17 +407,16 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
 
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
   rep.kernel = dump->info.osrelease();
+  // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
   {
-    Result<std::string> text = dump->mem ? capture::extract_dmesg(*dump->mem, dump->info)
-                                         : Result<std::string>(*dump->mem_error);
-    if (text) {
-      rep.panic = find_panic_line(*text);
-      if (auto st = write_file_atomic(join_path(dir, "dmesg.txt"), *text, 0600); st)
-        rep.dmesg_bytes = text->size();
-      else
-        spdlog::warn("{}", st.error().message());
+    auto saved =
+        dump->mem ? capture::save_dmesg(*dump->mem, dump->info, join_path(dir, "dmesg.txt"), false)
+                  : Result<capture::SavedDmesg>(*dump->mem_error);
+    if (saved) {
+      rep.panic = find_panic_line(saved->tail);
+      rep.dmesg_bytes = saved->bytes;
     } else {
-      spdlog::warn("dmesg.txt: {}", text.error().message());
+      spdlog::warn("dmesg.txt: {}", saved.error().message());
     }
   }
 
@@ -652,8 +650,7 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
     return Error(*dump.mem_error).with_path(dump.core->path());
   const capture::VmcoreFile& core = *dump.core;
   std::vector<std::string> warnings;
-  auto filter =
-      capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
+  auto filter = capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
   if (!filter)
     return std::move(filter).error();
   auto& f = **filter;
