@@ -44,9 +44,9 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
     return Error(ErrorCategory::data,
                  "VMCOREINFO lacks the SPARSEMEM keys (SYMBOL(mem_section), SIZE(mem_section), "
                  "OFFSET(mem_section.section_mem_map), SIZE(page))");
-  const std::int64_t physmem_bits =
-      info.number("MAX_PHYSMEM_BITS")
-          .value_or(info.number("pgtable_l5_enabled").value_or(0) ? 52 : 46);
+  const auto physmem_key = info.number("MAX_PHYSMEM_BITS");
+  std::int64_t physmem_bits =
+      physmem_key.value_or(info.number("pgtable_l5_enabled").value_or(0) ? 52 : 46);
 
   // Every value below becomes a shift, a stride or a count: refuse what no x86_64 kernel has.
   std::vector<std::string> bad;
@@ -79,12 +79,29 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   // include/linux/mmzone.h: NR_MEM_SECTIONS = 1 << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS),
   // SECTIONS_PER_ROOT = PAGE_SIZE / sizeof(struct mem_section) with SPARSEMEM_EXTREME, else 1;
   // kernel/vmcore_info.c exports LENGTH(mem_section) = NR_SECTION_ROOTS.
-  const std::uint64_t nr_mem_sections = 1ULL << static_cast<std::uint64_t>(physmem_bits - *ssb);
   const std::uint64_t per_root = page_size / m.ms_size_;
-  const std::uint64_t nr_roots = (nr_mem_sections + per_root - 1) / per_root;
+  auto nr_sections_for = [&](std::int64_t bits) {
+    return 1ULL << static_cast<std::uint64_t>(bits - *ssb);
+  };
+  auto nr_roots_for = [&](std::int64_t bits) {
+    return (nr_sections_for(bits) + per_root - 1) / per_root;
+  };
   auto len = info.length("mem_section");
-  if (len && static_cast<std::uint64_t>(*len) != nr_roots &&
-      static_cast<std::uint64_t>(*len) != nr_mem_sections)
+  auto fits_length = [&](std::int64_t bits) {
+    return !len || static_cast<std::uint64_t>(*len) == nr_roots_for(bits) ||
+           static_cast<std::uint64_t>(*len) == nr_sections_for(bits);
+  };
+  // Kernels before 5.9 (commit 1d50e5d0c505) do not export MAX_PHYSMEM_BITS, and early x86_64
+  // ones had 44 bits: take the number LENGTH(mem_section) was computed from.
+  if (!physmem_key && !fits_length(physmem_bits))
+    for (std::int64_t bits = kMinPhysmemBits; bits <= kMaxPhysmemBits; ++bits)
+      if (fits_length(bits)) {
+        physmem_bits = bits;
+        break;
+      }
+  const std::uint64_t nr_mem_sections = nr_sections_for(physmem_bits);
+  const std::uint64_t nr_roots = nr_roots_for(physmem_bits);
+  if (!fits_length(physmem_bits))
     return Error(
         ErrorCategory::data,
         "implausible SPARSEMEM values in VMCOREINFO: " + key_value("LENGTH(mem_section)", *len) +

@@ -186,3 +186,34 @@ TEST_CASE("capture bounds: aliased PT_NOTE headers cannot multiply what is read"
   INFO(f.error().message());
   CHECK(f.error().message().find("PT_NOTE segments total") != std::string::npos);
 }
+
+TEST_CASE("capture bounds: without NUMBER(MAX_PHYSMEM_BITS) LENGTH(mem_section) tells 44 from 46",
+          "[capture][bounds]") {
+  // An early x86_64 kernel: 44-bit MAX_PHYSMEM_BITS, not exported; 2^17 sections of 16 bytes,
+  // 256 per root, so LENGTH(mem_section)=512. The low sections sit in root 0 either way.
+  TempDir dir;
+  VmcoreSpec spec;
+  spec.era = KernelEra::v6_1;
+  spec.cpus = 2;
+  spec.ram = {{1, 0x9e}, {0x100, 0x1700}};
+  spec.drop_keys = {"NUMBER(MAX_PHYSMEM_BITS)"};
+  spec.vmcoreinfo_overrides = {{"LENGTH(mem_section)", "512"}};
+  auto b = VmcoreBuilder::create(spec);
+  REQUIRE(b);
+  REQUIRE(b->fill_mix(5));
+  const std::string core = dir.file("core");
+  REQUIRE(b->write(core));
+  const std::string out = dir.file("out");
+  auto sink = FileSink::create(out, false);
+  REQUIRE(sink);
+  CaptureRequest req;
+  req.vmcore = core;
+  req.threads = 1;
+  auto r = run_capture(req, **sink, {});
+  if (!r)
+    FAIL(r.error().message());
+  INFO("warnings: " << joined(r->warnings));
+  CHECK(r->dump_level == 31);
+  CHECK(r->warnings.empty());
+  CHECK(r->excluded.free == b->expected_counts(31)[FxClass::free]);
+}
