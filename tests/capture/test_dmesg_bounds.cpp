@@ -313,3 +313,38 @@ TEST_CASE("dmesg bounds: the text is streamed in bounded pieces, to a file by sa
     ::rmdir(tmpl);
   }
 }
+
+TEST_CASE("dmesg bounds: descriptors of an implausible size are fetched a few at a time",
+          "[dmesg][bounds]") {
+  // SIZE(prb_desc) and SIZE(printk_info) pass the layout checks up to 64 KiB each; 256 of them
+  // per window would be 32 MiB.
+  SparseMemory m;
+  std::string vi = vmcoreinfo_prb();
+  for (const char* key : {"SIZE(prb_desc)=24", "SIZE(printk_info)=88"}) {
+    const auto at = vi.find(key);
+    REQUIRE(at != std::string::npos);
+    vi.replace(at, std::strlen(key), std::string(key).substr(0, std::strlen(key) - 2) + "65536");
+  }
+  m.put64(kPrbVar, kRb);
+  m.put32(kRb + 0, 8); // 256 descriptors
+  m.put64(kRb + 8, kDescs);
+  m.put64(kRb + 16, kInfos);
+  m.put32(kRb + 48, 12);
+  m.put64(kRb + 56, kData);
+  const std::uint64_t id = 0x100; // slot 0
+  const std::string text = "only record";
+  m.put64(kData, id);
+  m.put(kData + 8, text.data(), text.size());
+  m.put64(kDescs, (2ULL << 62) | id);
+  m.put64(kDescs + 8, 0);
+  m.put64(kDescs + 16, 8 + 16);
+  m.put64(kInfos + 8, 5000);
+  m.put16(kInfos + 16, static_cast<std::uint16_t>(text.size()));
+  m.put64(kRb + 24, id);
+  m.put64(kRb + 32, id);
+  DmesgStats st;
+  auto out = extract_dmesg(m, Vmcoreinfo::parse(vi), st);
+  REQUIRE(out);
+  CHECK(*out == "[    0.000005] only record\n");
+  CHECK(m.largest_read <= 1 * kMiB);
+}
