@@ -36,6 +36,35 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
+// A 6.1 core with every page kind, captured at level 31 into a kdump file `out`.
+struct Captured {
+  VmcoreBuilder b;
+  CaptureStats stats;
+  std::string out;
+};
+
+Captured capture_core(const TempDir& dir, VmcoreSpec spec) {
+  spec.era = KernelEra::v6_1;
+  spec.cpus = 2;
+  auto b = VmcoreBuilder::create(std::move(spec));
+  REQUIRE(b);
+  REQUIRE(b->fill_mix(5));
+  const std::string core = dir.file("core");
+  REQUIRE(b->write(core));
+  const std::string out = dir.file("out");
+  auto sink = FileSink::create(out, false);
+  REQUIRE(sink);
+  CaptureRequest req;
+  req.vmcore = core;
+  req.threads = 1;
+  req.compression = Compression::none;
+  auto r = run_capture(req, **sink, {});
+  if (!r)
+    FAIL(r.error().message());
+  REQUIRE((*sink)->finish());
+  return {std::move(b).value(), std::move(r).value(), out};
+}
+
 struct Bad {
   const char* key;
   const char* value;
@@ -75,38 +104,23 @@ TEST_CASE("capture bounds: an impossible VMCOREINFO value keeps the classes that
   CAPTURE(bad.key, bad.value);
   TempDir dir;
   VmcoreSpec spec;
-  spec.era = KernelEra::v6_1;
-  spec.cpus = 2;
   spec.ram = {{1, 0x9e}, {0x100, 0x1700}, {0x100000, 0x400}};
   spec.vmcoreinfo_overrides = {{bad.key, bad.value}};
-  auto b = VmcoreBuilder::create(spec);
-  REQUIRE(b);
-  REQUIRE(b->fill_mix(5));
-  const std::string core = dir.file("core");
-  REQUIRE(b->write(core));
-  REQUIRE(b->vmcoreinfo_text().find(std::string(bad.key) + "=" + bad.value + "\n") !=
+  Captured c = capture_core(dir, spec);
+  const VmcoreBuilder& b = c.b;
+  const CaptureStats& r = c.stats;
+  const std::string& out = c.out;
+  REQUIRE(b.vmcoreinfo_text().find(std::string(bad.key) + "=" + bad.value + "\n") !=
           std::string::npos);
-
-  const std::string out = dir.file("out");
-  auto sink = FileSink::create(out, false);
-  REQUIRE(sink);
-  CaptureRequest req;
-  req.vmcore = core;
-  req.threads = 1;
-  req.compression = Compression::none;
-  auto r = run_capture(req, **sink, {});
-  if (!r)
-    FAIL(r.error().message());
-  REQUIRE((*sink)->finish());
-  const std::string w = joined(r->warnings);
+  const std::string w = joined(r.warnings);
   INFO("warnings: " << w);
   CHECK(w.find(bad.named) != std::string::npos);
-  CHECK(r->dump_level == bad.level);
-  CHECK(r->requested_dump_level == 31);
+  CHECK(r.dump_level == bad.level);
+  CHECK(r.requested_dump_level == 31);
   if (bad.level != 31) {
-    CHECK(joined(r->level_reasons).find(bad.named) != std::string::npos);
+    CHECK(joined(r.level_reasons).find(bad.named) != std::string::npos);
   } else {
-    CHECK(r->level_reasons.empty());
+    CHECK(r.level_reasons.empty());
   }
   const auto k = testing::KdumpFile::load(out);
   REQUIRE(k.error == "");
@@ -114,29 +128,29 @@ TEST_CASE("capture bounds: an impossible VMCOREINFO value keeps the classes that
 
   // Nothing excluded that the achieved level would keep.
   std::uint64_t wrongly_excluded = 0;
-  for (const auto& rr : b->ram())
+  for (const auto& rr : b.ram())
     for (std::uint64_t p = rr.start; p < rr.end(); ++p) {
       if (k.dumpable(p))
         continue;
-      const FxClass want = b->expected_class(p, bad.level);
+      const FxClass want = b.expected_class(p, bad.level);
       if (want == FxClass::dumpable || want == FxClass::zero)
         ++wrongly_excluded;
     }
   CHECK(wrongly_excluded == 0);
   // The classes the level still allows are still excluded.
   if (bad.level & 16)
-    CHECK(r->excluded.free > 0);
+    CHECK(r.excluded.free > 0);
   if (bad.level & 8)
-    CHECK(r->excluded.user > 0);
+    CHECK(r.excluded.user > 0);
   if (bad.level & 2)
-    CHECK(r->excluded.cache > 0);
+    CHECK(r.excluded.cache > 0);
 
   // The same reasons in the JSON both front ends write.
   nlohmann::json j;
-  add_dump_level_json(j, *r);
+  add_dump_level_json(j, r);
   CHECK(j["dump_level"] == bad.level);
   CHECK(j["requested_dump_level"] == 31);
-  CHECK(j["dump_level_reasons"].size() == r->level_reasons.size());
+  CHECK(j["dump_level_reasons"].size() == r.level_reasons.size());
 }
 
 TEST_CASE("capture bounds: aliased PT_NOTE headers cannot multiply what is read",
@@ -193,27 +207,14 @@ TEST_CASE("capture bounds: without NUMBER(MAX_PHYSMEM_BITS) LENGTH(mem_section) 
   // 256 per root, so LENGTH(mem_section)=512. The low sections sit in root 0 either way.
   TempDir dir;
   VmcoreSpec spec;
-  spec.era = KernelEra::v6_1;
-  spec.cpus = 2;
   spec.ram = {{1, 0x9e}, {0x100, 0x1700}};
   spec.drop_keys = {"NUMBER(MAX_PHYSMEM_BITS)"};
   spec.vmcoreinfo_overrides = {{"LENGTH(mem_section)", "512"}};
-  auto b = VmcoreBuilder::create(spec);
-  REQUIRE(b);
-  REQUIRE(b->fill_mix(5));
-  const std::string core = dir.file("core");
-  REQUIRE(b->write(core));
-  const std::string out = dir.file("out");
-  auto sink = FileSink::create(out, false);
-  REQUIRE(sink);
-  CaptureRequest req;
-  req.vmcore = core;
-  req.threads = 1;
-  auto r = run_capture(req, **sink, {});
-  if (!r)
-    FAIL(r.error().message());
-  INFO("warnings: " << joined(r->warnings));
-  CHECK(r->dump_level == 31);
-  CHECK(r->warnings.empty());
-  CHECK(r->excluded.free == b->expected_counts(31)[FxClass::free]);
+  Captured c = capture_core(dir, spec);
+  const VmcoreBuilder& b = c.b;
+  const CaptureStats& r = c.stats;
+  INFO("warnings: " << joined(r.warnings));
+  CHECK(r.dump_level == 31);
+  CHECK(r.warnings.empty());
+  CHECK(r.excluded.free == b.expected_counts(31)[FxClass::free]);
 }
