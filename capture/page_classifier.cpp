@@ -154,7 +154,7 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
     auto it = impossible.find(key);
     return it == impossible.end() ? key : it->second;
   };
-  // "lacks A, B" or, when a value was refused, "has unusable A, B=v (why)".
+  // "lacks A, B" or, when a value was refused, "has missing or impossible A, B=v (why)".
   auto lacks = [&](const std::vector<std::string>& names) {
     const bool any_bad = std::any_of(names.begin(), names.end(), [](const std::string& n) {
       return n.find('=') != std::string::npos;
