@@ -42,6 +42,10 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
   if (!filter)
     return std::move(filter).error();
   stats.dump_level = (*filter)->dump_level();
+  stats.requested_dump_level = req.dump_level;
+  // Every warning so far is about what the filter can decide: the reasons for a lower level.
+  if (stats.dump_level != (req.dump_level & 31))
+    stats.level_reasons = stats.warnings;
   stats.max_mapnr = (*filter)->max_mapnr();
   for (const auto& w : stats.warnings)
     spdlog::warn("{}", w);

@@ -1,5 +1,7 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/dmesg.hpp"
+
+#include "crashkit/base/hex.hpp"
+#include "crashkit/capture/output_sink.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "layout_keys.hpp"
 #include "struct_fields.hpp"
 
 namespace crashkit::capture {
@@ -19,10 +22,18 @@ constexpr std::uint64_t kWord = 8;
 constexpr std::uint64_t kMaxCountBits = 30;
 constexpr std::uint64_t kMaxSizeBits = 31;
 constexpr std::uint64_t kMaxLogBufLen = 1ULL << 31;
-// Any SIZE/OFFSET a printk structure could plausibly have; larger values are garbage.
-constexpr std::int64_t kMaxLayoutValue = 1 << 16;
-// Descriptors (and their printk_info) are fetched this many at a time.
+// init/Kconfig: CONFIG_LOG_BUF_SHIFT is at most 25, a 32 MiB log; only log_buf_len= on the
+// command line makes it larger (up to kMaxLogBufLen). Of a larger log only the newest 32 MiB of
+// records are read, so the capture kernel never holds or walks more than a built-in log.
+constexpr std::uint64_t kMaxLogRead = 1ULL << 25;
+// Descriptors (and their printk_info) are fetched this many at a time, within this many bytes
+// (SIZE(prb_desc) and SIZE(printk_info) come from the dump).
 constexpr std::uint64_t kDescWindow = 256;
+constexpr std::uint64_t kDescWindowBytes = 64 << 10;
+// Formatted text is handed to the caller in pieces of this size.
+constexpr std::size_t kOutChunk = 64 << 10;
+// log_buf (< 5.10) is read this much at a time; a record is at most 64 KiB (u16 len).
+constexpr std::uint64_t kLogWindow = 128 << 10;
 
 // printk_ringbuffer.h (5.10+): on LP64 the top two bits of state_var hold the descriptor
 // state, the rest its id. Only committed and finalized records are complete.
@@ -34,12 +45,40 @@ Error data_error(const std::string& what) {
   return Error(ErrorCategory::data, "dmesg: " + what);
 }
 
+// The formatted log, buffered up to kOutChunk bytes and then handed to the caller's sink; the
+// first sink error is kept and stops the extraction.
+class TextOut {
+public:
+  explicit TextOut(const DmesgSink& sink) : sink_(sink) { buf_.reserve(kOutChunk); }
+  void append(const char* p, std::size_t n) {
+    buf_.append(p, n);
+    if (buf_.size() >= kOutChunk)
+      (void)flush();
+  }
+  void append(std::size_t n, char c) { append(std::string(n, c).data(), n); }
+  TextOut& operator+=(char c) {
+    append(&c, 1);
+    return *this;
+  }
+  Status flush() {
+    if (status_ && !buf_.empty())
+      status_ = sink_(buf_);
+    buf_.clear();
+    return status_;
+  }
+  bool ok() const { return static_cast<bool>(status_); }
+
+private:
+  const DmesgSink& sink_;
+  std::string buf_;
+  Status status_;
+};
+
 // Appends one record the way makedumpfile 1.7.2 (printk.c dump_record / makedumpfile.c
 // dump_log_entry) prints it. It tests `isprint(*p) || isspace(*p)` on a signed char in the C
 // locale and prints the rest with "\\x%02x" of that char promoted to int, so bytes >= 0x80 come
 // out sign-extended ("\xffffffc3"); a newline is followed by the prefix's width of spaces.
-void append_record(std::string& out, std::uint64_t ts_nsec, const std::uint8_t* text,
-                   std::size_t len) {
+void append_record(TextOut& out, std::uint64_t ts_nsec, const std::uint8_t* text, std::size_t len) {
   char prefix[64];
   const int n = std::snprintf(prefix, sizeof prefix, "[%5llu.%06lu] ",
                               static_cast<unsigned long long>(ts_nsec / 1000000000ULL),
@@ -63,62 +102,6 @@ void append_record(std::string& out, std::uint64_t ts_nsec, const std::uint8_t* 
   out += '\n';
 }
 
-// Looks up the VMCOREINFO keys of one layout, collecting every missing or impossible one so the
-// error names them all at once.
-class Keys {
-public:
-  explicit Keys(const Vmcoreinfo& info) : info_(info) {}
-
-  std::uint64_t symbol(const std::string& name) {
-    auto v = info_.symbol(name);
-    if (!v)
-      missing_.push_back("SYMBOL(" + name + ")");
-    return v.value_or(0);
-  }
-  std::uint64_t size(const std::string& type) {
-    return layout_value("SIZE(" + type + ")", info_.size(type));
-  }
-  std::uint64_t offset(const std::string& member) {
-    return layout_value("OFFSET(" + member + ")", info_.offset(member));
-  }
-  /// A field of `width` bytes at `off` must lie inside a structure of `size` bytes.
-  void fits(std::uint64_t off, std::uint64_t width, std::uint64_t size, const std::string& what) {
-    if (off + width > size) {
-      bad_.push_back(what + " ends at " + std::to_string(off + width) + ", beyond the " +
-                     std::to_string(size) + "-byte structure");
-    }
-  }
-  bool complete() const { return missing_.empty() && bad_.empty(); }
-
-  Status check(const std::string& layout) const {
-    if (!missing_.empty()) {
-      return Error(ErrorCategory::unsupported,
-                   "dmesg: " + layout + ": VMCOREINFO lacks " + join_names(missing_));
-    }
-    if (!bad_.empty()) {
-      return data_error(layout + ": inconsistent VMCOREINFO layout: " + join_names(bad_));
-    }
-    return {};
-  }
-
-private:
-  std::uint64_t layout_value(const std::string& key, std::optional<std::int64_t> v) {
-    if (!v) {
-      missing_.push_back(key);
-      return 0;
-    }
-    if (*v < 0 || *v > kMaxLayoutValue) {
-      bad_.push_back(key + "=" + std::to_string(*v));
-      return 0;
-    }
-    return static_cast<std::uint64_t>(*v);
-  }
-
-  const Vmcoreinfo& info_;
-  std::vector<std::string> missing_;
-  std::vector<std::string> bad_;
-};
-
 // ---------------------------------------------------------------------------------------------
 // Lockless printk_ringbuffer (5.10+).
 
@@ -140,7 +123,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
                                                  ": SIZE(atomic_long_t)=" + std::to_string(*w) +
                                                  ", only 64-bit kernels are supported");
   }
-  Keys k(info);
+  LayoutKeys k(info);
   PrbLayout L;
   L.prb = k.symbol("prb");
   L.rb_size = k.size("printk_ringbuffer");
@@ -163,7 +146,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   L.data_data = k.offset("prb_data_ring.data");
   L.counter = k.offset("atomic_long_t.counter");
   if (!k.complete())
-    return std::move(k.check(what)).error();
+    return std::move(k.check("dmesg: " + what)).error();
 
   const std::uint64_t dr = L.rb_desc_ring, tr = L.rb_text_ring;
   k.fits(dr + L.ring_count_bits, 4, L.rb_size, "prb_desc_ring.count_bits");
@@ -179,7 +162,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   k.fits(L.info_ts, 8, L.info_size, "printk_info.ts_nsec");
   k.fits(L.info_text_len, 2, L.info_size, "printk_info.text_len");
   if (!k.complete())
-    return std::move(k.check(what)).error();
+    return std::move(k.check("dmesg: " + what)).error();
   return L;
 }
 
@@ -189,7 +172,10 @@ class DescCache {
 public:
   DescCache(KernelMemory& mem, const PrbLayout& L, std::uint64_t descs, std::uint64_t infos,
             std::uint64_t count)
-      : mem_(mem), L_(L), descs_(descs), infos_(infos), window_(std::min(count, kDescWindow)) {}
+      : mem_(mem), L_(L), descs_(descs), infos_(infos),
+        window_(std::max<std::uint64_t>(
+            1, std::min(
+                   {count, kDescWindow, kDescWindowBytes / std::max(L.desc_size, L.info_size)}))) {}
 
   /// Makes descriptor `index` available through desc()/info(); false when unreadable.
   bool load(std::uint64_t index) {
@@ -233,7 +219,33 @@ private:
   const std::uint8_t* cur_info_ = nullptr;
 };
 
-Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& st) {
+// Where a record's text block lies in a data ring of 2^size_bits bytes, from its logical
+// positions; nullopt when they are impossible.
+struct TextBlock {
+  std::uint64_t offset = 0, len = 0;
+};
+std::optional<TextBlock> text_block(std::uint64_t begin, std::uint64_t next,
+                                    std::uint32_t size_bits) {
+  const std::uint64_t size = 1ULL << size_bits;
+  // As the kernel's get_data(): a block either lies inside one wrap, or would have crossed
+  // the end and was stored whole at the start of the next wrap (only its id sits at
+  // @begin). makedumpfile compares the positions modulo the ring size instead, which gives
+  // the same answer for every block shorter than half the ring (records are <= 1 KiB, rings
+  // >= 4 KiB) and garbage for damaged ones.
+  TextBlock b;
+  if ((begin >> size_bits) == (next >> size_bits) && begin < next) {
+    b = {begin & (size - 1), next - begin};
+  } else if (((begin + size) >> size_bits) == (next >> size_bits)) {
+    b = {0, next & (size - 1)};
+  } else {
+    return std::nullopt;
+  }
+  if (b.len < kWord) // no room even for the block's id
+    return std::nullopt;
+  return b;
+}
+
+Status dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, DmesgStats& st) {
   auto lay = prb_layout(info);
   if (!lay)
     return std::move(lay).error();
@@ -278,9 +290,44 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
   }
 
   DescCache cache(mem, L, descs, infos, count);
-  std::string out;
+  // The readable record of id, or nullptr (slot recycled, reserved, unreadable).
+  auto record = [&](std::uint64_t id) -> const std::uint8_t* {
+    if (!cache.load(id & (count - 1)))
+      return nullptr;
+    const std::uint8_t* d = cache.desc();
+    const std::uint64_t sv = load_field<std::uint64_t>(d, L.desc_state + L.counter);
+    const std::uint64_t state = sv >> 62;
+    if ((sv & kDescIdMask) != id || (state != kDescCommitted && state != kDescFinalized))
+      return nullptr;
+    return d;
+  };
+  // A ring larger than a built-in log (log_buf_len=): start at the oldest record that keeps
+  // the text read within kMaxLogRead, counting back from the newest.
+  if (size > kMaxLogRead) {
+    std::uint64_t total = 0;
+    for (std::uint64_t i = 0; i <= span; ++i) {
+      const std::uint64_t id = (head - i) & kDescIdMask;
+      const std::uint8_t* d = record(id);
+      if (!d)
+        continue;
+      auto b = text_block(load_field<std::uint64_t>(d, L.desc_lpos + L.lpos_begin),
+                          load_field<std::uint64_t>(d, L.desc_lpos + L.lpos_next), size_bits);
+      // The bytes the walk below reads for it: at most 64 KiB (text_len is a u16), so the
+      // newest record always fits and i >= 1 here.
+      if (b)
+        total += std::min<std::uint64_t>(load_field<std::uint16_t>(cache.info(), L.info_text_len),
+                                         b->len - kWord);
+      if (total > kMaxLogRead) {
+        st.skipped_old = span - i + 1;
+        span = i - 1;
+        tail = (head - span) & kDescIdMask;
+        break;
+      }
+    }
+  }
+
   std::vector<std::uint8_t> text;
-  for (std::uint64_t i = 0; i <= span; ++i) {
+  for (std::uint64_t i = 0; i <= span && out.ok(); ++i) {
     const std::uint64_t id = (tail + i) & kDescIdMask;
     if (!cache.load(id & (count - 1))) {
       ++st.skipped_unreadable;
@@ -298,28 +345,13 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
     const std::uint64_t next = load_field<std::uint64_t>(d, L.desc_lpos + L.lpos_next);
     if (begin == next)
       continue; // data-less record (FAILED_LPOS / NO_LPOS)
-    // As the kernel's get_data(): a block either lies inside one wrap, or would have crossed
-    // the end and was stored whole at the start of the next wrap (only its id sits at
-    // @begin). makedumpfile compares the positions modulo the ring size instead, which gives
-    // the same answer for every block shorter than half the ring (records are <= 1 KiB, rings
-    // >= 4 KiB) and garbage for damaged ones.
-    std::uint64_t block = 0;
-    std::uint64_t block_len = 0;
-    if ((begin >> size_bits) == (next >> size_bits) && begin < next) {
-      block = begin & (size - 1);
-      block_len = next - begin;
-    } else if (((begin + size) >> size_bits) == (next >> size_bits)) {
-      block = 0;
-      block_len = next & (size - 1);
-    } else {
+    auto b = text_block(begin, next, size_bits);
+    if (!b) {
       ++st.skipped_corrupt;
       continue;
     }
-    if (block_len < kWord) { // no room even for the block's id
-      ++st.skipped_corrupt;
-      continue;
-    }
-    const std::uint64_t start = block + kWord;
+    const std::uint64_t block_len = b->len;
+    const std::uint64_t start = b->offset + kWord;
     const std::uint8_t* inf = cache.info();
     // text_len larger than the block: a truncated record; print what the block holds.
     const std::uint64_t len =
@@ -332,7 +364,7 @@ Result<std::string> dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, Dme
     append_record(out, load_field<std::uint64_t>(inf, L.info_ts), text.data(), len);
     ++st.records;
   }
-  return out;
+  return out.flush();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,24 +392,42 @@ Result<LogBuf> read_log_buf(KernelMemory& mem, std::uint64_t sym_log_buf,
   return LogBuf{*addr, *len};
 }
 
-Status read_bytes(KernelMemory& mem, std::uint64_t addr, std::uint64_t len, std::string& out,
-                  const char* what) {
-  const std::size_t at = out.size();
-  out.resize(at + len);
-  if (auto r = mem.read_virt(addr, out.data() + at, len); !r) {
-    return std::move(r).error().context(std::string("dmesg: read ") + what + " at " + hex(addr));
+// log_buf read kLogWindow bytes at a time: records are parsed from the window that holds them,
+// never from a copy of the whole buffer.
+class LogWindow {
+public:
+  LogWindow(KernelMemory& mem, std::uint64_t addr, std::uint64_t len)
+      : mem_(mem), addr_(addr), len_(len), buf_(std::min(len, kLogWindow)) {}
+
+  /// The n bytes (n <= kLogWindow) at offset off of log_buf; off + n <= len.
+  Result<const std::uint8_t*> at(std::uint64_t off, std::uint64_t n) {
+    if (!(valid_ && off >= start_ && off + n <= start_ + filled_)) {
+      valid_ = false;
+      start_ = off;
+      filled_ = std::min<std::uint64_t>(buf_.size(), len_ - off);
+      if (auto r = mem_.read_virt(addr_ + off, buf_.data(), filled_); !r)
+        return std::move(r).error().context("dmesg: read log_buf at " + hex(addr_ + off));
+      valid_ = true;
+    }
+    return buf_.data() + (off - start_);
   }
-  return {};
-}
+
+private:
+  KernelMemory& mem_;
+  std::uint64_t addr_, len_;
+  std::vector<std::uint8_t> buf_;
+  std::uint64_t start_ = 0, filled_ = 0;
+  bool valid_ = false;
+};
 
 // < 3.5: log_buf is plain text and log_end a running count of characters ever written (masked
 // into the buffer). makedumpfile writes the buffer out unchanged, oldest byte first.
-Result<std::string> dump_plain(KernelMemory& mem, const Vmcoreinfo& info) {
-  Keys k(info);
+Status dump_plain(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, DmesgStats& st) {
+  LayoutKeys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_end = k.symbol("log_end");
-  CK_TRY_STATUS(k.check("log_buf (plain)"));
+  CK_TRY_STATUS(k.check("dmesg: log_buf (plain)"));
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
     return std::move(lb).error();
@@ -398,25 +448,41 @@ Result<std::string> dump_plain(KernelMemory& mem, const Vmcoreinfo& info) {
     log_end = *v;
   }
 
-  std::string out;
-  if (log_end < lb->len) {
-    CK_TRY_STATUS(read_bytes(mem, lb->addr, log_end, out, "log_buf"));
-  } else {
-    // The kernel masks with log_buf_len - 1 (always a power of two); % is the same then and
-    // stays in bounds if it is not.
+  // The text oldest first as (offset, length) pieces of log_buf. The kernel masks with
+  // log_buf_len - 1 (always a power of two); % is the same then and stays in bounds if not.
+  std::pair<std::uint64_t, std::uint64_t> pieces[2] = {{0, log_end}, {0, 0}};
+  if (log_end >= lb->len) {
     const std::uint64_t idx = log_end % lb->len;
-    CK_TRY_STATUS(read_bytes(mem, lb->addr + idx, lb->len - idx, out, "log_buf"));
-    CK_TRY_STATUS(read_bytes(mem, lb->addr, idx, out, "log_buf"));
+    pieces[0] = {idx, lb->len - idx};
+    pieces[1] = {0, idx};
   }
-  return out;
+  // Only the newest kMaxLogRead bytes.
+  std::uint64_t skip = pieces[0].second + pieces[1].second > kMaxLogRead
+                           ? pieces[0].second + pieces[1].second - kMaxLogRead
+                           : 0;
+  st.skipped_old = skip;
+  LogWindow win(mem, lb->addr, lb->len);
+  for (auto [off, n] : pieces) {
+    const std::uint64_t drop = std::min(skip, n);
+    skip -= drop;
+    for (std::uint64_t at = off + drop; at < off + n && out.ok();) {
+      const std::uint64_t chunk = std::min(kLogWindow, off + n - at);
+      auto p = win.at(at, chunk);
+      if (!p)
+        return std::move(p).error();
+      out.append(reinterpret_cast<const char*>(*p), chunk);
+      at += chunk;
+    }
+  }
+  return out.flush();
 }
 
 // 3.5–5.9: log_buf holds variable-length records: a struct printk_log header (named `struct
 // log` until 3.11) followed by text and dict; a header with len 0 marks the end of the used
 // part of the buffer and the walk continues at offset 0.
-Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& st) {
+Status dump_records(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, DmesgStats& st) {
   const std::string type = info.size("printk_log") || !info.size("log") ? "printk_log" : "log";
-  Keys k(info);
+  LayoutKeys k(info);
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_first = k.symbol("log_first_idx");
@@ -426,11 +492,11 @@ Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, Dmes
   const std::uint64_t off_len = k.offset(type + ".len");
   const std::uint64_t off_text_len = k.offset(type + ".text_len");
   const std::string what = "log_buf records";
-  CK_TRY_STATUS(k.check(what));
+  CK_TRY_STATUS(k.check("dmesg: " + what));
   k.fits(off_ts, 8, hdr, type + ".ts_nsec");
   k.fits(off_len, 2, hdr, type + ".len");
   k.fits(off_text_len, 2, hdr, type + ".text_len");
-  CK_TRY_STATUS(k.check(what));
+  CK_TRY_STATUS(k.check("dmesg: " + what));
 
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
@@ -446,47 +512,62 @@ Result<std::string> dump_records(KernelMemory& mem, const Vmcoreinfo& info, Dmes
                       " outside the " + std::to_string(lb->len) + "-byte log_buf");
   }
 
-  std::string raw;
-  CK_TRY_STATUS(read_bytes(mem, lb->addr, lb->len, raw, "log_buf"));
-  const auto* buf = reinterpret_cast<const std::uint8_t*>(raw.data());
+  LogWindow win(mem, lb->addr, lb->len);
   const std::uint64_t len = lb->len;
-
-  std::string out;
+  // Ring bytes from a record to log_next_idx: records further back than kMaxLogRead are walked
+  // (their lengths lead to the next) but not read out.
+  auto to_next = [&](std::uint64_t rec) { return rec <= *next ? *next - rec : len - rec + *next; };
   // Every record is at least a header long, so a sound walk takes fewer steps than this.
   const std::uint64_t max_steps = len / hdr + 2;
   std::uint64_t idx = *first;
-  for (std::uint64_t steps = 0; idx != *next && steps < max_steps && hdr <= len; ++steps) {
+  for (std::uint64_t steps = 0; idx != *next && steps < max_steps && hdr <= len && out.ok();
+       ++steps) {
     std::uint64_t rec = idx;
     if (rec + hdr > len)
       break;
-    std::uint64_t rec_len = load_field<std::uint16_t>(buf, rec + off_len);
+    auto h = win.at(rec, hdr);
+    if (!h)
+      return std::move(h).error();
+    std::uint64_t rec_len = load_field<std::uint16_t>(*h, off_len);
     if (rec_len == 0) { // end-of-buffer marker: the record is at the start
       rec = 0;
-      rec_len = load_field<std::uint16_t>(buf, off_len);
+      h = win.at(0, hdr);
+      if (!h)
+        return std::move(h).error();
+      rec_len = load_field<std::uint16_t>(*h, off_len);
     }
     // A broken length leaves no way to find the next record.
     if (rec_len < hdr || rec + rec_len > len)
       break;
-    const std::uint64_t text_len =
-        std::min<std::uint64_t>(load_field<std::uint16_t>(buf, rec + off_text_len), rec_len - hdr);
-    append_record(out, load_field<std::uint64_t>(buf, rec + off_ts), buf + rec + hdr, text_len);
-    ++st.records;
     idx = rec + rec_len;
+    if (to_next(rec) > kMaxLogRead) {
+      ++st.skipped_old;
+      continue;
+    }
+    auto p = win.at(rec, rec_len); // rec_len is a u16: within one window
+    if (!p)
+      return std::move(p).error();
+    const std::uint64_t text_len =
+        std::min<std::uint64_t>(load_field<std::uint16_t>(*p, off_text_len), rec_len - hdr);
+    append_record(out, load_field<std::uint64_t>(*p, off_ts), *p + hdr, text_len);
+    ++st.records;
   }
-  if (idx != *next) {
+  if (idx != *next && out.ok()) {
     st.walk_cut_short = true;
     ++st.skipped_corrupt;
   }
-  return out;
+  return out.flush();
 }
 
 } // namespace
 
-Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& stats) {
+Status write_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const DmesgSink& sink,
+                   DmesgStats& stats) {
   stats = DmesgStats{};
+  TextOut out(sink);
   if (info.symbol("prb")) {
     stats.layout = DmesgStats::Layout::lockless;
-    return dump_lockless(mem, info, stats);
+    return dump_lockless(mem, info, out, stats);
   }
   if (!info.symbol("log_buf")) {
     return Error(ErrorCategory::unsupported,
@@ -495,15 +576,59 @@ Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, Dme
   }
   if (info.symbol("log_end")) {
     stats.layout = DmesgStats::Layout::plain;
-    return dump_plain(mem, info);
+    return dump_plain(mem, info, out, stats);
   }
   stats.layout = DmesgStats::Layout::variable_records;
-  return dump_records(mem, info, stats);
+  return dump_records(mem, info, out, stats);
+}
+
+Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& stats) {
+  std::string text;
+  CK_TRY_STATUS(write_dmesg(
+      mem, info,
+      [&](std::string_view piece) {
+        text.append(piece);
+        return Status{};
+      },
+      stats));
+  return text;
 }
 
 Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info) {
   DmesgStats stats;
   return extract_dmesg(mem, info, stats);
+}
+
+Result<SavedDmesg> save_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const std::string& path,
+                              bool force) {
+  // Created with the first text: a log that cannot be located leaves no file behind.
+  std::unique_ptr<FileSink> file;
+  auto open = [&]() -> Status {
+    if (file)
+      return {};
+    auto f = FileSink::create(path, force);
+    if (!f)
+      return std::move(f).error();
+    file = std::move(f).value();
+    return {};
+  };
+  SavedDmesg saved;
+  auto to_file = [&](std::string_view piece) -> Status {
+    CK_TRY_STATUS(open());
+    CK_TRY_STATUS(file->write_at(saved.bytes, piece.data(), piece.size()));
+    saved.bytes += piece.size();
+    saved.tail.append(piece);
+    if (saved.tail.size() > 2 * kSavedDmesgTail)
+      saved.tail.erase(0, saved.tail.size() - kSavedDmesgTail);
+    return {};
+  };
+  // On error, path.incomplete keeps what was written.
+  CK_TRY_STATUS(write_dmesg(mem, info, to_file, saved.stats));
+  CK_TRY_STATUS(open());
+  CK_TRY_STATUS(file->finish());
+  if (saved.tail.size() > kSavedDmesgTail)
+    saved.tail.erase(0, saved.tail.size() - kSavedDmesgTail);
+  return saved;
 }
 
 } // namespace crashkit::capture

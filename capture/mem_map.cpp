@@ -1,7 +1,10 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/mem_map.hpp"
+#include "crashkit/base/hex.hpp"
 
+#include <algorithm>
 #include <cstdio>
+
+#include "layout_keys.hpp"
 
 namespace crashkit::capture {
 namespace {
@@ -11,92 +14,161 @@ namespace {
 // is right on every kernel.
 constexpr std::uint64_t kSectionMarkedPresent = 1;
 constexpr std::uint64_t kSectionFlagMask = (1ULL << 5) - 1;
-// Upper bound on sections we will index (2^25 sections = 4 PiB with 128 MiB sections).
-constexpr std::uint64_t kMaxSections = 1ULL << 25;
+// arch/x86/include/asm/sparsemem.h: x86_64 has always used 128 MiB sections
+// (SECTION_SIZE_BITS 27, "matt - 128 is convenient right now"); kernels before 5.11 do not
+// export the number. Any other value is not from an x86_64 kernel.
 constexpr std::int64_t kX86_64SectionSizeBits = 27;
+// The same header: MAX_PHYSMEM_BITS was 44 in early x86_64 kernels, then 46 with 4-level paging
+// and (pgtable_l5_enabled() ? 52 : 46) since 4.14's 5-level paging; 52 is also the page-table
+// format's limit on physical addresses.
+constexpr std::int64_t kMinPhysmemBits = 44;
+constexpr std::int64_t kMaxPhysmemBits = 52;
+// struct mem_section is two or three words (section_mem_map, usage, page_ext with
+// CONFIG_PAGE_EXTENSION); at most a page's worth per root in the EXTREME layout.
+constexpr std::int64_t kMaxMemSectionSize = 4096;
 
 } // namespace
 
 Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::uint64_t max_pfn,
                               std::uint64_t page_shift) {
   MemMap m;
+  m.mem_ = &mem;
   auto sym = info.symbol("mem_section");
   auto ms_size = info.size("mem_section");
   auto smm_off = info.offset("mem_section.section_mem_map");
-  // Kernels before 5.11 do not export SECTION_SIZE_BITS; on x86_64 it has always been 27.
   auto ssb = info.number("SECTION_SIZE_BITS");
   if (!ssb)
     ssb = kX86_64SectionSizeBits;
   auto page_sz = info.size("page");
-  if (!sym || !ms_size || !smm_off || !ssb || !page_sz)
+  if (!sym || !ms_size || !smm_off || !page_sz)
     return Error(ErrorCategory::data,
                  "VMCOREINFO lacks the SPARSEMEM keys (SYMBOL(mem_section), SIZE(mem_section), "
                  "OFFSET(mem_section.section_mem_map), SIZE(page))");
-  if (*ssb <= static_cast<std::int64_t>(page_shift) || *ssb > 40 || *ms_size <= 0 ||
-      *ms_size > 4096 || *page_sz <= 0 || *page_sz > 1024)
-    return Error(ErrorCategory::data, "implausible SPARSEMEM values in VMCOREINFO");
-  m.pps_ = 1ULL << (static_cast<std::uint64_t>(*ssb) - page_shift);
+  const auto physmem_key = info.number("MAX_PHYSMEM_BITS");
+  std::int64_t physmem_bits =
+      physmem_key.value_or(info.number("pgtable_l5_enabled").value_or(0) ? 52 : 46);
+
+  // Every value below becomes a shift, a stride or a count: refuse what no x86_64 kernel has.
+  std::vector<std::string> bad;
+  const auto page_shift_i = static_cast<std::int64_t>(page_shift);
+  if (physmem_bits < kMinPhysmemBits || physmem_bits > kMaxPhysmemBits)
+    bad.push_back(key_value("NUMBER(MAX_PHYSMEM_BITS)", physmem_bits) + " (x86_64: " +
+                  std::to_string(kMinPhysmemBits) + ".." + std::to_string(kMaxPhysmemBits) + ")");
+  if (*ssb != kX86_64SectionSizeBits || *ssb <= page_shift_i)
+    bad.push_back(key_value("NUMBER(SECTION_SIZE_BITS)", *ssb) +
+                  " (x86_64: " + std::to_string(kX86_64SectionSizeBits) + ")");
+  if (*ms_size < 8 || *ms_size > kMaxMemSectionSize)
+    bad.push_back(key_value("SIZE(mem_section)", *ms_size));
+  else if (*smm_off < 0 || !field_fits(static_cast<std::uint64_t>(*smm_off), 8,
+                                       static_cast<std::uint64_t>(*ms_size)))
+    bad.push_back(key_value("OFFSET(mem_section.section_mem_map)", *smm_off) +
+                  " (outside SIZE(mem_section))");
+  if (*page_sz < kMinStructPageSize || *page_sz > kMaxStructPageSize)
+    bad.push_back(key_value("SIZE(page)", *page_sz));
+  if (!bad.empty())
+    return Error(ErrorCategory::data,
+                 "implausible SPARSEMEM values in VMCOREINFO: " + join_names(bad));
+
+  m.sym_ = *sym;
+  m.ms_size_ = static_cast<std::uint64_t>(*ms_size);
+  m.smm_off_ = static_cast<std::uint64_t>(*smm_off);
+  m.pps_ = 1ULL << static_cast<std::uint64_t>(*ssb - page_shift_i);
   m.page_size_struct_ = static_cast<std::uint64_t>(*page_sz);
   const std::uint64_t page_size = 1ULL << page_shift;
 
-  std::int64_t max_physmem_bits =
-      info.number("MAX_PHYSMEM_BITS")
-          .value_or(info.number("pgtable_l5_enabled").value_or(0) ? 52 : 46);
-  const std::uint64_t nr_mem_sections =
-      1ULL << (static_cast<std::uint64_t>(max_physmem_bits) - static_cast<std::uint64_t>(*ssb));
-  const std::uint64_t per_root = page_size / static_cast<std::uint64_t>(*ms_size);
-  const std::uint64_t nr_roots = (nr_mem_sections + per_root - 1) / per_root;
-  // EXTREME when LENGTH(mem_section) is the number of roots (or absent, as makedumpfile assumes).
+  // include/linux/mmzone.h: NR_MEM_SECTIONS = 1 << (MAX_PHYSMEM_BITS - SECTION_SIZE_BITS),
+  // SECTIONS_PER_ROOT = PAGE_SIZE / sizeof(struct mem_section) with SPARSEMEM_EXTREME, else 1;
+  // kernel/vmcore_info.c exports LENGTH(mem_section) = NR_SECTION_ROOTS.
+  const std::uint64_t per_root = page_size / m.ms_size_;
+  auto nr_sections_for = [&](std::int64_t bits) {
+    return 1ULL << static_cast<std::uint64_t>(bits - *ssb);
+  };
+  auto nr_roots_for = [&](std::int64_t bits) {
+    return (nr_sections_for(bits) + per_root - 1) / per_root;
+  };
   auto len = info.length("mem_section");
-  const bool extreme = !len || static_cast<std::uint64_t>(*len) == nr_roots;
-
-  std::uint64_t nsec = (max_pfn + m.pps_ - 1) / m.pps_;
-  if (nsec > kMaxSections)
-    nsec = kMaxSections;
-  m.section_map_.assign(nsec, 0);
-  std::uint64_t cached_root_idx = ~0ULL, cached_root = 0;
-  for (std::uint64_t n = 0; n < nsec; ++n) {
-    std::uint64_t sec_addr;
-    if (extreme) {
-      const std::uint64_t ri = n / per_root;
-      if (ri != cached_root_idx) {
-        auto root = mem.read_u64(*sym + ri * 8);
-        if (!root)
-          return std::move(root).error().context("read mem_section root " + std::to_string(ri));
-        cached_root_idx = ri;
-        cached_root = *root;
-      }
-      if (cached_root == 0)
-        continue;
-      sec_addr = cached_root + (n % per_root) * static_cast<std::uint64_t>(*ms_size);
-    } else {
-      if (len && n >= static_cast<std::uint64_t>(*len))
+  auto fits_length = [&](std::int64_t bits) {
+    return !len || static_cast<std::uint64_t>(*len) == nr_roots_for(bits) ||
+           static_cast<std::uint64_t>(*len) == nr_sections_for(bits);
+  };
+  // Kernels before 5.9 (commit 1d50e5d0c505) do not export MAX_PHYSMEM_BITS, and early x86_64
+  // ones had 44 bits: take the number LENGTH(mem_section) was computed from.
+  if (!physmem_key && !fits_length(physmem_bits))
+    for (std::int64_t bits = kMinPhysmemBits; bits <= kMaxPhysmemBits; ++bits)
+      if (fits_length(bits)) {
+        physmem_bits = bits;
         break;
-      sec_addr = *sym + n * static_cast<std::uint64_t>(*ms_size);
-    }
-    auto coded = mem.read_u64(sec_addr + static_cast<std::uint64_t>(*smm_off));
-    if (!coded)
-      return std::move(coded).error().context("read mem_section[" + std::to_string(n) + "] at " +
-                                              hex(sec_addr));
-    if (!(*coded & kSectionMarkedPresent))
-      continue;
-    const std::uint64_t enc = *coded & ~kSectionFlagMask;
-    if (enc == 0)
-      continue;
-    // The kernel stores mem_map - section_first_pfn * sizeof(struct page).
-    m.section_map_[n] = enc + n * m.pps_ * m.page_size_struct_;
-    m.end_pfn_ = (n + 1) * m.pps_;
+      }
+  const std::uint64_t nr_mem_sections = nr_sections_for(physmem_bits);
+  const std::uint64_t nr_roots = nr_roots_for(physmem_bits);
+  if (!fits_length(physmem_bits))
+    return Error(
+        ErrorCategory::data,
+        "implausible SPARSEMEM values in VMCOREINFO: " + key_value("LENGTH(mem_section)", *len) +
+            " is neither " + std::to_string(nr_roots) + " roots (SPARSEMEM_EXTREME) nor " +
+            std::to_string(nr_mem_sections) + " sections for MAX_PHYSMEM_BITS " +
+            std::to_string(physmem_bits) + " and SECTION_SIZE_BITS " + std::to_string(*ssb));
+  // EXTREME when LENGTH(mem_section) is the number of roots (or absent, as makedumpfile assumes).
+  m.extreme_ = !len || static_cast<std::uint64_t>(*len) == nr_roots;
+  m.per_root_ = m.extreme_ ? per_root : 1;
+
+  // No section exists past NR_MEM_SECTIONS, whatever the PT_LOADs claim.
+  m.nr_sections_ = std::min((max_pfn + m.pps_ - 1) / m.pps_, nr_mem_sections);
+  // Read every entry once now, so an unreadable mem_section is an error here rather than pages
+  // silently kept later; nothing is stored per section.
+  for (std::uint64_t n = 0; n < m.nr_sections_; ++n) {
+    auto base = m.section_base(n);
+    if (!base)
+      return std::move(base).error();
+    if (*base)
+      m.end_pfn_ = (n + 1) * m.pps_;
   }
   if (m.end_pfn_ > max_pfn)
     m.end_pfn_ = max_pfn;
   return m;
 }
 
-std::optional<std::uint64_t> MemMap::struct_page(std::uint64_t pfn) const {
+Result<std::uint64_t> MemMap::section_base(std::uint64_t n) {
+  if (n == cached_section_)
+    return cached_base_;
+  std::uint64_t sec_addr;
+  if (extreme_) {
+    const std::uint64_t ri = n / per_root_;
+    if (ri != cached_root_idx_) {
+      auto root = mem_->read_u64(sym_ + ri * 8);
+      if (!root)
+        return std::move(root).error().context("read mem_section root " + std::to_string(ri));
+      cached_root_idx_ = ri;
+      cached_root_ = *root;
+    }
+    if (cached_root_ == 0)
+      return std::uint64_t{0};
+    sec_addr = cached_root_ + (n % per_root_) * ms_size_;
+  } else {
+    sec_addr = sym_ + n * ms_size_;
+  }
+  auto coded = mem_->read_u64(sec_addr + smm_off_);
+  if (!coded)
+    return std::move(coded).error().context("read mem_section[" + std::to_string(n) + "] at " +
+                                            hex(sec_addr));
+  std::uint64_t base = 0;
+  const std::uint64_t enc = *coded & ~kSectionFlagMask;
+  // The kernel stores mem_map - section_first_pfn * sizeof(struct page).
+  if ((*coded & kSectionMarkedPresent) && enc != 0)
+    base = enc + n * pps_ * page_size_struct_;
+  cached_section_ = n;
+  cached_base_ = base;
+  return base;
+}
+
+std::optional<std::uint64_t> MemMap::struct_page(std::uint64_t pfn) {
   const std::uint64_t n = pfn / pps_;
-  if (n >= section_map_.size() || section_map_[n] == 0)
+  if (n >= nr_sections_)
     return std::nullopt;
-  return section_map_[n] + (pfn % pps_) * page_size_struct_;
+  auto base = section_base(n);
+  if (!base || *base == 0)
+    return std::nullopt;
+  return *base + (pfn % pps_) * page_size_struct_;
 }
 
 } // namespace crashkit::capture

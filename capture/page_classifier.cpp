@@ -1,7 +1,12 @@
 #include "crashkit/capture/page_classifier.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
+#include <map>
+#include <set>
 
+#include "layout_keys.hpp"
 #include "struct_fields.hpp"
 
 namespace crashkit::capture {
@@ -19,13 +24,32 @@ bool type_matches(std::uint32_t mapcount, std::uint32_t value) {
   return mapcount == value;
 }
 
+// LENGTH(zone.free_area) is NR_PAGE_ORDERS (MAX_ORDER before 6.8); include/linux/mmzone.h
+// refuses MAX_PAGE_ORDER + PAGE_SHIFT > SECTION_SIZE_BITS, so with x86_64's 27-bit sections and
+// 4 KiB pages there are at most 27 - 12 + 1 orders.
+constexpr std::int64_t kMaxFreeAreaOrders = 16;
+
 } // namespace
 
 PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
                                       std::vector<std::string>& warnings) {
   PageClassifier c;
   PageLayout& L = c.lay_;
-  auto num = [&](const char* n) { return info.number(n); };
+  // Values present but impossible, by key: whatever needs them is undecidable, as if missing,
+  // and the warning shows the value and why it was refused.
+  std::map<std::string, std::string> impossible;
+  auto refuse = [&](const std::string& key, std::int64_t v, const std::string& why) {
+    impossible[key] = key_value(key, v) + " (" + why + ")";
+  };
+  // A flag bit number indexes a 64-bit page->flags.
+  auto flag_bit = [&](const char* n) -> std::optional<std::int64_t> {
+    auto v = info.number(n);
+    if (v && (*v < 0 || *v >= 64)) {
+      refuse(std::string("NUMBER(") + n + ")", *v, "not a bit of the 64-bit page flags");
+      return std::nullopt;
+    }
+    return v;
+  };
   auto u32 = [&](const char* n) -> std::optional<std::uint32_t> {
     auto v = info.number(n);
     if (!v)
@@ -33,60 +57,118 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
     return static_cast<std::uint32_t>(static_cast<std::uint64_t>(*v));
   };
 
-  if (auto s = info.size("page"))
-    L.struct_size = static_cast<std::uint64_t>(*s);
-  L.off_flags = info.offset("page.flags").value_or(-1);
-  L.off_mapping = info.offset("page.mapping").value_or(-1);
-  L.off_mapcount = info.offset("page._mapcount").value_or(-1);
-  L.off_private = info.offset("page.private").value_or(-1);
+  if (auto s = info.size("page")) {
+    if (*s >= kMinStructPageSize && *s <= kMaxStructPageSize)
+      L.struct_size = static_cast<std::uint64_t>(*s);
+    else
+      refuse("SIZE(page)", *s,
+             "not a struct page size: " + std::to_string(kMinStructPageSize) + ".." +
+                 std::to_string(kMaxStructPageSize) + " bytes");
+  }
+  // An offset into a struct page copied with SIZE(page) bytes: `width` bytes at `off` must lie
+  // inside it. `shift` moves folio offsets that count from the head page into page 1.
+  auto page_field = [&](const std::string& key, std::optional<std::int64_t> v, std::uint64_t width,
+                        std::int64_t shift = 0) -> std::int64_t {
+    if (!v || L.struct_size == 0)
+      return -1;
+    const std::int64_t off = *v - shift;
+    if (*v < shift || !field_fits(static_cast<std::uint64_t>(off), width, L.struct_size)) {
+      refuse(key, *v,
+             "a " + std::to_string(width) + "-byte field outside the " +
+                 std::to_string(L.struct_size) + "-byte " + (shift ? "second " : "") +
+                 "struct page");
+      return -1;
+    }
+    return off;
+  };
+  auto member = [&](const char* m, std::uint64_t width) {
+    return page_field(std::string("OFFSET(page.") + m + ")", info.offset(std::string("page.") + m),
+                      width);
+  };
+  L.off_flags = member("flags", 8);
+  L.off_mapping = member("mapping", 8);
+  L.off_mapcount = member("_mapcount", 4);
+  L.off_private = member("private", 8);
   // Linux 7.1 renamed compound_head to compound_info (same tail bit 0).
   L.off_compound_head =
-      info.offset("page.compound_head").value_or(info.offset("page.compound_info").value_or(-1));
-  L.pg_lru = num("PG_lru");
-  L.pg_private = num("PG_private");
-  L.pg_swapcache = num("PG_swapcache");
-  L.pg_swapbacked = num("PG_swapbacked");
-  L.pg_slab = num("PG_slab");
-  L.pg_hwpoison = num("PG_hwpoison");
-  L.pg_hugetlb = num("PG_hugetlb");
-  L.pg_buddy = num("PG_buddy");
-  if (auto m = num("PG_head_mask"))
-    L.pg_head_mask = static_cast<std::uint64_t>(*m);
+      info.offset("page.compound_head") ? member("compound_head", 8) : member("compound_info", 8);
+  L.pg_lru = flag_bit("PG_lru");
+  L.pg_private = flag_bit("PG_private");
+  L.pg_swapcache = flag_bit("PG_swapcache");
+  L.pg_swapbacked = flag_bit("PG_swapbacked");
+  L.pg_slab = flag_bit("PG_slab");
+  L.pg_hwpoison = flag_bit("PG_hwpoison");
+  L.pg_hugetlb = flag_bit("PG_hugetlb");
+  L.pg_buddy = flag_bit("PG_buddy");
+  if (auto m = info.number("PG_head_mask")) {
+    // 1UL << PG_head: exactly one bit.
+    if (std::has_single_bit(static_cast<std::uint64_t>(*m)))
+      L.pg_head_mask = static_cast<std::uint64_t>(*m);
+    else
+      refuse("NUMBER(PG_head_mask)", *m, "not a single flag bit");
+  }
   L.buddy_value = u32("PAGE_BUDDY_MAPCOUNT_VALUE");
   L.offline_value = u32("PAGE_OFFLINE_MAPCOUNT_VALUE");
   L.slab_value = u32("PAGE_SLAB_MAPCOUNT_VALUE");
   L.hugetlb_value = u32("PAGE_HUGETLB_MAPCOUNT_VALUE");
   L.unaccepted_value = u32("PAGE_UNACCEPTED_MAPCOUNT_VALUE");
-  if (auto n = info.length("zone.free_area"); n && *n > 0 && *n < 64)
-    L.max_order = static_cast<std::uint64_t>(*n);
+  // Absent: the x86_64 default of 11 orders.
+  if (auto n = info.length("zone.free_area")) {
+    if (*n >= 1 && *n <= kMaxFreeAreaOrders)
+      L.max_order = static_cast<std::uint64_t>(*n);
+    else
+      refuse("LENGTH(zone.free_area)", *n,
+             "not a number of buddy orders: 1.." + std::to_string(kMaxFreeAreaOrders));
+  }
 
   // Compound order location, by which keys this kernel exported.
   const auto page_sz = static_cast<std::int64_t>(L.struct_size);
+  std::string order_key = "OFFSET(page.compound_order) or OFFSET(folio._folio_order)";
   if (auto o = info.offset("page.compound_order")) {
     // 4.16 narrowed compound_order/dtor from unsigned short to unsigned char.
     const std::uint32_t ver = info.kernel_version();
-    L.order_source = (ver != 0 && ver < ((4u << 16) | (16u << 8)))
-                         ? PageLayout::OrderSource::page_field_u16
-                         : PageLayout::OrderSource::page_field_u8;
-    L.off_order_in_tail = *o;
-    L.off_dtor_in_tail = info.offset("page.compound_dtor").value_or(-1);
-  } else if (auto fo = info.offset("folio._folio_order"); fo && *fo >= page_sz) {
-    L.order_source = PageLayout::OrderSource::page_field_u8; // 6.3–6.5: folio fields in page 1
-    L.off_order_in_tail = *fo - page_sz;
-    if (auto fd = info.offset("folio._folio_dtor"); fd && *fd >= page_sz)
-      L.off_dtor_in_tail = *fd - page_sz;
+    const bool u16 = ver != 0 && ver < ((4u << 16) | (16u << 8));
+    const std::uint64_t width = u16 ? 2 : 1;
+    order_key = "OFFSET(page.compound_order)";
+    L.off_order_in_tail = page_field(order_key, o, width);
+    L.off_dtor_in_tail =
+        page_field("OFFSET(page.compound_dtor)", info.offset("page.compound_dtor"), width);
+    if (L.off_order_in_tail >= 0)
+      L.order_source =
+          u16 ? PageLayout::OrderSource::page_field_u16 : PageLayout::OrderSource::page_field_u8;
+  } else if (auto fo = info.offset("folio._folio_order"); fo && page_sz > 0 && *fo >= page_sz) {
+    order_key = "OFFSET(folio._folio_order)";
+    L.off_order_in_tail = page_field(order_key, fo, 1, page_sz);
+    L.off_dtor_in_tail =
+        page_field("OFFSET(folio._folio_dtor)", info.offset("folio._folio_dtor"), 1, page_sz);
+    if (L.off_order_in_tail >= 0)
+      L.order_source = PageLayout::OrderSource::page_field_u8; // 6.3–6.5: folio fields in page 1
   } else if (L.pg_head_mask && L.off_flags >= 0) {
     // 6.6+: the order is the low byte of the first tail page's flags (folio._flags_1).
     L.order_source = PageLayout::OrderSource::tail_flags_low_byte;
   }
-  L.hugetlb_dtor = num("HUGETLB_PAGE_DTOR");
+  L.hugetlb_dtor = info.number("HUGETLB_PAGE_DTOR");
+
+  // The name a warning gives a key the classes below need: the key, or its refused value.
+  auto named = [&](const std::string& key) {
+    auto it = impossible.find(key);
+    return it == impossible.end() ? key : it->second;
+  };
+  // "lacks A, B" or, when a value was refused, "has missing or impossible A, B=v (why)".
+  auto lacks = [&](const std::vector<std::string>& names) {
+    const bool any_bad = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+      return n.find('=') != std::string::npos;
+    });
+    return std::string(any_bad ? "VMCOREINFO has missing or impossible " : "VMCOREINFO lacks ") +
+           join_names(names);
+  };
 
   // What the scan needs at all, and per level bit.
   std::vector<std::string> base_missing;
   if (L.struct_size == 0)
-    base_missing.push_back("SIZE(page)");
+    base_missing.push_back(named("SIZE(page)"));
   if (L.off_flags < 0)
-    base_missing.push_back("OFFSET(page.flags)");
+    base_missing.push_back(named("OFFSET(page.flags)"));
   if (!info.symbol("mem_section"))
     base_missing.push_back("SYMBOL(mem_section)");
   if (!info.size("mem_section"))
@@ -96,7 +178,10 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
   if (!info.symbol("init_top_pgt") && !info.symbol("init_level4_pgt"))
     base_missing.push_back("SYMBOL(init_top_pgt)");
   if (L.off_compound_head < 0)
-    base_missing.push_back("OFFSET(page.compound_head)");
+    base_missing.push_back(
+        named(info.offset("page.compound_info") && !info.offset("page.compound_head")
+                  ? "OFFSET(page.compound_info)"
+                  : "OFFSET(page.compound_head)"));
 
   int level = requested & 31;
   if (info.empty()) {
@@ -109,8 +194,9 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
     return c;
   }
   if (!base_missing.empty()) {
-    if (level & ~kExcludeZero)
-      warnings.push_back("VMCOREINFO lacks " + join_names(base_missing) +
+    // Also when only zero pages were asked for: a refused value is worth a line either way.
+    if (level & ~kExcludeZero || !impossible.empty())
+      warnings.push_back(lacks(base_missing) +
                          ": struct pages cannot be read, so only zero pages are excluded (dump "
                          "level " +
                          std::to_string(level) + " reduced to " +
@@ -123,54 +209,81 @@ PageClassifier PageClassifier::create(const Vmcoreinfo& info, int requested,
   // fields overlap mapping, so without it a slab page can look anonymous. Keeping pages whose
   // class we cannot decide is the safe side.
   const bool can_slab = L.slab_value.has_value() || L.pg_slab.has_value();
+  std::set<std::string> used; // refused keys some warning already names
   auto drop = [&](int bit, const std::vector<std::string>& missing, const char* what) {
     if (!(level & bit) || missing.empty())
       return;
-    warnings.push_back("VMCOREINFO lacks " + join_names(missing) + ": " + what +
-                       " pages are kept (dump level bit " + std::to_string(bit) + " dropped)");
+    warnings.push_back(lacks(missing) + ": " + what + " pages are kept (dump level bit " +
+                       std::to_string(bit) + " dropped)");
     level &= ~bit;
+    for (const auto& m : missing)
+      if (auto eq = m.find('='); eq != std::string::npos)
+        used.insert(m.substr(0, eq));
   };
+  auto need = [&](std::vector<std::string>& miss, const std::string& key) {
+    miss.push_back(named(key));
+  };
+  const std::string slab_keys = "NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)";
   {
     std::vector<std::string> miss;
     if (!L.pg_lru)
-      miss.push_back("NUMBER(PG_lru)");
+      need(miss, "NUMBER(PG_lru)");
     if (!L.pg_private)
-      miss.push_back("NUMBER(PG_private)");
+      need(miss, "NUMBER(PG_private)");
     if (!L.pg_swapcache)
-      miss.push_back("NUMBER(PG_swapcache)");
+      need(miss, "NUMBER(PG_swapcache)");
     if (L.off_mapping < 0)
-      miss.push_back("OFFSET(page.mapping)");
+      need(miss, "OFFSET(page.mapping)");
     if (!can_slab)
-      miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+      need(miss, impossible.count("NUMBER(PG_slab)") ? "NUMBER(PG_slab)" : slab_keys);
     if (L.slab_value && L.off_mapcount < 0)
-      miss.push_back("OFFSET(page._mapcount)");
+      need(miss, "OFFSET(page._mapcount)");
+    if (impossible.count("NUMBER(PG_swapbacked)"))
+      need(miss, "NUMBER(PG_swapbacked)");
     drop(kExcludeCacheNonPrivate, miss, "page-cache");
     drop(kExcludeCachePrivate, miss, "private page-cache");
   }
   {
     std::vector<std::string> miss;
     if (L.off_mapping < 0)
-      miss.push_back("OFFSET(page.mapping)");
+      need(miss, "OFFSET(page.mapping)");
     if (!can_slab)
-      miss.push_back("NUMBER(PG_slab) or NUMBER(PAGE_SLAB_MAPCOUNT_VALUE)");
+      need(miss, impossible.count("NUMBER(PG_slab)") ? "NUMBER(PG_slab)" : slab_keys);
     if (!L.pg_head_mask)
-      miss.push_back("NUMBER(PG_head_mask)");
+      need(miss, "NUMBER(PG_head_mask)");
     if (L.order_source == PageLayout::OrderSource::none)
-      miss.push_back("OFFSET(page.compound_order) or OFFSET(folio._folio_order)");
+      need(miss, order_key);
     if (L.slab_value && L.off_mapcount < 0)
-      miss.push_back("OFFSET(page._mapcount)");
+      need(miss, "OFFSET(page._mapcount)");
+    // A refused dtor or PG_hugetlb cannot tell hugetlb pages from kernel ones.
+    for (const char* k :
+         {"OFFSET(page.compound_dtor)", "OFFSET(folio._folio_dtor)", "NUMBER(PG_hugetlb)"})
+      if (impossible.count(k))
+        need(miss, k);
     drop(kExcludeUser, miss, "user-data");
   }
   {
     std::vector<std::string> miss;
     if (!L.buddy_value && !L.pg_buddy)
-      miss.push_back("NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)");
+      need(miss, impossible.count("NUMBER(PG_buddy)") ? "NUMBER(PG_buddy)"
+                                                      : "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)");
     if (L.buddy_value && L.off_mapcount < 0)
-      miss.push_back("OFFSET(page._mapcount)");
+      need(miss, "OFFSET(page._mapcount)");
     if (L.off_private < 0)
-      miss.push_back("OFFSET(page.private)");
+      need(miss, "OFFSET(page.private)");
+    if (impossible.count("LENGTH(zone.free_area)"))
+      need(miss, "LENGTH(zone.free_area)");
     drop(kExcludeFree, miss, "free");
   }
+  // Refused values no dropped class named (a class not requested, hwpoison, offline): still say
+  // so, since they decide what is kept.
+  std::vector<std::string> unnamed;
+  for (const auto& [key, text] : impossible)
+    if (!used.count(key))
+      unnamed.push_back(text);
+  if (!unnamed.empty())
+    warnings.push_back("VMCOREINFO has impossible " + join_names(unnamed) +
+                       ": pages whose class depends on them are kept");
   c.level_ = level;
   c.can_hwpoison_ = L.pg_hwpoison.has_value();
   c.can_offline_ = L.offline_value.has_value() && L.off_mapcount >= 0;
@@ -250,7 +363,8 @@ PageDecision PageClassifier::classify(const std::uint8_t* sp, const std::uint8_t
     }
   }
 
-  const std::uint64_t mapping = L.off_mapping >= 0 ? load_field<std::uint64_t>(sp, L.off_mapping) : 0;
+  const std::uint64_t mapping =
+      L.off_mapping >= 0 ? load_field<std::uint64_t>(sp, L.off_mapping) : 0;
   const bool is_anon = (mapping & 1) && !is_slab;
   const bool is_cache =
       !is_slab &&

@@ -21,4 +21,10 @@ nlohmann::json page_counts_json(const CaptureStats& s) {
   };
 }
 
-}  // namespace crashkit::capture
+void add_dump_level_json(nlohmann::json& j, const CaptureStats& s) {
+  j["dump_level"] = s.dump_level;
+  j["requested_dump_level"] = s.requested_dump_level;
+  j["dump_level_reasons"] = s.level_reasons;
+}
+
+} // namespace crashkit::capture

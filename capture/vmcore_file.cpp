@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/vmcore_file.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -18,7 +18,15 @@ namespace {
 // /proc/vmcore of a multi-TiB NUMA machine has a few hundred PT_LOADs; anything near 2^20 is a
 // corrupt header, and allocating for it would be the first thing to fail in a small capture kernel.
 constexpr std::size_t kMaxPhdrs = 1u << 20;
+// What the merged PT_NOTE of /proc/vmcore can hold (fs/proc/vmcore.c merges every CPU's notes,
+// VMCOREINFO and device dumps into one segment): one NT_PRSTATUS note per possible CPU (356 bytes
+// on x86_64; NR_CPUS is at most 8192 there, arch/x86/Kconfig NR_CPUS_RANGE_END with MAXSMP),
+// the VMCOREINFO note (VMCOREINFO_BYTES = PAGE_SIZE since 4.x), and vmcoredd device dumps
+// (CONFIG_PROC_VMCORE_DEVICE_DUMP, the only large notes). The total over all PT_NOTEs is capped,
+// not only each one: aliased headers must not multiply what is read.
 constexpr std::uint64_t kMaxNotesBytes = 64u << 20;
+// Notes in all: 8192 CPUs' worth plus VMCOREINFO and device dumps, with room to spare.
+constexpr std::size_t kMaxNotes = 1u << 16;
 constexpr std::uint64_t kMaxPhysEnd = 1ULL << 52;
 
 struct ElfCloser {
@@ -100,6 +108,7 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
                                 hex(f->file_size_) + " bytes)");
 
   std::vector<std::pair<std::uint64_t, std::uint64_t>> note_ranges;
+  std::uint64_t notes_total = 0;
   for (std::size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
@@ -110,6 +119,11 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
     if (ph.p_type == PT_NOTE) {
       if (ph.p_filesz > kMaxNotesBytes)
         return data_error(path, where + ": absurd note size " + hex(ph.p_filesz));
+      notes_total += ph.p_filesz;
+      if (notes_total > kMaxNotesBytes)
+        return data_error(path, where + ": the PT_NOTE segments total " + hex(notes_total) +
+                                    " bytes, more than any kernel writes (" + hex(kMaxNotesBytes) +
+                                    ")");
       note_ranges.emplace_back(ph.p_offset, ph.p_filesz);
     }
     if (ph.p_type != PT_LOAD && ph.p_type != PT_NOTE)
@@ -195,6 +209,9 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
       }
       if (nh.n_namesz == 0 && nh.n_descsz == 0 && nh.n_type == 0)
         break;
+      if (f->note_list_.size() >= kMaxNotes)
+        return data_error(path, "note at file offset " + hex(off + pos) + ": more than " +
+                                    std::to_string(kMaxNotes) + " ELF notes");
       NoteRef n;
       if (nh.n_namesz > 0) {
         const char* nm = static_cast<const char*>(d->d_buf) + name_off;
@@ -222,7 +239,8 @@ std::string VmcoreFile::vmcoreinfo_text() const {
 const LoadSegment* VmcoreFile::kernel_text() const {
   constexpr std::uint64_t kStartKernelMap = 0xffffffff80000000ULL;
   for (const auto& s : raw_loads_)
-    if (s.alias && s.vaddr >= kStartKernelMap) return &s;
+    if (s.alias && s.vaddr >= kStartKernelMap)
+      return &s;
   return nullptr;
 }
 

@@ -594,17 +594,16 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   CK_TRY_STATUS(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   DumpReport& rep = report_;
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
+  // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
   {
-    Result<std::string> text = dump.mem ? capture::extract_dmesg(*dump.mem, dump.info)
-                                        : Result<std::string>(*dump.mem_error);
-    if (text) {
-      rep.panic = find_panic_line(*text);
-      if (auto st = write_file_atomic(join_path(dir, "dmesg.txt"), *text, 0600); st)
-        rep.dmesg_bytes = text->size();
-      else
-        spdlog::warn("{}", st.error().message());
+    auto saved = dump.mem
+                     ? capture::save_dmesg(*dump.mem, dump.info, join_path(dir, "dmesg.txt"), false)
+                     : Result<capture::SavedDmesg>(*dump.mem_error);
+    if (saved) {
+      rep.panic = find_panic_line(saved->tail);
+      rep.dmesg_bytes = saved->bytes;
     } else {
-      spdlog::warn("dmesg.txt: {}", text.error().message());
+      spdlog::warn("dmesg.txt: {}", saved.error().message());
     }
   }
 

@@ -55,8 +55,11 @@ std::string report_json(const DumpReport& r) {
   j["compression"] = r.compression;
   j["sizes"] = {{"vmcore", r.vmcore_bytes}, {"dmesg", r.dmesg_bytes}};
   if (r.stats) {
+    capture::add_dump_level_json(j, *r.stats);
     j["pages"] = capture::page_counts_json(*r.stats);
   } else {
+    j["requested_dump_level"] = r.dump_level;
+    j["dump_level_reasons"] = json::array();
     j["pages"] = nullptr;
   }
   j["duration_s"] = r.duration_s;

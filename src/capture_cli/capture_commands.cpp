@@ -27,16 +27,11 @@ int run_dmesg(const CaptureOptions& o) {
                     .with_path(o.request.vmcore));
   if (!dump->mem)
     return fail(Error(*dump->mem_error).with_path(o.request.vmcore));
-  auto text = capture::extract_dmesg(*dump->mem, dump->info);
-  if (!text)
-    return fail(std::move(text).error().with_path(o.request.vmcore));
-  auto sink = capture::FileSink::create(o.output, o.force);
-  if (!sink)
-    return fail(sink.error());
-  if (auto st = (*sink)->write_at(0, text->data(), text->size()); !st)
-    return fail(st.error());
-  if (auto st = (*sink)->finish(); !st)
-    return fail(st.error());
+  auto saved = capture::save_dmesg(*dump->mem, dump->info, o.output, o.force);
+  if (!saved) {
+    Error e = std::move(saved).error();
+    return fail(e.path().empty() ? std::move(e).with_path(o.request.vmcore) : e);
+  }
   return 0;
 }
 

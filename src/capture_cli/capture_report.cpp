@@ -85,6 +85,13 @@ std::string summary_table(const capture::CaptureStats& s, std::uint64_t page_siz
                 static_cast<unsigned long long>(s.written_pages), mb, s.seconds,
                 s.seconds > 0 ? in_mb / s.seconds : 0.0, s.dump_level);
   out += b;
+  if (s.dump_level != (s.requested_dump_level & 31)) {
+    std::snprintf(b, sizeof b, "Dump level %d applied instead of the %d requested, because:\n",
+                  s.dump_level, s.requested_dump_level);
+    out += b;
+    for (const auto& r : s.level_reasons)
+      out += "  " + r + "\n";
+  }
   return out;
 }
 
@@ -93,8 +100,7 @@ std::string summary_json(const capture::CaptureStats& s, std::uint64_t output_by
   nlohmann::json j;
   j["output"] = output;
   j["osrelease"] = s.osrelease;
-  j["dump_level"] = s.dump_level;
-  j["requested_dump_level"] = req.dump_level;
+  capture::add_dump_level_json(j, s);
   j["compression"] = capture::compression_name(req.compression);
   j["format"] = req.format == capture::DumpFormat::elf ? "elf" : "kdump";
   j["pages"] = capture::page_counts_json(s);

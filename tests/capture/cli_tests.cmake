@@ -159,7 +159,7 @@ set_tests_properties(capture_cli_cleanup PROPERTIES FIXTURES_CLEANUP "capture_cl
 if(TARGET crashkit-make-fixture)
   set(CK_MK $<TARGET_FILE:crashkit-make-fixture>)
   add_test(NAME capture_cli_setup
-           COMMAND sh -c "'${CK_MK}' --ram-mib 24 --mix core.vmcore >/dev/null && '${CK_MK}' --ram-mib 24 --mix --no-vmcoreinfo --era 6.12 noinfo.vmcore >/dev/null"
+           COMMAND sh -c "'${CK_MK}' --ram-mib 24 --mix core.vmcore >/dev/null && '${CK_MK}' --ram-mib 24 --mix --no-vmcoreinfo --era 6.12 noinfo.vmcore >/dev/null && '${CK_MK}' --ram-mib 24 --mix --set-key 'OFFSET(page.flags)=1048576' badflags.vmcore >/dev/null"
            WORKING_DIRECTORY ${CK_CLI_DIR})
   set_tests_properties(capture_cli_setup PROPERTIES FIXTURES_SETUP capture_cli_cores
                        FIXTURES_REQUIRED capture_cli_dir LABELS "capture;cli")
@@ -278,6 +278,13 @@ ck_cli_test(dump_json_bad_utf8 RC 0 CORE
             MATCH "\"osrelease\": ?\"[^0-9\"]" EXISTS ${D}/ok5)
 ck_cli_test(dump_no_vmcoreinfo RC 0 CORE CMD ${CK_CAP} --json -d 31 noinfo.vmcore ${D}/ok4
             MATCH "VMCOREINFO" "\"dump_level\": ?1," "\"requested_dump_level\": ?31,")
+# An impossible VMCOREINFO value: the level achieved, the one asked for and why, in the JSON and
+# in the summary, and the dump is written.
+ck_cli_test(dump_impossible_offset RC 0 CORE CMD ${CK_CAP} --json -d 31 badflags.vmcore ${D}/ok4b
+            MATCH "\"dump_level\": ?1," "\"requested_dump_level\": ?31,"
+                  "\"dump_level_reasons\": ?.\"[^\"]*OFFSET\\(page.flags\\)=1048576"
+                  "Dump level 1 applied instead of the 31 requested"
+            ABSENT ${D}/ok4b.incomplete)
 # --low-memory (what the capture init picks below 160 MiB available) only shrinks the batches
 # and the identical-page table: without identical-page sharing, and in ELF, the dump is the same.
 ck_cli_test(low_memory_kdump_same RC 0 CORE

@@ -130,6 +130,8 @@ TEST_CASE("report.json content", "[report]") {
   s.written_pages = 700;
   s.unreadable_pages = 0;
   s.shared_pages = 9;
+  s.dump_level = 31;
+  s.requested_dump_level = 31;
   r.stats = s;
   r.duration_s = 2.5;
   r.status = DumpStatus::complete;
@@ -157,7 +159,19 @@ TEST_CASE("report.json content", "[report]") {
   CHECK(j["status"] == "complete");
   CHECK(j["exit_code"] == 0);
   CHECK(j["message"] == "");
-  CHECK(j.size() == 13);
+  CHECK(j["requested_dump_level"] == 31);
+  CHECK(j["dump_level_reasons"] == nlohmann::json::array());
+  CHECK(j.size() == 15);
+
+  // A level the VMCOREINFO could not support: what was achieved, and why.
+  s.dump_level = 1;
+  s.level_reasons = {"VMCOREINFO has missing or impossible OFFSET(page.flags)=1048576 (...)"};
+  r.dump_level = 1;
+  r.stats = s;
+  const auto reduced = nlohmann::json::parse(report_json(r));
+  CHECK(reduced["dump_level"] == 1);
+  CHECK(reduced["requested_dump_level"] == 31);
+  CHECK(reduced["dump_level_reasons"] == nlohmann::json(s.level_reasons));
 
   DumpReport failed;
   failed.status = DumpStatus::failed;
@@ -169,7 +183,8 @@ TEST_CASE("report.json content", "[report]") {
   CHECK(f["pages"].is_null());
   CHECK(f["status"] == "failed");
   CHECK(f["exit_code"] == 73);
-  CHECK(f.size() == 13);
+  CHECK(f["requested_dump_level"] == f["dump_level"]);
+  CHECK(f.size() == 15);
 }
 
 TEST_CASE("report.json read back", "[report]") {

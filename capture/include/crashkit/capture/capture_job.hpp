@@ -44,7 +44,11 @@ struct CaptureStats {
   std::uint64_t shared_pages = 0;     ///< identical to an earlier page: payload shared
   std::uint64_t bytes_written = 0;
   double seconds = 0;
-  int dump_level = 0; ///< level actually applied
+  int dump_level = 0;           ///< level actually applied
+  int requested_dump_level = 0; ///< level asked for (CaptureRequest::dump_level)
+  /// When dump_level < requested_dump_level: why (the warnings naming each missing or
+  /// impossible VMCOREINFO key, or the memory that could not be translated); else empty.
+  std::vector<std::string> level_reasons;
   std::string osrelease;
   std::vector<std::string> warnings;
 };

@@ -12,4 +12,9 @@ namespace crashkit::capture {
 
 nlohmann::json page_counts_json(const CaptureStats& s);
 
-}  // namespace crashkit::capture
+/// The dump level keys, one schema for `crashkit-capture --json` and report.json:
+///   "dump_level": achieved, "requested_dump_level": asked for,
+///   "dump_level_reasons": [why achieved < requested, naming the VMCOREINFO keys] ([] when equal)
+void add_dump_level_json(nlohmann::json& j, const CaptureStats& s);
+
+} // namespace crashkit::capture

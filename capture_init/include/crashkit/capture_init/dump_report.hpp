@@ -10,6 +10,9 @@
 ///                                             // the last panic line of dmesg.txt, without the
 ///                                             // "[    1.234567] " prefix
 ///   "dump_level":  31,                        // level actually applied (-d)
+///   "requested_dump_level": 31,               // level asked for
+///   "dump_level_reasons": ["..."],            // why dump_level is lower (VMCOREINFO keys
+///                                             // missing or impossible); [] when equal
 ///   "format":      "kdump" | "elf" | "flat",
 ///   "compression": "zstd" | "zlib" | "lzo" | "snappy" | "none",
 ///   "sizes":       {"vmcore": 123456, "dmesg": 4567},  // bytes written; 0 when not written
