@@ -89,6 +89,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         next = text.find('\n', w.end);
         next = next == std::string_view::npos ? text.size() : next + 1;
       }
+      if (!decoded) {
+        // A value spanning lines (an open quote) hides what looks like assignments in it.
+        std::size_t end = 0;
+        if (auto e = shell_line_end(text, i, end))
+          return Error(ErrorCategory::unsupported,
+                       where(e->pos) + ": " + e->what + "; edit it by hand");
+        next = end + 1;
+      }
       // Undecodable values ("$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=...") are only searched.
       std::string_view seen =
           decoded ? std::string_view(w.value) : text.substr(eq + 1, line_end - eq - 1);
@@ -99,6 +107,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         out.notes.push_back(where(i) + ": " + std::string(kLinuxDefault) +
                             " also has crashkernel=; it comes after " + std::string(kLinux) +
                             " on the command line, so it wins; not changed, remove it by hand");
+    } else {
+      // Another command: a quoted value of it may span lines and hold text that looks like an
+      // assignment of GRUB_CMDLINE_LINUX (the shell would not assign it).
+      std::size_t end = 0;
+      if (auto e = shell_line_end(text, i, end))
+        return Error(ErrorCategory::unsupported,
+                     where(e->pos) + ": " + e->what + "; edit it by hand");
+      next = end + 1;
     }
     pos = next;
   }
