@@ -125,6 +125,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
   if (!assigned && !setting.words.empty()) {
     if (!out.text.empty() && out.text.back() != '\n')
       out.text += '\n';
+    // A last line ending in an odd number of backslashes continues onto the next one: an
+    // empty line ends it before the new assignment.
+    std::size_t backslashes = 0;
+    while (out.text.size() >= backslashes + 2 &&
+           out.text[out.text.size() - 2 - backslashes] == '\\')
+      ++backslashes;
+    if (backslashes % 2 == 1)
+      out.text += '\n';
     out.text += std::string(kLinux) + "=\"" + conf::format_crashkernel(setting) + "\"\n";
     out.notes.push_back(shown_path + ": had no " + std::string(kLinux) + "=; added one");
   }

@@ -181,3 +181,12 @@ TEST_CASE("a quote that never closes is refused with FILE:LINE", "[grub]") {
   CHECK(refusal("GRUB_DISTRIBUTOR=\"Debian\nGRUB_CMDLINE_LINUX=\"quiet\"\n") ==
         "/etc/default/grub:2: unterminated double quote; edit it by hand");
 }
+
+TEST_CASE("an assignment appended after a trailing backslash is not joined to it", "[grub]") {
+  // Found by fuzz_bootcfg: "c\" then the new line read as one command, so a second edit
+  // appended the assignment again.
+  const std::string once = edited("c\\", "128M@16M");
+  CHECK(once == "c\\\n\nGRUB_CMDLINE_LINUX=\"crashkernel=128M@16M\"\n");
+  CHECK(edited(once, "128M@16M") == once);
+  CHECK(edited("a \\\\\n") == "a \\\\\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+}
