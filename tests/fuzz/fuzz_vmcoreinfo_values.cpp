@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -171,6 +172,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::string text;
   for (const auto& [key, value] : kv)
     text += key + "=" + value + "\n";
+  // CRASHKIT_FUZZ_SHOW=1: print the lines that differ from the fixture's (reading a crash).
+  if (std::getenv("CRASHKIT_FUZZ_SHOW")) {
+    for (const auto& line : kv)
+      if (std::find(g_base.kv.begin(), g_base.kv.end(), line) == g_base.kv.end())
+        std::fprintf(stderr, "VMCOREINFO %s=%s\n", line.first.c_str(), line.second.c_str());
+  }
   if (text.size() > g_base.text_size)
     return -1; // does not fit in the note: keep it out of the corpus
   text.resize(g_base.text_size, '\n');
