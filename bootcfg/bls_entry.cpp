@@ -114,8 +114,12 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     std::size_t cr = !v.empty() && v.back() == '\r' ? 1 : 0;
     v.remove_suffix(cr);
     out.append(text.substr(copied, l.value_begin - copied));
-    out +=
+    std::string edited =
         conf::replace_crashkernel_in_cmdline(v, i == target ? setting : conf::CrashkernelSetting{});
+    // "options" with nothing after it: the key needs a blank before the new value.
+    if (v.empty() && !edited.empty() && !is_blank(text[l.value_begin - 1]))
+      out += ' ';
+    out += edited;
     copied = l.value_end - cr;
   }
   out.append(text.substr(copied));

@@ -89,6 +89,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         next = text.find('\n', w.end);
         next = next == std::string_view::npos ? text.size() : next + 1;
       }
+      if (!decoded) {
+        // A value spanning lines (an open quote) hides what looks like assignments in it.
+        std::size_t end = 0;
+        if (auto e = shell_line_end(text, i, end))
+          return Error(ErrorCategory::unsupported,
+                       where(e->pos) + ": " + e->what + "; edit it by hand");
+        next = end + 1;
+      }
       // Undecodable values ("$GRUB_CMDLINE_LINUX_DEFAULT crashkernel=...") are only searched.
       std::string_view seen =
           decoded ? std::string_view(w.value) : text.substr(eq + 1, line_end - eq - 1);
@@ -99,6 +107,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
         out.notes.push_back(where(i) + ": " + std::string(kLinuxDefault) +
                             " also has crashkernel=; it comes after " + std::string(kLinux) +
                             " on the command line, so it wins; not changed, remove it by hand");
+    } else {
+      // Another command: a quoted value of it may span lines and hold text that looks like an
+      // assignment of GRUB_CMDLINE_LINUX (the shell would not assign it).
+      std::size_t end = 0;
+      if (auto e = shell_line_end(text, i, end))
+        return Error(ErrorCategory::unsupported,
+                     where(e->pos) + ": " + e->what + "; edit it by hand");
+      next = end + 1;
     }
     pos = next;
   }
@@ -108,6 +124,14 @@ Result<GrubDefaultEdit> edit_grub_default(std::string_view text,
     out.text.replace(it->begin, it->end - it->begin, it->raw);
   if (!assigned && !setting.words.empty()) {
     if (!out.text.empty() && out.text.back() != '\n')
+      out.text += '\n';
+    // A last line ending in an odd number of backslashes continues onto the next one: an
+    // empty line ends it before the new assignment.
+    std::size_t backslashes = 0;
+    while (out.text.size() >= backslashes + 2 &&
+           out.text[out.text.size() - 2 - backslashes] == '\\')
+      ++backslashes;
+    if (backslashes % 2 == 1)
       out.text += '\n';
     out.text += std::string(kLinux) + "=\"" + conf::format_crashkernel(setting) + "\"\n";
     out.notes.push_back(shown_path + ": had no " + std::string(kLinux) + "=; added one");

@@ -143,6 +143,37 @@ std::optional<ShellError> decode_shell_word(std::string_view t, std::size_t pos,
   return std::nullopt;
 }
 
+std::optional<ShellError> shell_line_end(std::string_view t, std::size_t pos, std::size_t& end) {
+  bool word_start = true;
+  while (pos < t.size() && t[pos] != '\n') {
+    const char c = t[pos];
+    if (c == '#' && word_start) {
+      pos = t.find('\n', pos);
+      break;
+    }
+    if (c == '\\') {
+      pos += 2;
+    } else if (c == '\'' || c == '`') {
+      const std::size_t close = t.find(c, pos + 1);
+      if (close == std::string_view::npos)
+        return ShellError{pos, c == '`' ? "unterminated backquote" : "unterminated single quote"};
+      pos = close + 1;
+    } else if (c == '"') {
+      std::size_t i = pos + 1;
+      while (i < t.size() && t[i] != '"')
+        i += t[i] == '\\' ? 2 : 1;
+      if (i >= t.size())
+        return ShellError{pos, "unterminated double quote"};
+      pos = i + 1;
+    } else {
+      ++pos;
+    }
+    word_start = ends_word(c);
+  }
+  end = std::min(pos, t.size());
+  return std::nullopt;
+}
+
 std::optional<ShellError> reencode_shell_word(std::string_view text, const ShellWord& w,
                                               std::string_view fresh, std::string& raw_out) {
   std::string_view old = w.value;

@@ -15,7 +15,7 @@ enum class Quote { none, single, dbl };
 
 struct ShellSegment {
   Quote quote = Quote::none;
-  std::size_t content_end = 0;   // raw offset after the content (the closing quote)
+  std::size_t content_end = 0; // raw offset after the content (the closing quote)
 };
 
 struct ShellWord {
@@ -42,6 +42,12 @@ struct ShellError {
 std::string shell_quote(std::string_view s);
 
 std::optional<ShellError> decode_shell_word(std::string_view text, std::size_t pos, ShellWord& out);
+
+/// Sets `end` to the offset of the newline (or the end of text) that ends the shell command
+/// line starting at text[pos]: quotes, backquotes and backslash-newlines continue it past
+/// newlines; a comment ends it. Refuses an unterminated quote (the shell cannot source the
+/// file, and where the next line starts is unknown).
+std::optional<ShellError> shell_line_end(std::string_view text, std::size_t pos, std::size_t& end);
 
 /// The raw text of a word whose value becomes new_value, changing only the bytes that encode
 /// the changed part of the value. The result replaces text[word.begin, word.end).

@@ -75,8 +75,8 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
 
 } // namespace
 
-bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
-                            std::uint64_t limit, std::size_t max_pages) {
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b, std::uint64_t limit,
+                            std::size_t max_pages) {
   constexpr std::uint64_t kMaxSpan = 16384; // 64 MiB of PFNs: sparse levels still fill batches
   const std::uint64_t end = std::min(bm.base() + bm.count(), limit);
   std::uint64_t p = bm.next_set(cursor);
@@ -369,6 +369,11 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   stats.dumped_pages = num_dumpable;
 
   if (provisional) {
+    // Every page on disk before the header says complete: a writer killed (or a power cut)
+    // between the two leaves an .incomplete that says so, not one whose tail is missing.
+    CK_TRY_STATUS(sink.flush_staged());
+    if (sink.file_fd() >= 0 && ::fdatasync(sink.file_fd()) != 0)
+      return Error::from_errno(errno, "fdatasync").with_path(sink.name());
     h.status &= ~kdump::kStatusIncomplete;
     CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
   }

@@ -1,5 +1,7 @@
 #include "crashkit/conf/crashkernel.hpp"
 
+#include <algorithm>
+
 #include "crashkit/conf/size.hpp"
 
 namespace crashkit::conf {
@@ -215,6 +217,20 @@ std::string replace_crashkernel_in_cmdline(std::string_view cmdline,
           ++e;
     }
     copied = e;
+  }
+  if (!placed && !fresh.empty() && !spans.empty() && init_args == cmdline.size()) {
+    // A last word with an unterminated quote runs to the end of the line, as the kernel's
+    // next_arg() reads it: words appended after it would be inside it. Put them before it.
+    const auto [b, e] = spans.back();
+    if (b >= copied && std::count(cmdline.begin() + static_cast<std::ptrdiff_t>(b),
+                                  cmdline.begin() + static_cast<std::ptrdiff_t>(e), '"') %
+                               2 ==
+                           1) {
+      out.append(cmdline.substr(copied, b - copied));
+      out += fresh + " ";
+      copied = b;
+      placed = true;
+    }
   }
   if (!placed && !fresh.empty()) {
     // Append after the last parameter (before "--"), keeping what follows it.

@@ -40,3 +40,12 @@ TEST_CASE("BLS entry with several options lines, CRLF, or none", "[bls]") {
   CHECK(edit_bls_entry("title x\n", {}) == "title x\n");
   CHECK(bls_entry_options("options a\n  options  b c\n#options d\n") == "a b c");
 }
+
+TEST_CASE("BLS options line with no value gets a blank before the words", "[bls]") {
+  // Found by fuzz_bootcfg: "options" alone became "optionscrashkernel=256M", which is no
+  // options line, so a second edit appended another.
+  const std::string once = edit_bls_entry("title x\noptions\n", ck("256M"));
+  CHECK(once == "title x\noptions crashkernel=256M\n");
+  CHECK(edit_bls_entry(once, ck("256M")) == once);
+  CHECK(edit_bls_entry("options", ck("256M")) == "options crashkernel=256M");
+}

@@ -157,3 +157,36 @@ TEST_CASE("crashkernel in an expanding GRUB_CMDLINE_LINUX_DEFAULT is still repor
   REQUIRE(r->notes.size() == 2); // the note, then "added one"
   CHECK_THAT(r->notes[0], Catch::StartsWith("/etc/default/grub:1: GRUB_CMDLINE_LINUX_DEFAULT"));
 }
+
+// Found by fuzz_bootcfg: a quoted value spanning lines holds text that looks like an
+// assignment; the shell does not assign it, so neither the edit nor a second edit may touch it.
+TEST_CASE("a quoted value spanning lines hides what looks like an assignment", "[grub]") {
+  const std::string text = "GRUB_DISTRIBUTOR=\"Debian\nGRUB_CMDLINE_LINUX=crashkernel=1G\"\n"
+                           "GRUB_CMDLINE_LINUX_DEFAULT='quiet\nGRUB_CMDLINE_LINUX=x'\n"
+                           "# it's a comment\n"
+                           "GRUB_CMDLINE_LINUX=\"ro\"\n";
+  const std::string once = edited(text);
+  CHECK(once == "GRUB_DISTRIBUTOR=\"Debian\nGRUB_CMDLINE_LINUX=crashkernel=1G\"\n"
+                "GRUB_CMDLINE_LINUX_DEFAULT='quiet\nGRUB_CMDLINE_LINUX=x'\n"
+                "# it's a comment\n"
+                "GRUB_CMDLINE_LINUX=\"ro crashkernel=256M\"\n");
+  CHECK(edited(once) == once);
+}
+
+TEST_CASE("a quote that never closes is refused with FILE:LINE", "[grub]") {
+  // The crashing input, reduced: where the next line starts is unknown.
+  CHECK(refusal("GRUB_CMDLINE_LINUX_DEFAULT=p\"quiet\"x\"\n"
+                "GRUB_CMDLINE_LINUX=\"crashkernel=1G' # note rhgb\"\n") ==
+        "/etc/default/grub:2: unterminated single quote; edit it by hand");
+  CHECK(refusal("GRUB_DISTRIBUTOR=\"Debian\nGRUB_CMDLINE_LINUX=\"quiet\"\n") ==
+        "/etc/default/grub:2: unterminated double quote; edit it by hand");
+}
+
+TEST_CASE("an assignment appended after a trailing backslash is not joined to it", "[grub]") {
+  // Found by fuzz_bootcfg: "c\" then the new line read as one command, so a second edit
+  // appended the assignment again.
+  const std::string once = edited("c\\", "128M@16M");
+  CHECK(once == "c\\\n\nGRUB_CMDLINE_LINUX=\"crashkernel=128M@16M\"\n");
+  CHECK(edited(once, "128M@16M") == once);
+  CHECK(edited("a \\\\\n") == "a \\\\\nGRUB_CMDLINE_LINUX=\"crashkernel=256M\"\n");
+}

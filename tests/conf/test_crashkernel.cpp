@@ -395,6 +395,11 @@ TEST_CASE("crashkernel: replacing the words changes nothing else", "[crashkernel
       {"-- single", "128M", "crashkernel=128M -- single"},
       {"ro -- crashkernel=1G", "128M", "ro crashkernel=128M -- crashkernel=1G"},
       {"ro acpi=\"a crashkernel=1G\" x", "128M", "ro acpi=\"a crashkernel=1G\" x crashkernel=128M"},
+      // An unterminated quote runs to the end of the line (the kernel's next_arg()): words
+      // appended after it would be inside it, so they go before it (found by fuzz_crashkernel).
+      {"ro x=\"a b", "128M", "ro crashkernel=128M x=\"a b"},
+      {"x\" crashkernel=1G", "256M,high 72M,low",
+       "crashkernel=256M,high crashkernel=72M,low x\" crashkernel=1G"},
   };
   for (const auto& r : rows) {
     CAPTURE(r.before, r.value);
