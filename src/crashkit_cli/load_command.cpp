@@ -51,8 +51,6 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
                   "(kexec_file_load), legacy (kexec_load with crashkit's purgatory; --panic, "
                   "x86_64, refused under lockdown)")
       ->check(CLI::IsMember({"auto", "file", "legacy"}));
-  // Test rig only: the purgatory must then refuse to boot the capture kernel. Hidden.
-  sub->add_flag("--test-corrupt-digest", a.test_corrupt_digest)->group("");
   return sub;
 }
 
@@ -74,8 +72,6 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
   req.syscall = a.syscall == "file"     ? SyscallChoice::file
                 : a.syscall == "legacy" ? SyscallChoice::legacy
                                         : SyscallChoice::automatic;
-
-  req.test_corrupt_digest = a.test_corrupt_digest;
   {
     CmdlineRequest creq;
     creq.slot = slot;

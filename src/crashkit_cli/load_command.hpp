@@ -20,7 +20,6 @@ struct LoadArgs {
   std::optional<std::string> command_line;
   bool reuse_cmdline = false;
   std::string syscall = "auto";
-  bool test_corrupt_digest = false;
   std::optional<std::string> remove_params;   ///< comma/space separated names
   std::optional<std::string> capture_params;  ///< parameters, "" for none
 };

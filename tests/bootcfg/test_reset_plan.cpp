@@ -403,8 +403,8 @@ TEST_CASE("diff of a multi-line change", "[plan]") {
 }
 
 TEST_CASE("owner and mode are kept", "[plan][root]") {
-  if (::geteuid() != 0)
-    return; // only root can give files away
+  INFO("run as root: only root can give the file to another owner");
+  REQUIRE(::geteuid() == 0);
   Tree t;
   t.write("/etc/kernel/cmdline", "ro\n", 0604);
   REQUIRE(::chown(t.path("/etc/kernel/cmdline").c_str(), 1234, 5678) == 0);
@@ -414,6 +414,23 @@ TEST_CASE("owner and mode are kept", "[plan][root]") {
     REQUIRE(::stat(t.path(f).c_str(), &st) == 0);
     CHECK(st.st_uid == 1234);
     CHECK(st.st_gid == 5678);
+    CHECK((st.st_mode & 07777) == 0604);
+  }
+}
+
+TEST_CASE("an unprivileged caller's edit keeps the mode and its own ownership", "[plan][nonroot]") {
+  INFO("run as an unprivileged user (ctest's bootcfg.unprivileged does it with setpriv)");
+  REQUIRE(::geteuid() != 0);
+  Tree t;
+  t.write("/etc/kernel/cmdline", "ro\n", 0604);
+  REQUIRE(apply_plan(plan(t, "256M")));
+  CHECK(t.read("/etc/kernel/cmdline") == "ro crashkernel=256M\n");
+  for (const char* f : {"/etc/kernel/cmdline", "/etc/kernel/cmdline.crashkit-bak"}) {
+    INFO(f);
+    struct stat st {};
+    REQUIRE(::stat(t.path(f).c_str(), &st) == 0);
+    CHECK(st.st_uid == ::geteuid());
+    CHECK(st.st_gid == ::getegid());
     CHECK((st.st_mode & 07777) == 0604);
   }
 }

@@ -16,7 +16,6 @@
 #include "crashkit/capture/output_sink.hpp"
 #include "test_dump_reader.hpp"
 
-#if CRASHKIT_HAVE_FIXTURES
 #include "crashkit/fixtures/vmcore_builder.hpp"
 
 using namespace crashkit;
@@ -391,5 +390,3 @@ TEST_CASE("capture classify: without VMCOREINFO only zero pages are excluded and
       CHECK(d.stats.excluded.zero > 0);
   }
 }
-
-#endif  // CRASHKIT_HAVE_FIXTURES

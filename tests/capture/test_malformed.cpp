@@ -20,7 +20,6 @@
 #include "crashkit/capture/vmcore_file.hpp"
 #include "test_dump_reader.hpp"
 
-#if CRASHKIT_HAVE_FIXTURES
 #include "crashkit/fixtures/malformed.hpp"
 #include "crashkit/fixtures/vmcore_builder.hpp"
 
@@ -459,5 +458,3 @@ TEST_CASE("capture malformed: FileSink refuses an existing output without force"
   CHECK(got[8192] == 'x');
   CHECK(got[100] == 0);
 }
-
-#endif  // CRASHKIT_HAVE_FIXTURES

@@ -21,7 +21,6 @@
 #include "crashkit/capture/output_sink.hpp"
 #include "test_dump_reader.hpp"
 
-#if CRASHKIT_HAVE_FIXTURES
 #include "crashkit/fixtures/malformed.hpp"
 #include "crashkit/fixtures/vmcore_builder.hpp"
 
@@ -793,5 +792,3 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
     CHECK_FALSE(testing::file_exists(out));
   }
 }
-
-#endif  // CRASHKIT_HAVE_FIXTURES

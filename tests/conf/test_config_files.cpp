@@ -145,19 +145,29 @@ TEST_CASE("files: a later file can settle an earlier conflict", "[config][files]
   CHECK(p.config.force_no_rebuild.value);
 }
 
-TEST_CASE("files: unreadable files are reported, not fatal", "[config][files]") {
+TEST_CASE("files: unreadable files are reported, not fatal", "[config][files][nonroot]") {
+  INFO("run as an unprivileged user (ctest's conf.unprivileged does it with setpriv)");
+  REQUIRE(::geteuid() != 0);
   Root r;
   std::string main = r.write("etc/crashkit/crashkit.conf", "path /x\n");
   r.write("etc/crashkit/crashkit.conf.d/a.conf", "bogus\n");
-  if (::geteuid() == 0) {
-    WARN("root reads any file: the permission case is skipped");
-  } else {
-    ::chmod(main.c_str(), 0);
-    auto p = load_config(r.dir.string());
-    CHECK(p.error_text() == main + ": cannot read: Permission denied\n" + r.dropin("a.conf") +
-                                ":1: unknown directive 'bogus'\n");
-    ::chmod(main.c_str(), 0644);
-  }
+  REQUIRE(::chmod(main.c_str(), 0) == 0);
+  auto p = load_config(r.dir.string());
+  CHECK(p.error_text() == main + ": cannot read: Permission denied\n" + r.dropin("a.conf") +
+                              ":1: unknown directive 'bogus'\n");
+  REQUIRE(::chmod(main.c_str(), 0644) == 0);
+}
+
+TEST_CASE("files: root reads a mode-0 file as any other", "[config][files][root]") {
+  INFO("run as root: root's reads ignore the mode bits");
+  REQUIRE(::geteuid() == 0);
+  Root r;
+  std::string main = r.write("etc/crashkit/crashkit.conf", "path /x\n");
+  r.write("etc/crashkit/crashkit.conf.d/a.conf", "bogus\n");
+  REQUIRE(::chmod(main.c_str(), 0) == 0);
+  auto p = load_config(r.dir.string());
+  CHECK(p.error_text() == r.dropin("a.conf") + ":1: unknown directive 'bogus'\n");
+  CHECK(p.config.path.value == "/x");
 }
 
 TEST_CASE("files: a dangling drop-in link and a directory as the main file", "[config][files]") {

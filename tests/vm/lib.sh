@@ -60,6 +60,32 @@ load_kernel_env() {
         || die "$env points at missing files; rerun tests/vm/fetch-kernel"
 }
 
+# kernel_module_tree ROOT — KVER's whole module tree from its linux-image .deb (cached beside
+# fetch-kernel's) at ROOT/lib/modules/KVER, indexed by depmod as the package's postinst would.
+# Needs load_kernel_env first.
+kernel_module_tree() {
+    local root=$1 deb tmp
+    need_pkgs kmod
+    deb=$(compgen -G "$CACHE/kernel/debs/linux-image-${KVER}_*.deb" | head -n1 || true)
+    if [[ -z $deb ]]; then
+        log "downloading linux-image-$KVER"
+        tmp=$CACHE/kernel/debs/tmp.$$
+        mkdir -p "$tmp"
+        (cd "$tmp" && apt-get download -q "linux-image-$KVER" >/dev/null) \
+            || { rm -rf "$tmp"; die "apt-get download linux-image-$KVER failed"; }
+        mv "$tmp"/*.deb "$CACHE/kernel/debs/" && rmdir "$tmp"
+        deb=$(compgen -G "$CACHE/kernel/debs/linux-image-${KVER}_*.deb" | head -n1)
+    fi
+    rm -rf "$root" && mkdir -p "$root"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$root" --wildcards "./lib/modules/$KVER/*" \
+        "./usr/lib/modules/$KVER/*" 2>/dev/null || true
+    if [[ -d $root/usr/lib/modules/$KVER && ! -d $root/lib/modules/$KVER ]]; then
+        mkdir -p "$root/lib/modules" && mv "$root/usr/lib/modules/$KVER" "$root/lib/modules/"
+    fi
+    [[ -d $root/lib/modules/$KVER ]] || die "no lib/modules/$KVER in $deb"
+    depmod -b "$root" "$KVER" 2>/dev/null || die "depmod -b $root $KVER failed"
+}
+
 # Guest image helpers (busybox must name a statically linked busybox).
 # stage_busybox DIR — a root with busybox as /bin/sh and the usual mount points.
 stage_busybox() {

@@ -30,7 +30,7 @@ struct LegacyLoadRequest {
   std::optional<std::string> initrd;         ///< path, for messages
   const OpenedImage* initrd_file = nullptr;  ///< set exactly when initrd is
   std::string cmdline;  ///< the user's line; "elfcorehdr=0x... " is put in front of it
-  /// Test hook (crashkit load --test-corrupt-digest): store a wrong digest so the purgatory
+  /// Test hook (tests/loader/corrupt_digest_load.cpp): store a wrong digest so the purgatory
   /// must refuse to boot the capture kernel at panic time.
   bool corrupt_digest = false;
 };
