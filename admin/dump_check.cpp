@@ -340,7 +340,9 @@ Status mark_kdump_incomplete(const std::string& path) {
   auto opened = open_dump_file(path, O_RDWR);
   if (!opened)
     return std::move(opened).error();
-  auto& [fd, size] = *opened;
+  // Named references, not a structured binding: C++20 lambdas cannot capture bindings in clang 14.
+  UniqueFd& fd = opened->first;
+  std::uint64_t& size = opened->second;
   auto lay = read_layout(fd.get(), path, size);
   if (!lay)
     return std::move(lay).error();

@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <string>
 
+#include "crashkit/admin/dump_check.hpp"
 #include "crashkit/admin/dump_list.hpp"
 #include "crashkit/admin/self_test.hpp"
+#include "crashkit/base/json_text.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -28,10 +30,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   crashkit::fuzz::write_file(core, vmcore);
   if (auto dumps = crashkit::admin::list_dumps(path)) {
     for (const auto& e : *dumps)
-      (void)crashkit::admin::to_json(e).dump();
+      (void)crashkit::json_text(crashkit::admin::to_json(e)); // as `crashkit list --json`
     crashkit::admin::PendingTest pending{"2026-12-01-000000", "boot"};
     (void)crashkit::admin::evaluate_test(pending, *dumps);
   }
-  (void)crashkit::admin::check_vmcore_header(core);
+  (void)crashkit::admin::check_dump(core);
   return 0;
 }
