@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "crashkit/base/file_at.hpp"
 #include "crashkit/base/hex.hpp"
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
@@ -238,19 +239,6 @@ Result<DumpCheck> check_kdump(int fd, const std::string& path, std::uint64_t siz
   return c;
 }
 
-// A dump is a regular file, opened without following a link; its size with it.
-Result<std::pair<UniqueFd, std::uint64_t>> open_dump_file(const std::string& path, int mode) {
-  UniqueFd fd(::open(path.c_str(), mode | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot open").with_path(path));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(path));
-  if (!S_ISREG(st.st_mode))
-    return bad(path, "not a regular file", 0);
-  return std::pair<UniqueFd, std::uint64_t>(std::move(fd), static_cast<std::uint64_t>(st.st_size));
-}
-
 struct ElfCloser {
   void operator()(Elf* e) const { elf_end(e); }
 };
@@ -323,7 +311,7 @@ std::string DumpCheck::summary() const {
 }
 
 Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
-  auto opened = open_dump_file(path, O_RDONLY);
+  auto opened = open_regular_at(AT_FDCWD, path, O_RDONLY, path);
   if (!opened)
     return std::move(opened).error();
   auto& [fd, size] = *opened;
@@ -337,12 +325,11 @@ Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
 }
 
 Status mark_kdump_incomplete(const std::string& path) {
-  auto opened = open_dump_file(path, O_RDWR);
+  auto opened = open_regular_at(AT_FDCWD, path, O_RDWR, path);
   if (!opened)
     return std::move(opened).error();
-  // Named references, not a structured binding: C++20 lambdas cannot capture bindings in clang 14.
-  UniqueFd& fd = opened->first;
-  std::uint64_t& size = opened->second;
+  UniqueFd& fd = opened->fd;
+  std::uint64_t& size = opened->size;
   auto lay = read_layout(fd.get(), path, size);
   if (!lay)
     return std::move(lay).error();

@@ -40,24 +40,34 @@ Result<std::vector<std::string>> list_dir_fd(int dir_fd, const std::string& show
   return out;
 }
 
-Result<std::string> read_regular_file_at(int dir_fd, const std::string& name, std::size_t max_bytes,
-                                         const std::string& shown) {
-  UniqueFd fd(
-      ::openat(dir_fd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
-  if (!fd.valid())
+Result<RegularFile> open_regular_at(int dir_fd, const std::string& name, int flags,
+                                    const std::string& shown) {
+  RegularFile f;
+  f.fd = UniqueFd(
+      ::openat(dir_fd, name.c_str(), flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!f.fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(shown));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
+  if (::fstat(f.fd.get(), &st) != 0)
     return std::move(Error::from_errno(errno, "fstat").with_path(shown));
   if (!S_ISREG(st.st_mode))
     return std::move(Error(ErrorCategory::data, "not a regular file").with_path(shown));
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes)
+  f.size = static_cast<std::uint64_t>(st.st_size);
+  return f;
+}
+
+Result<std::string> read_regular_file_at(int dir_fd, const std::string& name, std::size_t max_bytes,
+                                         const std::string& shown) {
+  auto f = open_regular_at(dir_fd, name, O_RDONLY, shown);
+  if (!f)
+    return std::move(f).error();
+  if (f->size > max_bytes)
     return std::move(Error(ErrorCategory::data, "larger than " + std::to_string(max_bytes) +
-                                                    " bytes (" + std::to_string(st.st_size) + ")")
+                                                    " bytes (" + std::to_string(f->size) + ")")
                          .with_path(shown));
   // One byte more than allowed shows a file that grew after the fstat.
   std::string out(max_bytes + 1, '\0');
-  auto n = read_full(fd.get(), out.data(), out.size(), shown);
+  auto n = read_full(f->fd.get(), out.data(), out.size(), shown);
   if (!n)
     return std::move(n).error();
   if (*n > max_bytes)

@@ -3,6 +3,7 @@
 // file offset where the reader found it.
 
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@ using namespace crashkit;
 using admin::testing::samples;
 using admin::testing::slurp;
 using admin::testing::spit;
+using admin::testing::TempRoot;
 using Catch::Contains;
 
 namespace {
@@ -63,6 +65,22 @@ TEST_CASE("dump check: a good kdump says what was checked", "[admin][dumpcheck]"
   auto all = admin::check_dump(samples().kdump, UINT64_MAX);
   REQUIRE(all);
   CHECK(all->sampled + all->not_written == all->descriptors);
+}
+
+TEST_CASE("dump check: a FIFO or a link named vmcore is refused without blocking",
+          "[admin][dumpcheck]") {
+  TempRoot t;
+  const std::string fifo = (t.p / "vmcore").string();
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto c = admin::check_dump(fifo); // opening a FIFO with no writer blocked here
+  REQUIRE_FALSE(c);
+  CHECK_THAT(c.error().message(), Contains(fifo) && Contains("not a regular file"));
+  REQUIRE_FALSE(admin::mark_kdump_incomplete(fifo));
+  const std::string link = (t.p / "vmcore.incomplete").string();
+  std::filesystem::create_symlink(samples().kdump, link);
+  auto l = admin::check_dump(link);
+  REQUIRE_FALSE(l);
+  CHECK_THAT(l.error().message(), Contains(link));
 }
 
 TEST_CASE("dump check: a good ELF dump", "[admin][dumpcheck]") {
