@@ -1,5 +1,7 @@
 #include "crashkit/bootcfg/bls_entry.hpp"
 
+#include <algorithm>
+
 namespace crashkit::bootcfg {
 namespace {
 
@@ -86,25 +88,61 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
   for (const auto& l : lines_of(text))
     if (l.key == "options")
       options.push_back(l);
-  if (options.empty()) {
-    std::string out(text);
+  // A new options line at the end of the entry (after the text, on a line of its own).
+  const auto append_options_line = [&](std::string out) {
     if (setting.words.empty())
       return out;
     if (!out.empty() && out.back() != '\n')
       out += '\n';
     return out + "options " + conf::format_crashkernel(setting) + "\n";
-  }
+  };
+  if (options.empty())
+    return append_options_line(std::string(text));
 
-  // The line that receives the words: the first holding one, else the last.
+  // The line that receives the words: the first holding one, else the last. The kernel joins
+  // the lines and its next_arg() reads a double quote to its close or to the end: when the
+  // joined lines end inside a quote, the words go before the word that opens it (on the line
+  // that opens it); when the last line starts inside a quote that it closes, on a line of
+  // their own after it.
   std::size_t target = options.size() - 1;
+  bool quoted = false;
+  bool last_starts_quoted = false;
+  std::ptrdiff_t ends_kernel_args = -1;
+  std::vector<bool> starts_quoted(options.size());
   for (std::size_t i = 0; i < options.size(); ++i) {
     std::string_view v =
         text.substr(options[i].value_begin, options[i].value_end - options[i].value_begin);
-    if (conf::replace_crashkernel_in_cmdline(v, {}) != v) {
+    const bool was_quoted = quoted;
+    starts_quoted[i] = was_quoted;
+    quoted ^= std::count(v.begin(), v.end(), '"') % 2 == 1;
+    if (!was_quoted && quoted)
       target = i;
-      break;
+    last_starts_quoted = was_quoted;
+    // After a bare "--" the words are init's: the first line holding one takes the words
+    // before it (as replace_crashkernel_in_cmdline does on one line).
+    if (!was_quoted && ends_kernel_args < 0 &&
+        conf::cmdline_words(v, true).size() != conf::cmdline_words(v, false).size())
+      ends_kernel_args = static_cast<std::ptrdiff_t>(i);
+  }
+  if (!quoted)
+    target = options.size() - 1;
+  if (ends_kernel_args >= 0 && static_cast<std::size_t>(ends_kernel_args) < target) {
+    target = static_cast<std::size_t>(ends_kernel_args);
+    last_starts_quoted = false;
+  }
+  bool held = false;
+  // (A line that starts inside a quote holds no word of the kernel's own.)
+  for (std::size_t i = 0; i < options.size() && !held; ++i) {
+    std::string_view v =
+        text.substr(options[i].value_begin, options[i].value_end - options[i].value_begin);
+    if (!starts_quoted[i] && conf::replace_crashkernel_in_cmdline(v, {}) != v) {
+      target = i;
+      held = true;
     }
   }
+  const bool own_line = !held && !quoted && last_starts_quoted;
+  if (own_line)
+    target = options.size(); // no existing line gets the words
   std::string out;
   std::size_t copied = 0;
   for (std::size_t i = 0; i < options.size(); ++i) {
@@ -114,8 +152,11 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     std::size_t cr = !v.empty() && v.back() == '\r' ? 1 : 0;
     v.remove_suffix(cr);
     out.append(text.substr(copied, l.value_begin - copied));
-    std::string edited =
-        conf::replace_crashkernel_in_cmdline(v, i == target ? setting : conf::CrashkernelSetting{});
+    // A line that starts inside a quote is the quoted word's text: never edited.
+    std::string edited = starts_quoted[i]
+                             ? std::string(v)
+                             : conf::replace_crashkernel_in_cmdline(
+                                   v, i == target ? setting : conf::CrashkernelSetting{});
     // "options" with nothing after it: the key needs a blank before the new value.
     if (v.empty() && !edited.empty() && !is_blank(text[l.value_begin - 1]))
       out += ' ';
@@ -123,7 +164,7 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     copied = l.value_end - cr;
   }
   out.append(text.substr(copied));
-  return out;
+  return own_line ? append_options_line(std::move(out)) : out;
 }
 
 } // namespace crashkit::bootcfg

@@ -49,3 +49,30 @@ TEST_CASE("BLS options line with no value gets a blank before the words", "[bls]
   CHECK(edit_bls_entry(once, ck("256M")) == once);
   CHECK(edit_bls_entry("options", ck("256M")) == "options crashkernel=256M");
 }
+
+TEST_CASE("BLS: a quote an earlier options line never closes gets the words before it", "[bls]") {
+  // Found by fuzz_bootcfg: the kernel joins the options lines, so words on a later line sat
+  // inside the open quote and crashkernel= never reached the kernel.
+  const std::string e = "options a \"b c\noptions quiet\n";
+  const std::string once = edit_bls_entry(e, ck("256M"));
+  CHECK(once == "options a crashkernel=256M \"b c\noptions quiet\n");
+  CHECK(*conf::parse_crashkernel_in_cmdline(bls_entry_options(once)) == ck("256M"));
+  CHECK(edit_bls_entry(once, ck("256M")) == once);
+  CHECK(edit_bls_entry(once, {}) == e);
+  // A quote closed on the last line: the words go on a line of their own after it.
+  const std::string closed = "options a \"b\noptions c\" d\n";
+  const std::string twice = edit_bls_entry(closed, ck("256M"));
+  CHECK(twice == closed + "options crashkernel=256M\n");
+  CHECK(*conf::parse_crashkernel_in_cmdline(bls_entry_options(twice)) == ck("256M"));
+  CHECK(edit_bls_entry(twice, ck("256M")) == twice);
+}
+
+TEST_CASE("BLS: after a bare -- on an earlier options line the words would be init's", "[bls]") {
+  // Found by fuzz_bootcfg: the words went on the last line, after the "--" of an earlier one.
+  const std::string e = "options ro -- single\noptions quiet\n";
+  const std::string once = edit_bls_entry(e, ck("256M"));
+  CHECK(once == "options ro crashkernel=256M -- single\noptions quiet\n");
+  CHECK(*conf::parse_crashkernel_in_cmdline(bls_entry_options(once)) == ck("256M"));
+  CHECK(edit_bls_entry(once, ck("256M")) == once);
+  CHECK(edit_bls_entry(once, {}) == e);
+}
