@@ -18,14 +18,18 @@ namespace {
 // LP64 only: pointers, unsigned long lpos values and atomic_long_t counters are 8 bytes.
 constexpr std::uint64_t kWord = 8;
 // Kernel log_buf_len is a u32 rounded to a power of two, so neither ring can exceed 2^31 bytes,
-// and there is at most one descriptor per 2^PRB_AVGBITS (32) text bytes.
-constexpr std::uint64_t kMaxCountBits = 30;
+// and there is one descriptor per 2^PRB_AVGBITS (32) text bytes (kernel/printk/printk.c
+// setup_log_buf(): new_descs_count = new_log_buf_len >> PRB_AVGBITS, since v5.10): at most 2^26.
+constexpr std::uint64_t kMaxCountBits = 31 - 5;
 constexpr std::uint64_t kMaxSizeBits = 31;
 constexpr std::uint64_t kMaxLogBufLen = 1ULL << 31;
 // init/Kconfig: CONFIG_LOG_BUF_SHIFT is at most 25, a 32 MiB log; only log_buf_len= on the
 // command line makes it larger (up to kMaxLogBufLen). Of a larger log only the newest 32 MiB of
 // records are read, so the capture kernel never holds or walks more than a built-in log.
 constexpr std::uint64_t kMaxLogRead = 1ULL << 25;
+// Descriptors live in kernel memory that /proc/vmcore always has; this many unreadable in a row
+// means the ring pointer is wrong, and the walk stops instead of failing one read per id.
+constexpr std::uint64_t kMaxUnreadableRun = 1ULL << 12;
 // Descriptors (and their printk_info) are fetched this many at a time, within this many bytes
 // (SIZE(prb_desc) and SIZE(printk_info) come from the dump).
 constexpr std::uint64_t kDescWindow = 256;
@@ -187,20 +191,26 @@ public:
       window_ok_ = read(start, window_, desc_, info_);
     }
     if (window_ok_) {
+      unreadable_run_ = 0;
       cur_desc_ = desc_.data() + (index - start_) * L_.desc_size;
       cur_info_ = info_.data() + (index - start_) * L_.info_size;
       return true;
     }
     one_desc_.resize(L_.desc_size);
     one_info_.resize(L_.info_size);
-    if (!read(index, 1, one_desc_, one_info_))
+    if (!read(index, 1, one_desc_, one_info_)) {
+      ++unreadable_run_;
       return false;
+    }
+    unreadable_run_ = 0;
     cur_desc_ = one_desc_.data();
     cur_info_ = one_info_.data();
     return true;
   }
   const std::uint8_t* desc() const { return cur_desc_; }
   const std::uint8_t* info() const { return cur_info_; }
+  /// kMaxUnreadableRun descriptors in a row could not be read: the walk should stop.
+  bool hopeless() const { return unreadable_run_ >= kMaxUnreadableRun; }
 
 private:
   bool read(std::uint64_t first, std::uint64_t n, std::vector<std::uint8_t>& d,
@@ -217,6 +227,7 @@ private:
   std::vector<std::uint8_t> desc_, info_, one_desc_, one_info_;
   const std::uint8_t* cur_desc_ = nullptr;
   const std::uint8_t* cur_info_ = nullptr;
+  std::uint64_t unreadable_run_ = 0;
 };
 
 // Where a record's text block lies in a data ring of 2^size_bits bytes, from its logical
@@ -305,7 +316,7 @@ Status dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dm
   // the text read within kMaxLogRead, counting back from the newest.
   if (size > kMaxLogRead) {
     std::uint64_t total = 0;
-    for (std::uint64_t i = 0; i <= span; ++i) {
+    for (std::uint64_t i = 0; i <= span && !cache.hopeless(); ++i) {
       const std::uint64_t id = (head - i) & kDescIdMask;
       const std::uint8_t* d = record(id);
       if (!d)
@@ -331,6 +342,10 @@ Status dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dm
     const std::uint64_t id = (tail + i) & kDescIdMask;
     if (!cache.load(id & (count - 1))) {
       ++st.skipped_unreadable;
+      if (cache.hopeless()) {
+        st.walk_cut_short = true;
+        break;
+      }
       continue;
     }
     const std::uint8_t* d = cache.desc();

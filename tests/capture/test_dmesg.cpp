@@ -390,6 +390,12 @@ TEST_CASE("dmesg lockless: impossible ring sizes are refused", "[dmesg]") {
     CHECK(e.category() == ErrorCategory::data);
     CHECK_THAT(e.what(), Catch::Contains("count_bits 31"));
   }
+  SECTION("count_bits above what log_buf_len= can give (2^31 bytes / 32)") {
+    m.put32(kRb + 0, 27);
+    const Error e = dmesg_err(m, vmcoreinfo_6_1());
+    CHECK(e.category() == ErrorCategory::data);
+    CHECK_THAT(e.what(), Catch::Contains("count_bits 27"));
+  }
   SECTION("size_bits") {
     m.put32(kRb + 48, 40);
     const Error e = dmesg_err(m, vmcoreinfo_6_1());
@@ -626,4 +632,17 @@ TEST_CASE("dmesg plain log_buf: raw bytes, rotated once log_end passed the size"
     CHECK(dmesg_ok(m, vi, st) == "abcdefghijKLMNOP");
   }
   CHECK(st.layout == DmesgStats::Layout::plain);
+}
+
+TEST_CASE("dmesg lockless: a descriptor ring nowhere stops the walk, not one read per id",
+          "[dmesg]") {
+  FakeMemory m;
+  Ring ring(m, 26);
+  ring.set_head_tail(Ring::kFirstId + (1ULL << 26) - 2, Ring::kFirstId);
+  m.put64(kRb + 8, 0xffff888000000000ULL); // descs: not in the dump
+  DmesgStats st;
+  (void)extract_dmesg(m, Vmcoreinfo::parse(vmcoreinfo_6_1()), st);
+  // Before, each of the 2^26 ids failed its own read (minutes); the walk now gives up.
+  CHECK(st.walk_cut_short);
+  CHECK(st.skipped_unreadable == 4096);
 }
