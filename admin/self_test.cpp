@@ -36,7 +36,8 @@ TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntr
       continue;
     o.dump_dir = d.dir;
     if (d.status != "complete") {
-      o.detail = "test of " + pending.started + ": the dump in " + d.dir + " is " + d.status;
+      o.detail = "test of " + pending.started + ": FAILED, the dump in " + d.dir + " is " +
+                 d.status + " (its report.json says why)";
       continue; // a later complete one wins
     }
     o.saved = true;
