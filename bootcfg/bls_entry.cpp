@@ -114,6 +114,15 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
         text.substr(options[i].value_begin, options[i].value_end - options[i].value_begin);
     const bool was_quoted = quoted;
     starts_quoted[i] = was_quoted;
+    // A crashkernel= word that opens a quote runs on into the next lines; replacing it would
+    // change how the kernel reads every word after it. Such an entry is left as it is.
+    if (!was_quoted && ends_kernel_args < 0)
+      for (auto [b, e] : conf::cmdline_words(v, true)) {
+        const std::string_view w = v.substr(b, e - b);
+        if (std::count(w.begin(), w.end(), '"') % 2 == 1 &&
+            conf::replace_crashkernel_in_cmdline(w, {}) != w)
+          return std::string(text);
+      }
     quoted ^= std::count(v.begin(), v.end(), '"') % 2 == 1;
     if (!was_quoted && quoted)
       target = i;
@@ -130,12 +139,16 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     target = static_cast<std::size_t>(ends_kernel_args);
     last_starts_quoted = false;
   }
+  // Lines after the one with a bare "--" hold init's arguments: never the kernel's words.
+  const auto after_dashes = [&](std::size_t i) {
+    return ends_kernel_args >= 0 && i > static_cast<std::size_t>(ends_kernel_args);
+  };
   bool held = false;
   // (A line that starts inside a quote holds no word of the kernel's own.)
   for (std::size_t i = 0; i < options.size() && !held; ++i) {
     std::string_view v =
         text.substr(options[i].value_begin, options[i].value_end - options[i].value_begin);
-    if (!starts_quoted[i] && conf::replace_crashkernel_in_cmdline(v, {}) != v) {
+    if (!starts_quoted[i] && !after_dashes(i) && conf::replace_crashkernel_in_cmdline(v, {}) != v) {
       target = i;
       held = true;
     }
@@ -152,8 +165,9 @@ std::string edit_bls_entry(std::string_view text, const conf::CrashkernelSetting
     std::size_t cr = !v.empty() && v.back() == '\r' ? 1 : 0;
     v.remove_suffix(cr);
     out.append(text.substr(copied, l.value_begin - copied));
-    // A line that starts inside a quote is the quoted word's text: never edited.
-    std::string edited = starts_quoted[i]
+    // A line that starts inside a quote is the quoted word's text, one after "--" init's:
+    // never edited.
+    std::string edited = starts_quoted[i] || after_dashes(i)
                              ? std::string(v)
                              : conf::replace_crashkernel_in_cmdline(
                                    v, i == target ? setting : conf::CrashkernelSetting{});

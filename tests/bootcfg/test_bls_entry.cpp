@@ -75,4 +75,16 @@ TEST_CASE("BLS: after a bare -- on an earlier options line the words would be in
   CHECK(*conf::parse_crashkernel_in_cmdline(bls_entry_options(once)) == ck("256M"));
   CHECK(edit_bls_entry(once, ck("256M")) == once);
   CHECK(edit_bls_entry(once, {}) == e);
+  // A crashkernel= word after the "--" is init's: left alone, the kernel's goes before "--".
+  const std::string init = "options ro -- x\noptions crashkernel=1M\n";
+  CHECK(edit_bls_entry(init, ck("256M")) ==
+        "options ro crashkernel=256M -- x\noptions crashkernel=1M\n");
+}
+
+TEST_CASE("BLS: a crashkernel= word that opens a quote leaves the entry as it is", "[bls]") {
+  // Found by fuzz_bootcfg: replacing the word dropped its quote, so the lines after it were
+  // read differently and a second edit changed the entry again.
+  const std::string e = "options root=/dev/vda crashkernel=1\"x\noptions y\" quiet\n";
+  CHECK(edit_bls_entry(e, ck("256M")) == e);
+  CHECK(edit_bls_entry(e, {}) == e);
 }
