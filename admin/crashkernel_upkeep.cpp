@@ -11,22 +11,27 @@ namespace {
 
 constexpr const char* kChosenNames[] = {"default", "--value", "crashkit.conf"};
 
-std::string shown(const std::string& value) { return value.empty() ? "no crashkernel=" : value; }
+std::string shown(const std::string& value) {
+  return value.empty() ? "no crashkernel=" : value;
+}
 
-}  // namespace
+} // namespace
 
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
   const std::string path = state_path(root, kCrashkernelRecordFile);
   auto read = read_state_json(path);
-  if (!read) return std::move(read).error();
-  if (!*read) return std::optional<CrashkernelRecord>{};
+  if (!read)
+    return std::move(read).error();
+  if (!*read)
+    return std::optional<CrashkernelRecord>{};
   const nlohmann::json& j = **read;
   try {
     CrashkernelRecord r;
     r.value = j.at("value").get<std::string>();
     const auto by = j.at("chosen_by").get<std::string>();
     std::size_t i = 0;
-    while (i < std::size(kChosenNames) && by != kChosenNames[i]) ++i;
+    while (i < std::size(kChosenNames) && by != kChosenNames[i])
+      ++i;
     if (i == std::size(kChosenNames))
       return Error(ErrorCategory::data, "chosen_by '" + by + "' is not one crashkit writes")
           .with_path(path);
@@ -61,12 +66,14 @@ UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
     if (!c.setting)
       return {false, c.where + ": its crashkernel= does not parse; left alone", true};
     const std::string now = conf::format_crashkernel(*c.setting);
-    if (now.empty()) continue;  // e.g. the entry of a kernel installed since: it gets the value
+    if (now.empty())
+      continue; // e.g. the entry of a kernel installed since: it gets the value
     if (now != record->value)
       return {false,
               c.where + " holds " + now + ", not the " + record->value +
                   " crashkit wrote: it was changed by hand, so it is left alone (crashkit "
-                  "would write " + shown(wanted) + "; `crashkit reset-crashkernel` does it)",
+                  "would write " +
+                  shown(wanted) + "; `crashkit reset-crashkernel` does it)",
               true};
     seen = true;
   }
@@ -87,16 +94,20 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
                             const std::string& default_value) {
   UpkeepReport rep;
   auto record = read_crashkernel_record(root);
-  if (!record) return std::move(record).error();
+  if (!record)
+    return std::move(record).error();
   // Never managed by crashkit: the boot configuration is the administrator's alone.
-  if (!*record) return rep;
+  if (!*record)
+    return rep;
 
   const auto& choice = config.crashkernel.value;
   conf::CrashkernelSetting setting;
   if (choice.automatic) {
-    if (default_value.empty()) return rep;  // no default for this architecture
+    if (default_value.empty())
+      return rep; // no default for this architecture
     auto s = bootcfg::resolve_crashkernel_value(std::nullopt, default_value);
-    if (!s) return std::move(s).error();
+    if (!s)
+      return std::move(s).error();
     setting = std::move(*s);
   } else {
     setting = choice.setting;
@@ -104,14 +115,16 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   const std::string wanted = conf::format_crashkernel(setting);
 
   bootcfg::ResetRequest req;
-  req.root = root;  // "" is the running system to plan_reset too
+  req.root = root; // "" is the running system to plan_reset too
   req.setting = setting;
   auto plan = bootcfg::plan_reset(req);
-  if (!plan) return std::move(plan).error();
+  if (!plan)
+    return std::move(plan).error();
   const auto d = decide_upkeep(*plan, *record, wanted, !choice.automatic);
   if (!d.apply) {
     spdlog::debug("{}{}", kWhat, d.why);
-    if (d.tell) rep.message = kWhat + d.why;
+    if (d.tell)
+      rep.message = kWhat + d.why;
     return rep;
   }
   CK_TRY_STATUS(bootcfg::execute_plan(*plan));
@@ -121,18 +134,20 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   rep.changed = true;
   rep.diff = bootcfg::format_plan(*plan);
   std::string where;
-  for (const auto& s : plan->sources) where += (where.empty() ? "" : ", ") + s;
+  for (const auto& s : plan->sources)
+    where += (where.empty() ? "" : ", ") + s;
   rep.message = "crashkernel= changed from " + (*record)->value + " to " + shown(wanted) + " in " +
                 where + " (" + (choice.automatic ? "crashkit's default" : "crashkit.conf") +
                 "); it takes effect at the next boot";
   return rep;
 }
 
-}  // namespace
+} // namespace
 
 UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::string& root,
                                       const std::string& default_value) {
-  if (!config.auto_reset_crashkernel.value) return {};
+  if (!config.auto_reset_crashkernel.value)
+    return {};
   auto rep = upkeep(config, root, default_value);
   if (!rep) {
     UpkeepReport failed;
@@ -142,4 +157,4 @@ UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::str
   return std::move(rep).value();
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

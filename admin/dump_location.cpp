@@ -22,7 +22,8 @@ std::string unescape(std::string_view s) {
       bool ok = true;
       for (std::size_t k = 1; k <= 3; ++k) {
         const char d = s[i + k];
-        if (d < '0' || d > '7') ok = false;
+        if (d < '0' || d > '7')
+          ok = false;
         v = v * 8 + (d - '0');
       }
       if (ok) {
@@ -36,7 +37,7 @@ std::string unescape(std::string_view s) {
   return out;
 }
 
-}  // namespace
+} // namespace
 
 Result<std::string> mount_point_of(std::string_view mountinfo, unsigned major, unsigned minor) {
   const std::string want = std::to_string(major) + ":" + std::to_string(minor);
@@ -46,8 +47,10 @@ Result<std::string> mount_point_of(std::string_view mountinfo, unsigned major, u
     // ID PARENT MAJ:MIN ROOT MOUNTPOINT ...
     std::istringstream f(line);
     std::string id, parent, dev, root, mp;
-    if (!(f >> id >> parent >> dev >> root >> mp)) continue;
-    if (dev == want && root == "/") return unescape(mp);
+    if (!(f >> id >> parent >> dev >> root >> mp))
+      continue;
+    if (dev == want && root == "/")
+      return unescape(mp);
   }
   return Error(ErrorCategory::no_input, "device " + want + " is not mounted");
 }
@@ -57,7 +60,8 @@ namespace {
 /// The host directory where the target file system's root is mounted ("" + path is PATH).
 Result<std::string> target_fs_root(const conf::Config& c, const std::string& root) {
   const auto& t = c.target.value;
-  if (t.kind == conf::Target::Kind::root_fs) return root;
+  if (t.kind == conf::Target::Kind::root_fs)
+    return root;
   if (t.kind == conf::Target::Kind::raw)
     return Error(ErrorCategory::unsupported,
                  "the target is the raw device " + t.device.str() +
@@ -76,9 +80,11 @@ Result<std::string> target_fs_root(const conf::Config& c, const std::string& roo
   if (::stat(dev.c_str(), &st) != 0)
     return std::move(Error::from_errno(errno, "dump target").with_path(dev));
   if (!S_ISBLK(st.st_mode))
-    return std::move(Error(ErrorCategory::data, "dump target is not a block device").with_path(dev));
+    return std::move(
+        Error(ErrorCategory::data, "dump target is not a block device").with_path(dev));
   auto mountinfo = read_whole_file("/proc/self/mountinfo");
-  if (!mountinfo) return std::move(mountinfo).error();
+  if (!mountinfo)
+    return std::move(mountinfo).error();
   auto mp = mount_point_of(*mountinfo, major(st.st_rdev), minor(st.st_rdev));
   if (!mp)
     return Error(ErrorCategory::no_input, "the dump target " + t.device.str() + " (" + dev +
@@ -86,21 +92,24 @@ Result<std::string> target_fs_root(const conf::Config& c, const std::string& roo
   return root + (*mp == "/" ? "" : *mp);
 }
 
-}  // namespace
+} // namespace
 
 Result<std::string> dump_directory(const conf::Config& c, const std::string& root) {
   auto fs_root = target_fs_root(c, root);
-  if (!fs_root) return std::move(fs_root).error();
+  if (!fs_root)
+    return std::move(fs_root).error();
   return *fs_root + c.path.value;
 }
 
 Status check_dump_path(const conf::Config& c, const std::string& root) {
   auto fs_root = target_fs_root(c, root);
-  if (!fs_root) return {};  // a raw target, or a file system not mounted here: nothing to see
+  if (!fs_root)
+    return {}; // a raw target, or a file system not mounted here: nothing to see
   auto fd = capture_init::open_dump_path(fs_root->empty() ? "/" : *fs_root, c.path.value,
                                          /*create=*/false);
-  if (!fd && fd.error().category() != ErrorCategory::no_input) return std::move(fd).error();
-  return {};  // what is missing, the capture creates (0755, root's)
+  if (!fd && fd.error().category() != ErrorCategory::no_input)
+    return std::move(fd).error();
+  return {}; // what is missing, the capture creates (0755, root's)
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

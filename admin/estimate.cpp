@@ -21,21 +21,24 @@ Error bad(const std::string& path, const std::string& what) {
   return std::move(Error(ErrorCategory::data, what).with_path(path));
 }
 
-}  // namespace
+} // namespace
 
 std::uint64_t Estimate::total() const {
   std::uint64_t n = 0;
-  for (const auto& p : parts) n += p.bytes;
+  for (const auto& p : parts)
+    n += p.bytes;
   return n;
 }
 
 Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
   auto file = read_whole_file(path);
-  if (!file) return std::move(file).error();
+  if (!file)
+    return std::move(file).error();
   const auto bytes = std::as_bytes(std::span(file->data(), file->size()));
   auto img = loader::parse_bzimage(bytes.first(std::min<std::size_t>(bytes.size(), 0x8000)),
                                    file->size(), path);
-  if (!img) return std::move(img).error();
+  if (!img)
+    return std::move(img).error();
   std::uint32_t off = 0, len = 0;
   std::memcpy(&off, file->data() + 0x248, 4);
   std::memcpy(&len, file->data() + 0x24c, 4);
@@ -45,7 +48,8 @@ Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
   // liblzma and friends reject trailing bytes, so try without them when the whole fails.
   const char* payload = file->data() + img->setup_size + off;
   auto vmlinux = initramfs::decompress_whole({payload, len}, path);
-  if (!vmlinux && len > 4) vmlinux = initramfs::decompress_whole({payload, len - 4}, path);
+  if (!vmlinux && len > 4)
+    vmlinux = initramfs::decompress_whole({payload, len - 4}, path);
   if (!vmlinux)
     return std::move(vmlinux).error().context("kernel payload at " + hex(img->setup_size + off));
 
@@ -61,21 +65,23 @@ Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
   std::uint64_t total = 0;
   for (Elf_Scn* scn = nullptr; (scn = elf_nextscn(elf.get(), scn)) != nullptr;) {
     GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC)) continue;
+    if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_ALLOC))
+      continue;
     const char* name = elf_strptr(elf.get(), shstrndx, sh.sh_name);
     const std::string_view n = name ? name : "";
-    if (n.starts_with(".init") || n.starts_with(".exit") || n == ".brk" ||
-        n == ".data..percpu")
+    if (n.starts_with(".init") || n.starts_with(".exit") || n == ".brk" || n == ".data..percpu")
       continue;
     total += sh.sh_size;
   }
-  if (total == 0) return bad(path, "the kernel payload has no allocated sections");
+  if (total == 0)
+    return bad(path, "the kernel payload has no allocated sections");
   return total;
 }
 
 Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& path) {
   auto file = read_whole_file(path);
-  if (!file) return std::move(file).error();
+  if (!file)
+    return std::move(file).error();
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
   ZSTD_inBuffer in{file->data(), file->size(), 0};
   std::vector<char> out(1 << 20);
@@ -83,9 +89,11 @@ Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& path) {
   while (in.pos < in.size) {
     ZSTD_outBuffer o{out.data(), out.size(), 0};
     const std::size_t rc = ZSTD_decompressStream(d.get(), &o, &in);
-    if (ZSTD_isError(rc)) return bad(path, std::string("not a zstd initramfs: ") + ZSTD_getErrorName(rc));
+    if (ZSTD_isError(rc))
+      return bad(path, std::string("not a zstd initramfs: ") + ZSTD_getErrorName(rc));
     total += o.pos;
-    if (rc == 0 && o.pos == 0 && in.pos < in.size) break;  // trailing padding
+    if (rc == 0 && o.pos == 0 && in.pos < in.size)
+      break; // trailing padding
   }
   return total;
 }
@@ -94,13 +102,15 @@ Result<Estimate> estimate_capture_memory(const std::string& kernel, const std::s
                                          std::uint64_t reserved) {
   Estimate e;
   auto image = kernel_resident_bytes(kernel);
-  if (!image) return std::move(image).error();
+  if (!image)
+    return std::move(image).error();
   e.parts.push_back({"kernel image", *image, "resident sections of the vmlinux in " + kernel});
   e.parts.push_back({"struct pages", reserved / 4096 * 64, "64 bytes per 4 KiB page reserved"});
   e.parts.push_back({"kernel runtime", kKernelRuntimeBytes,
                      "slab, page tables, early reservations (measured, Debian 6.1)"});
   auto unpacked = initramfs_unpacked_bytes(initramfs);
-  if (!unpacked) return std::move(unpacked).error();
+  if (!unpacked)
+    return std::move(unpacked).error();
   e.parts.push_back({"capture initramfs", *unpacked, "unpacked size of " + initramfs});
   e.parts.push_back({"crashkit-capture", kCaptureToolBytes, "peak RSS, low-memory mode"});
   return e;
@@ -127,8 +137,8 @@ std::string estimate_verdict(std::uint64_t total, std::uint64_t reserved) {
     return "WARNING: the reservation of " + loader::human_size(reserved) +
            " is smaller than the estimate: raise crashkernel= (crashkit reset-crashkernel "
            "--value ...)\n";
-  return "reserved: " + loader::human_size(reserved) + ", " +
-         loader::human_size(reserved - total) + " to spare\n";
+  return "reserved: " + loader::human_size(reserved) + ", " + loader::human_size(reserved - total) +
+         " to spare\n";
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

@@ -15,14 +15,16 @@ std::string state_path(const std::string& root, std::string_view name) {
 Status write_state_json(const std::string& path, const nlohmann::json& j) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  if (ec) return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
+  if (ec)
+    return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
   return write_file_atomic(path, json_text(j, 2) + "\n", 0600);
 }
 
 Result<std::optional<nlohmann::json>> read_state_json(const std::string& path) {
   auto text = read_whole_file(path);
   if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::optional<nlohmann::json>{};
+    if (text.error().sys_errno() == ENOENT)
+      return std::optional<nlohmann::json>{};
     return std::move(text).error();
   }
   try {
@@ -33,4 +35,4 @@ Result<std::optional<nlohmann::json>> read_state_json(const std::string& path) {
   }
 }
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

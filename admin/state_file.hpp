@@ -25,4 +25,4 @@ Status write_state_json(const std::string& path, const nlohmann::json& j);
 /// the other from_errno categories) when it cannot be read, data when it is not JSON.
 Result<std::optional<nlohmann::json>> read_state_json(const std::string& path);
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

@@ -54,4 +54,4 @@ std::string hex(std::uint64_t v) {
   return b;
 }
 
-}  // namespace crashkit
+} // namespace crashkit

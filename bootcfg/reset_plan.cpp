@@ -4,8 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <filesystem>
 #include <set>
 
@@ -160,7 +160,6 @@ bool is_live_root(const std::string& root) {
   return !ec && canon == "/";
 }
 
-
 } // namespace
 
 Result<conf::CrashkernelSetting>
@@ -219,8 +218,7 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     bool needs = false;
     for (const Entry* e : selected) {
       auto now = conf::parse_crashkernel_in_cmdline(bls_entry_options(e->text));
-      plan.current.push_back(
-          {e->shown, now ? std::optional(std::move(*now)) : std::nullopt});
+      plan.current.push_back({e->shown, now ? std::optional(std::move(*now)) : std::nullopt});
       std::string fresh = edit_bls_entry(e->text, setting);
       if (bls_entry_options(e->text).find("$kernelopts") != std::string::npos)
         plan.notes.push_back(e->shown +
@@ -253,8 +251,8 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
     if (!text)
       return std::move(text).error();
     auto current = conf::parse_crashkernel_in_cmdline(*text);
-    plan.current.push_back({std::string(kKernelCmdline),
-                            current ? std::optional(*current) : std::nullopt});
+    plan.current.push_back(
+        {std::string(kKernelCmdline), current ? std::optional(*current) : std::nullopt});
     if (!(current && *current == setting)) {
       std::string fresh = conf::replace_crashkernel_in_cmdline(*text, setting);
       if (fresh != *text)

@@ -28,7 +28,6 @@ struct OutSegment {
   bool alias; // the kernel-text view of RAM that another segment also holds
 };
 
-
 } // namespace
 
 Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stats) {
@@ -46,7 +45,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
   po.page_size = B;
   po.read_mode = ctx.read_mode;
 
-  PagePipeline pipe(*ctx.core, po);  // threads live for the whole pass
+  PagePipeline pipe(*ctx.core, po); // threads live for the whole pass
 
   // Pass 1: decide the output segments.
   std::vector<OutSegment> out;

@@ -20,8 +20,9 @@ template <typename T, typename Offset> T load_field(const std::uint8_t* p, Offse
 /// "a, b, c": the missing VMCOREINFO entries an error lists.
 inline std::string join_names(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  for (const auto& x : v)
+    s += (s.empty() ? "" : ", ") + x;
   return s;
 }
 
-}  // namespace crashkit::capture
+} // namespace crashkit::capture

@@ -42,7 +42,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 /// Fills the batch with up to max_pages dumpable PFNs from `bm` starting at *cursor, keeping
 /// the PFN span of one batch small enough for one mmap window.
 /// max_pages: CaptureContext::batch_pages.
-bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b,
-                            std::uint64_t limit, std::size_t max_pages);
+bool fill_batch_from_bitmap(const Bitmap& bm, std::uint64_t& cursor, Batch& b, std::uint64_t limit,
+                            std::size_t max_pages);
 
 } // namespace crashkit::capture

@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/capture/x86_64_memory.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <cstdio>
 

@@ -135,8 +135,8 @@ Handler action_handler(Sourced<Action> Config::*field, std::string_view name, bo
     if (auto e = need_one(name, a); !e.empty())
       return e;
     // The names are action_name()'s, so parsing and printing cannot disagree.
-    for (Action act : {Action::reboot, Action::halt, Action::poweroff, Action::shell,
-                       Action::dump_to_rootfs}) {
+    for (Action act :
+         {Action::reboot, Action::halt, Action::poweroff, Action::shell, Action::dump_to_rootfs}) {
       if (final && (act == Action::shell || act == Action::dump_to_rootfs))
         continue;
       if (a[0] == action_name(act)) {
@@ -510,7 +510,8 @@ ConfigParse load_config_files(const std::string& main_file, const std::string& d
     if (auto text = read_whole_file(path))
       p.add_text(path, *text);
     else
-      p.add_error({path, 0}, std::string("cannot read: ") + std::strerror(text.error().sys_errno()));
+      p.add_error({path, 0},
+                  std::string("cannot read: ") + std::strerror(text.error().sys_errno()));
   }
   return std::move(p).finish();
 }

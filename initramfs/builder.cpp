@@ -34,7 +34,11 @@ std::string compressed_module_suffix(const std::string& path) {
   return {};
 }
 
-bool is_elf(const std::string& data) { return data.compare(0, 4, "\x7f" "ELF") == 0; }
+bool is_elf(const std::string& data) {
+  return data.compare(0, 4,
+                      "\x7f"
+                      "ELF") == 0;
+}
 
 /// Adds an ELF program's interpreter and libraries to the image.
 Status add_elf_closure(const RootDir& root, ImageContents& img, const std::string& data,
@@ -48,8 +52,9 @@ Status add_elf_closure(const RootDir& root, ImageContents& img, const std::strin
 }
 
 /// kdump_pre / kdump_post: the executable (argv[0], a tree path) copied to image_path.
-Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std::vector<std::string>>& hook,
-                const std::string& directive, const std::string& image_path) {
+Status add_hook(const RootDir& root, ImageContents& img,
+                const conf::Sourced<std::vector<std::string>>& hook, const std::string& directive,
+                const std::string& image_path) {
   if (hook.value.empty())
     return {};
   const std::string& exe = hook.value.front();
@@ -107,7 +112,6 @@ Status add_hook(const RootDir& root, ImageContents& img, const conf::Sourced<std
   return {};
 }
 
-
 Status ensure_private_dir(const std::string& dir, bool force_mode) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) {
@@ -135,7 +139,9 @@ std::string default_image_path(const std::string& root, const std::string& kerne
   return r + "/var/lib/crashkit/initramfs-" + kernel + ".img";
 }
 
-std::string installed_capture_binary() { return CRASHKIT_CAPTURE_BINARY; }
+std::string installed_capture_binary() {
+  return CRASHKIT_CAPTURE_BINARY;
+}
 
 Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config) {
   if (req.kernel.empty())

@@ -48,21 +48,20 @@ std::string expand_origin(std::string dir, const std::string& origin) {
 Result<ElfNeeds> read_elf_needs(std::string_view bytes, const std::string& name) {
   if (elf_version(EV_CURRENT) == EV_NONE)
     return Error(ErrorCategory::internal, "libelf: version mismatch");
-  std::unique_ptr<Elf, ElfCloser> elf(
-      elf_memory(const_cast<char*>(bytes.data()), bytes.size()));
+  std::unique_ptr<Elf, ElfCloser> elf(elf_memory(const_cast<char*>(bytes.data()), bytes.size()));
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
     return std::move(Error(ErrorCategory::data, "not an ELF file").with_path(name));
   ElfNeeds needs;
   std::size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0)
-    return std::move(
-        Error(ErrorCategory::data, std::string("program headers: ") + elf_errmsg(-1)).with_path(name));
+    return std::move(Error(ErrorCategory::data, std::string("program headers: ") + elf_errmsg(-1))
+                         .with_path(name));
   for (std::size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
-      return std::move(Error(ErrorCategory::data, "program header " + std::to_string(i) + ": " +
-                                                      elf_errmsg(-1))
-                           .with_path(name));
+      return std::move(
+          Error(ErrorCategory::data, "program header " + std::to_string(i) + ": " + elf_errmsg(-1))
+              .with_path(name));
     if (ph.p_type != PT_INTERP)
       continue;
     if (ph.p_offset > bytes.size() || ph.p_filesz > bytes.size() - ph.p_offset)
@@ -80,9 +79,8 @@ Result<ElfNeeds> read_elf_needs(std::string_view bytes, const std::string& name)
       continue;
     Elf_Data* data = elf_getdata(scn, nullptr);
     if (!data)
-      return std::move(
-          Error(ErrorCategory::data, std::string("dynamic section: ") + elf_errmsg(-1))
-              .with_path(name));
+      return std::move(Error(ErrorCategory::data, std::string("dynamic section: ") + elf_errmsg(-1))
+                           .with_path(name));
     const std::size_t count = sh.sh_size / sh.sh_entsize;
     for (std::size_t i = 0; i < count; ++i) {
       GElf_Dyn dyn;
@@ -169,9 +167,9 @@ Result<std::map<std::string, std::string>> resolve_elf_closure(const RootDir& ro
         std::string searched;
         for (const auto& d : dirs)
           searched += (searched.empty() ? "" : ", ") + d;
-        return Error(ErrorCategory::no_input,
-                     cur.label + ": needed library " + lib + " not found in " + searched +
-                         " below " + (root.prefix().empty() ? "/" : root.prefix()));
+        return Error(ErrorCategory::no_input, cur.label + ": needed library " + lib +
+                                                  " not found in " + searched + " below " +
+                                                  (root.prefix().empty() ? "/" : root.prefix()));
       }
       CK_TRY_STATUS(add(found));
     }

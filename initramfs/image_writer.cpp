@@ -1,9 +1,9 @@
 #include "crashkit/initramfs/image_writer.hpp"
 
 #include <archive.h>
-#include <zstd.h>
 #include <archive_entry.h>
 #include <sys/stat.h>
+#include <zstd.h>
 
 #include <memory>
 
@@ -78,8 +78,7 @@ Result<std::string> write_newc_zstd(const ImageContents& contents, int zstd_leve
   // No padding of the last block: the kernel skips zeros after a compressed archive, but
   // other readers need not.
   archive_write_set_bytes_in_last_block(a.get(), 1);
-  if (archive_write_open2(a.get(), &out, nullptr, append_to_string, nullptr, nullptr) !=
-      ARCHIVE_OK)
+  if (archive_write_open2(a.get(), &out, nullptr, append_to_string, nullptr, nullptr) != ARCHIVE_OK)
     return archive_error(a.get(), "open");
 
   std::int64_t ino = 0;

@@ -56,9 +56,8 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& name)
   if (j.is_discarded() || !j.is_object())
     return std::move(Error(ErrorCategory::data, "not JSON").with_path(name));
   if (!j.contains("format") || j["format"] != kManifestFormat)
-    return std::move(Error(ErrorCategory::data, "not a format " +
-                                                    std::to_string(kManifestFormat) +
-                                                    " crashkit manifest")
+    return std::move(Error(ErrorCategory::data,
+                           "not a format " + std::to_string(kManifestFormat) + " crashkit manifest")
                          .with_path(name));
   Manifest m;
   try {
@@ -68,13 +67,15 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& name)
     m.binaries = j.at("binaries").get<std::map<std::string, std::string>>();
     m.files = j.at("files").get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception& e) {
-    return std::move(Error(ErrorCategory::data, std::string("bad manifest: ") + e.what())
-                         .with_path(name));
+    return std::move(
+        Error(ErrorCategory::data, std::string("bad manifest: ") + e.what()).with_path(name));
   }
   return m;
 }
 
-std::string manifest_path(const std::string& image) { return image + ".manifest.json"; }
+std::string manifest_path(const std::string& image) {
+  return image + ".manifest.json";
+}
 
 Result<std::string> stale_reason(const std::string& image, const Manifest& fresh) {
   auto mtext = read_if_exists(manifest_path(image));

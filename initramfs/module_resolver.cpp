@@ -86,7 +86,9 @@ private:
 
 } // namespace
 
-void ModuleResolver::CtxDeleter::operator()(kmod_ctx* c) const { kmod_unref(c); }
+void ModuleResolver::CtxDeleter::operator()(kmod_ctx* c) const {
+  kmod_unref(c);
+}
 
 Result<ModuleResolver> ModuleResolver::create(const RootDir& root, const std::string& kernel) {
   const std::string tree_dir = "/lib/modules/" + kernel;
@@ -96,8 +98,7 @@ Result<ModuleResolver> ModuleResolver::create(const RootDir& root, const std::st
                            "no module directory for kernel " + kernel + " (is it installed?)")
                          .with_path(dir));
   if (!root.is_regular_file(tree_dir + "/modules.dep.bin"))
-    return std::move(Error(ErrorCategory::no_input,
-                           "modules.dep.bin missing: run depmod " + kernel)
+    return std::move(Error(ErrorCategory::no_input, "modules.dep.bin missing: run depmod " + kernel)
                          .with_path(dir));
   // No modprobe.d: blacklists and options do not change which files are needed, and the
   // capture kernel gets none of them. depmod's modules.softdep is still read by libkmod.
@@ -108,14 +109,14 @@ Result<ModuleResolver> ModuleResolver::create(const RootDir& root, const std::st
   kmod_set_log_fn(ctx, kmod_log_to_spdlog, nullptr);
   if (int r = kmod_load_resources(ctx); r < 0) {
     kmod_unref(ctx);
-    return std::move(Error(ErrorCategory::data, "libkmod cannot load the module indexes", -r)
-                         .with_path(dir));
+    return std::move(
+        Error(ErrorCategory::data, "libkmod cannot load the module indexes", -r).with_path(dir));
   }
   return ModuleResolver(dir, ctx);
 }
 
-Result<std::vector<ModuleFile>> ModuleResolver::resolve(
-    const std::vector<ModuleRequest>& requests) const {
+Result<std::vector<ModuleFile>>
+ModuleResolver::resolve(const std::vector<ModuleRequest>& requests) const {
   Walk walk(dir_);
   for (const auto& req : requests) {
     kmod_list* raw = nullptr;
@@ -124,14 +125,13 @@ Result<std::vector<ModuleFile>> ModuleResolver::resolve(
       r = kmod_module_new_from_lookup(ctx_.get(), req.fallback.c_str(), &raw);
     ListPtr list(raw);
     if (r < 0)
-      return std::move(Error(ErrorCategory::data, "module " + req.name + " (" + req.why +
-                                                      "): lookup failed",
-                             -r)
-                           .with_path(dir_));
+      return std::move(
+          Error(ErrorCategory::data, "module " + req.name + " (" + req.why + "): lookup failed", -r)
+              .with_path(dir_));
     if (!list) {
       if (req.required)
-        return Error(ErrorCategory::no_input, "module " + req.name + " (" + req.why +
-                                                  ") not found in " + dir_);
+        return Error(ErrorCategory::no_input,
+                     "module " + req.name + " (" + req.why + ") not found in " + dir_);
       if (req.warn_missing)
         spdlog::warn("module {} ({}) not found in {}; not included", req.name, req.why, dir_);
       else

@@ -73,7 +73,8 @@ Result<std::string> read_fd(int fd, const std::string& name) {
   if (!n)
     return std::move(n).error();
   if (*n != data.size())
-    return std::move(Error(ErrorCategory::io, "file changed size while being read").with_path(name));
+    return std::move(
+        Error(ErrorCategory::io, "file changed size while being read").with_path(name));
   return data;
 }
 

@@ -41,15 +41,15 @@ Result<std::string> sysfs_dir_of_node(const std::string& node, const SystemView&
   }
   struct stat st {};
   if (::stat(node.c_str(), &st) == 0 && S_ISBLK(st.st_mode)) {
-    std::string dir = canonical_or_empty(fs::path(sys.sysfs) / "dev/block" /
-                                         (std::to_string(major(st.st_rdev)) + ":" +
-                                          std::to_string(minor(st.st_rdev))));
+    std::string dir = canonical_or_empty(
+        fs::path(sys.sysfs) / "dev/block" /
+        (std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev))));
     if (!dir.empty())
       return dir;
   }
-  return std::move(Error(ErrorCategory::no_input, "not a block device found in " + sys.sysfs +
-                                                      "/class/block")
-                       .with_path(node));
+  return std::move(
+      Error(ErrorCategory::no_input, "not a block device found in " + sys.sysfs + "/class/block")
+          .with_path(node));
 }
 
 struct MountEntry {
@@ -162,9 +162,8 @@ Result<std::string> blkid_evaluate(const conf::DeviceRef& ref) {
   return out;
 }
 
-Result<std::optional<TargetDevice>> find_target_device(const conf::Config& config,
-                                                       const std::string& root,
-                                                       const SystemView& sys) {
+Result<std::optional<TargetDevice>>
+find_target_device(const conf::Config& config, const std::string& root, const SystemView& sys) {
   const conf::Target& target = config.target.value;
   TargetDevice td;
   if (target.kind != conf::Target::Kind::root_fs) {
@@ -217,8 +216,8 @@ Result<std::optional<TargetDevice>> find_target_device(const conf::Config& confi
   if (mount)
     td.fstype = mount->fstype;
   else
-    spdlog::warn("no mount table entry for {} ({}); no filesystem module added",
-                 config.path.value, majmin);
+    spdlog::warn("no mount table entry for {} ({}); no filesystem module added", config.path.value,
+                 majmin);
   return std::optional<TargetDevice>(td);
 }
 
@@ -229,9 +228,8 @@ Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_d
   return out;
 }
 
-Result<std::vector<ModuleRequest>> target_module_requests(const conf::Config& config,
-                                                          const std::string& root,
-                                                          const SystemView& sys) {
+Result<std::vector<ModuleRequest>>
+target_module_requests(const conf::Config& config, const std::string& root, const SystemView& sys) {
   std::vector<ModuleRequest> reqs;
   auto dev = find_target_device(config, root, sys);
   if (!dev)
@@ -245,7 +243,9 @@ Result<std::vector<ModuleRequest>> target_module_requests(const conf::Config& co
       reqs.push_back({m.name,
                       "dump target " + td.described + " (" + td.name + ")" +
                           (m.from_driver_name ? ", driver built into the running kernel" : ""),
-                      false, {}, !m.from_driver_name});
+                      false,
+                      {},
+                      !m.from_driver_name});
     if (!td.fstype.empty())
       reqs.push_back(
           {td.fstype, td.fstype + " filesystem of the dump target", true, "fs-" + td.fstype});

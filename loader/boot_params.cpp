@@ -6,12 +6,11 @@
 namespace crashkit::loader {
 namespace {
 
-template <typename T>
-void put(std::vector<std::byte>& b, std::size_t off, T v) {
-  std::memcpy(b.data() + off, &v, sizeof v);  // x86 only: little-endian like the zero page
+template <typename T> void put(std::vector<std::byte>& b, std::size_t off, T v) {
+  std::memcpy(b.data() + off, &v, sizeof v); // x86 only: little-endian like the zero page
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<std::byte>> build_boot_params(const BootParamsRequest& req) {
   const auto& img = req.image;
@@ -43,11 +42,13 @@ Result<std::vector<std::byte>> build_boot_params(const BootParamsRequest& req) {
   put<std::uint32_t>(out, kBpExtCmdLinePtr, static_cast<std::uint32_t>(cmdline_addr >> 32));
   std::memcpy(out.data() + kBootParamsSize, req.cmdline.data(), req.cmdline.size());
 
-  if (req.acpi_rsdp && img.protocol >= 0x020e) put<std::uint64_t>(out, kBpAcpiRsdpAddr, req.acpi_rsdp);
+  if (req.acpi_rsdp && img.protocol >= 0x020e)
+    put<std::uint64_t>(out, kBpAcpiRsdpAddr, req.acpi_rsdp);
 
   auto st = write_e820_table(std::span(out.data(), kBootParamsSize), req.e820);
-  if (!st) return std::move(st).error();
+  if (!st)
+    return std::move(st).error();
   return out;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

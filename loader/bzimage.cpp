@@ -7,10 +7,9 @@
 namespace crashkit::loader {
 namespace {
 
-template <typename T>
-T le(std::span<const std::byte> b, std::size_t off) {
+template <typename T> T le(std::span<const std::byte> b, std::size_t off) {
   T v{};
-  std::memcpy(&v, b.data() + off, sizeof v);  // x86 only: the host is little-endian
+  std::memcpy(&v, b.data() + off, sizeof v); // x86 only: the host is little-endian
   return v;
 }
 
@@ -18,7 +17,7 @@ Error bad(const std::string& name, const std::string& what) {
   return Error(ErrorCategory::data, name + ": " + what);
 }
 
-}  // namespace
+} // namespace
 
 Result<BzImage> parse_bzimage(std::span<const std::byte> head, std::uint64_t file_size,
                               const std::string& name) {
@@ -40,8 +39,9 @@ Result<BzImage> parse_bzimage(std::span<const std::byte> head, std::uint64_t fil
   img.setup_size = static_cast<std::size_t>((sects ? sects : 4) + 1) * 512;
   img.header_end = kHdrMagic + std::to_integer<unsigned>(head[kHdrJump + 1]);
   if (img.header_end < kBzImageHeaderBytes || img.header_end > img.setup_size)
-    return bad(name, "setup header end " + hex(img.header_end) + " (from the jump at 0x200) is "
-                     "outside the setup sectors");
+    return bad(name, "setup header end " + hex(img.header_end) +
+                         " (from the jump at 0x200) is "
+                         "outside the setup sectors");
   const std::uint64_t declared = std::uint64_t{le<std::uint32_t>(head, kHdrSyssize)} * 16;
   if (file_size < img.setup_size + declared)
     return bad(name, "truncated: the setup header (offsets 0x1f1, 0x1f4) declares " +
@@ -59,11 +59,13 @@ Result<BzImage> parse_bzimage(std::span<const std::byte> head, std::uint64_t fil
   img.pref_address = le<std::uint64_t>(head, kHdrPrefAddress);
   img.init_size = le<std::uint32_t>(head, kHdrInitSize);
   if (img.init_size < img.payload_size)
-    return bad(name, "init_size " + hex(img.init_size) + " (offset 0x260) is smaller than the "
-                     "payload of " + std::to_string(img.payload_size) + " bytes");
+    return bad(name, "init_size " + hex(img.init_size) +
+                         " (offset 0x260) is smaller than the "
+                         "payload of " +
+                         std::to_string(img.payload_size) + " bytes");
   img.cmdline_size = le<std::uint32_t>(head, kHdrCmdlineSize);
   img.initrd_addr_max = le<std::uint32_t>(head, kHdrInitrdAddrMax);
   return img;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

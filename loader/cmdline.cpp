@@ -5,11 +5,14 @@
 namespace crashkit::loader {
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
 
 std::vector<std::string> names_of(const std::vector<std::string>& tokens) {
   std::vector<std::string> out;
-  for (const auto& t : tokens) out.push_back(param_name(t));
+  for (const auto& t : tokens)
+    out.push_back(param_name(t));
   return out;
 }
 
@@ -19,14 +22,16 @@ std::size_t init_args_start(const std::vector<std::string>& tokens) {
   return static_cast<std::size_t>(it - tokens.begin());
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> tokenize_cmdline(std::string_view s) {
   std::vector<std::string> out;
   std::size_t i = 0;
   while (i < s.size()) {
-    while (i < s.size() && is_space(s[i])) ++i;
-    if (i >= s.size()) break;
+    while (i < s.size() && is_space(s[i]))
+      ++i;
+    if (i >= s.size())
+      break;
     std::string tok;
     bool in_quote = false;
     for (; i < s.size(); ++i) {
@@ -45,18 +50,22 @@ std::vector<std::string> tokenize_cmdline(std::string_view s) {
 std::string join_cmdline(const std::vector<std::string>& tokens) {
   std::string out;
   for (const auto& t : tokens) {
-    if (!out.empty()) out.push_back(' ');
+    if (!out.empty())
+      out.push_back(' ');
     out += t;
   }
   return out;
 }
 
 std::string param_name(std::string_view token) {
-  if (token == "--") return {};
+  if (token == "--")
+    return {};
   std::string out;
   for (char c : token) {
-    if (c == '"') continue;
-    if (c == '=') break;
+    if (c == '"')
+      continue;
+    if (c == '=')
+      break;
     out.push_back(c == '-' ? '_' : c);
   }
   return out;
@@ -73,7 +82,7 @@ CmdlineFilter default_panic_filter() {
               "rhgb",        "panic_on_warn",
               "slub_debug",  "log_buf_len",
               "swiotlb",     "kfence.sample_interval",
-              "BOOT_IMAGE"};  // grub names the first kernel's file: wrong for the capture kernel
+              "BOOT_IMAGE"}; // grub names the first kernel's file: wrong for the capture kernel
 #if defined(__x86_64__)
   f.append = {"irqpoll",
               "nr_cpus=1",
@@ -117,7 +126,8 @@ std::string filter_cmdline(std::string_view cmdline, const CmdlineFilter& filter
   std::vector<std::string> init(tokens.begin() + static_cast<long>(split), tokens.end());
 
   std::vector<std::string> drop = names_of(filter.append);
-  for (const auto& r : filter.remove) drop.push_back(param_name(r));
+  for (const auto& r : filter.remove)
+    drop.push_back(param_name(r));
 
   std::vector<std::string> kept;
   for (auto& t : params)
@@ -128,8 +138,10 @@ std::string filter_cmdline(std::string_view cmdline, const CmdlineFilter& filter
     const auto name = param_name(filter.append[i]);
     bool later = false;
     for (std::size_t j = i + 1; j < filter.append.size(); ++j)
-      if (param_name(filter.append[j]) == name) later = true;
-    if (!later) kept.push_back(filter.append[i]);
+      if (param_name(filter.append[j]) == name)
+        later = true;
+    if (!later)
+      kept.push_back(filter.append[i]);
   }
   kept.insert(kept.end(), init.begin(), init.end());
   return join_cmdline(kept);
@@ -142,14 +154,16 @@ std::string append_cmdline(std::string_view cmdline, std::string_view extra) {
   auto add = tokenize_cmdline(extra);
   const std::size_t add_split = init_args_start(add);
   for (std::size_t i = 0; i < add_split; ++i)
-    if (std::find(out.begin(), out.end(), add[i]) == out.end()) out.push_back(add[i]);
+    if (std::find(out.begin(), out.end(), add[i]) == out.end())
+      out.push_back(add[i]);
   out.insert(out.end(), tokens.begin() + static_cast<long>(split), tokens.end());
   // The user's own init arguments: after ours, with a separator if there was none.
   if (add_split < add.size()) {
-    if (split == tokens.size()) out.push_back("--");
+    if (split == tokens.size())
+      out.push_back("--");
     out.insert(out.end(), add.begin() + static_cast<long>(add_split) + 1, add.end());
   }
   return join_cmdline(out);
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

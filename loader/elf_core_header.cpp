@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/loader/elf_core_header.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <elf.h>
 
@@ -270,7 +270,8 @@ Result<KcoreLayout> parse_kcore_layout(std::span<const std::byte> head) {
     return std::move(Error(ErrorCategory::data, what).with_path("/proc/kcore"));
   };
   Elf64_Ehdr eh;
-  if (head.size() < sizeof eh) return bad("shorter than an ELF header");
+  if (head.size() < sizeof eh)
+    return bad("shorter than an ELF header");
   std::memcpy(&eh, head.data(), sizeof eh);
   if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
       eh.e_phentsize != sizeof(Elf64_Phdr))
@@ -281,16 +282,20 @@ Result<KcoreLayout> parse_kcore_layout(std::span<const std::byte> head) {
   for (unsigned i = 0; i < eh.e_phnum; ++i) {
     Elf64_Phdr ph;
     std::memcpy(&ph, head.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
-    if (ph.p_type != PT_LOAD || ph.p_paddr == ~0ull) continue;
+    if (ph.p_type != PT_LOAD || ph.p_paddr == ~0ull)
+      continue;
     if (ph.p_vaddr >= kStartKernelMap && ph.p_vaddr - kStartKernelMap < k1GiB) {
-      if (!text) text = ph.p_vaddr;
+      if (!text)
+        text = ph.p_vaddr;
     } else if (ph.p_vaddr < kStartKernelMap && !offset && ph.p_vaddr >= ph.p_paddr &&
                (ph.p_vaddr - ph.p_paddr) % k1GiB == 0) {
       offset = ph.p_vaddr - ph.p_paddr;
     }
   }
-  if (!text) return bad("no PT_LOAD for the kernel image (in " + hex(kStartKernelMap) + " + 1 GiB)");
-  if (!offset) return bad("no direct-map PT_LOAD with a physical address");
+  if (!text)
+    return bad("no PT_LOAD for the kernel image (in " + hex(kStartKernelMap) + " + 1 GiB)");
+  if (!offset)
+    return bad("no direct-map PT_LOAD with a physical address");
   return KcoreLayout{*text, *offset};
 }
 
@@ -298,9 +303,11 @@ Result<std::vector<unsigned>> parse_cpu_list(std::string_view text) {
   std::vector<unsigned> out;
   auto t = trim(text);
   auto bad = [&] {
-    return Error(ErrorCategory::data, "expected a CPU list like 0-3,5, got '" + std::string(t) + "'");
+    return Error(ErrorCategory::data,
+                 "expected a CPU list like 0-3,5, got '" + std::string(t) + "'");
   };
-  if (t.empty()) return bad();
+  if (t.empty())
+    return bad();
   while (!t.empty()) {
     auto comma = t.find(',');
     auto item = t.substr(0, comma);
@@ -308,10 +315,12 @@ Result<std::vector<unsigned>> parse_cpu_list(std::string_view text) {
     auto dash = item.find('-');
     auto a = parse_num(item.substr(0, dash), 10);
     auto b = dash == std::string_view::npos ? a : parse_num(item.substr(dash + 1), 10);
-    if (!a || !b || *b < *a || *b > 65535) return bad();
-    for (auto c = *a; c <= *b; ++c) out.push_back(static_cast<unsigned>(c));
+    if (!a || !b || *b < *a || *b > 65535)
+      return bad();
+    for (auto c = *a; c <= *b; ++c)
+      out.push_back(static_cast<unsigned>(c));
   }
   return out;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -21,29 +21,30 @@ Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string&
   const int err = e.sys_errno();
   ErrorCategory cat = ErrorCategory::io;
   switch (is_signature_errno(err) ? EPERM : err) {
-    case EPERM:
-    case EACCES:
-      cat = ErrorCategory::no_input;
-      break;
-    case ENOEXEC:
-    case EFBIG:
-    case EINVAL:  // the image or its command line, as the kernel read them
-      cat = ErrorCategory::data;
-      break;
-    case ENOSYS:
-      cat = ErrorCategory::unsupported;
-      break;
-    default:
-      break;
+  case EPERM:
+  case EACCES:
+    cat = ErrorCategory::no_input;
+    break;
+  case ENOEXEC:
+  case EFBIG:
+  case EINVAL: // the image or its command line, as the kernel read them
+    cat = ErrorCategory::data;
+    break;
+  case ENOSYS:
+    cat = ErrorCategory::unsupported;
+    break;
+  default:
+    break;
   }
   return Error(cat, what + ": " + load_advice(err, ctx) + suffix, err);
 }
 
-}  // namespace
+} // namespace
 
 Status exec_reboot_kernel(KexecSys& sys) {
   auto state = probe_system(sys);
-  if (!state) return std::move(state).error();
+  if (!state)
+    return std::move(state).error();
   if (!state->reboot_loaded)
     return Error(ErrorCategory::unsupported,
                  "no kernel is loaded for reboot: load one first with `crashkit load --reboot "
@@ -51,7 +52,9 @@ Status exec_reboot_kernel(KexecSys& sys) {
   return sys.reboot_kexec();
 }
 
-const char* slot_name(Slot s) { return s == Slot::panic ? "panic" : "reboot"; }
+const char* slot_name(Slot s) {
+  return s == Slot::panic ? "panic" : "reboot";
+}
 
 Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {
   std::string base;
@@ -59,12 +62,15 @@ Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {
     base = *req.command_line;
   } else if (req.reuse) {
     auto text = sys.read_file(kPathCmdline);
-    if (!text) return std::move(text).error().context("--reuse-cmdline");
+    if (!text)
+      return std::move(text).error().context("--reuse-cmdline");
     base = join_cmdline(tokenize_cmdline(*text));
     if (req.slot == Slot::panic) {
       CmdlineFilter f = default_panic_filter();
-      if (req.remove) f.remove = *req.remove;
-      if (req.capture_params) f.append = *req.capture_params;
+      if (req.remove)
+        f.remove = *req.remove;
+      if (req.capture_params)
+        f.append = *req.capture_params;
       base = filter_cmdline(base, f);
     }
   }
@@ -81,7 +87,8 @@ Result<std::optional<BzImage>> precheck_kernel(const OpenedImage& kernel, const 
 #if defined(__x86_64__)
   std::vector<std::byte> head(kBzImageHeaderBytes);
   auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
-  if (!n) return std::move(n).error();
+  if (!n)
+    return std::move(n).error();
   // Fewer bytes than fstat promised: the file shrank after it was opened (rewritten in place
   // while loading), and the kernel would read the same short file.
   if (*n < std::min<std::uint64_t>(head.size(), kernel.size))
@@ -91,7 +98,8 @@ Result<std::optional<BzImage>> precheck_kernel(const OpenedImage& kernel, const 
                      std::to_string(*n));
   head.resize(*n);
   auto img = parse_bzimage(head, kernel.size, path);
-  if (!img) return std::move(img).error();
+  if (!img)
+    return std::move(img).error();
   return std::optional<BzImage>(*img);
 #else
   (void)kernel, (void)path;
@@ -99,7 +107,7 @@ Result<std::optional<BzImage>> precheck_kernel(const OpenedImage& kernel, const 
 #endif
 }
 
-}  // namespace
+} // namespace
 
 Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   const std::string what = std::string("load --") + slot_name(req.slot) + " " + req.kernel;
@@ -113,7 +121,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     return Error(kernel.error().category(), what + ": cannot open the kernel",
                  kernel.error().sys_errno());
   auto header = precheck_kernel(*kernel, req.kernel);
-  if (!header) return std::move(header).error().context(what);
+  if (!header)
+    return std::move(header).error().context(what);
   std::optional<OpenedImage> initrd;
   if (req.initrd) {
     auto i = sys.open_image(*req.initrd);
@@ -124,19 +133,21 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   }
 
   auto state = probe_system(sys);
-  if (!state) return std::move(state).error().context(what);
+  if (!state)
+    return std::move(state).error().context(what);
   if (panic && !state->crash_supported)
     return Error(ErrorCategory::unsupported,
                  what + ": this kernel cannot load a panic kernel (CONFIG_CRASH_DUMP off: no " +
                      kPathCrashLoaded + ")");
 
   std::vector<char> cmdline(req.cmdline.begin(), req.cmdline.end());
-  cmdline.push_back('\0');  // the kernel checks cmdline[len-1] == '\0'
+  cmdline.push_back('\0'); // the kernel checks cmdline[len-1] == '\0'
 
   AdviceContext ctx;
   ctx.slot = req.slot;
   ctx.kernel_size = kernel->size;
-  if (initrd) ctx.initrd_size = initrd->size;
+  if (initrd)
+    ctx.initrd_size = initrd->size;
   ctx.cmdline_len = cmdline.size();
   ctx.crash_size = state->crash_bytes();
   // Segments go into the highest range only; since ~v6.4 kexec_crash_size also counts the low
@@ -160,7 +171,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
 
   // Both syscalls free the armed crash image before loading: say what is armed afterwards.
   auto after_failure = [&]() -> std::string {
-    if (!panic) return {};
+    if (!panic)
+      return {};
     auto after = probe_system(sys);
     if (after && !after->crash_loaded)
       return state->crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
@@ -171,9 +183,11 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     LegacyLoadRequest lreq;
     lreq.kernel = req.kernel;
     lreq.kernel_file = &*kernel;
-    if (*header) lreq.kernel_header = **header;
+    if (*header)
+      lreq.kernel_header = **header;
     lreq.initrd = req.initrd;
-    if (initrd) lreq.initrd_file = &*initrd;
+    if (initrd)
+      lreq.initrd_file = &*initrd;
     lreq.cmdline = req.cmdline;
     lreq.corrupt_digest = req.test_corrupt_digest;
     spdlog::debug("kexec_load (crashkit purgatory) kernel={} initrd={}", req.kernel,
@@ -184,7 +198,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared->entry,
                   prepared->segments.size(), PreparedLegacyLoad::kFlags);
     auto rc = sys.kexec_load(prepared->entry, prepared->segments, PreparedLegacyLoad::kFlags);
-    if (rc) return LoadReport{"kexec_load", prepared->cmdline};
+    if (rc)
+      return LoadReport{"kexec_load", prepared->cmdline};
     const Error& e = rc.error();
     std::string suffix = after_failure();
     if (e.sys_errno() == EPERM && state->lockdown == Lockdown::unknown)
@@ -194,15 +209,18 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
                          suffix);
   };
 
-  if (req.syscall == SyscallChoice::legacy) return legacy("");
+  if (req.syscall == SyscallChoice::legacy)
+    return legacy("");
 
   unsigned long flags = panic ? kKexecFileOnCrash : 0;
-  if (!initrd) flags |= kKexecFileNoInitramfs;
+  if (!initrd)
+    flags |= kKexecFileNoInitramfs;
   spdlog::debug("kexec_file_load kernel={} initrd={} cmdline_len={} flags={:#x}", req.kernel,
                 req.initrd.value_or("-"), cmdline.size(), flags);
   spdlog::debug("command line: {}", req.cmdline);
   auto rc = sys.kexec_file_load(kernel->fd.get(), initrd ? initrd->fd.get() : -1, cmdline, flags);
-  if (rc) return LoadReport{"kexec_file_load", req.cmdline};
+  if (rc)
+    return LoadReport{"kexec_file_load", req.cmdline};
 
   if (rc.error().sys_errno() == ENOSYS && req.syscall == SyscallChoice::automatic && panic)
     return legacy("kexec_file_load is missing (ENOSYS), so kexec_load was tried");
@@ -212,12 +230,14 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
 Status unload(KexecSys& sys, Slot slot) {
   unsigned long flags = kKexecFileUnload | (slot == Slot::panic ? kKexecFileOnCrash : 0);
   auto rc = sys.kexec_file_load(-1, -1, {}, flags);
-  if (rc) return {};
+  if (rc)
+    return {};
   // A kernel without kexec_file_load was loaded with kexec_load: unload the same way (no
   // segments). Under lockdown kexec_file_load exists, so this is never tried there.
   if (rc.error().sys_errno() == ENOSYS)
     rc = sys.kexec_load(0, {}, (slot == Slot::panic ? kKexecOnCrash : 0) | kKexecArchX86_64);
-  if (rc) return {};
+  if (rc)
+    return {};
   AdviceContext ctx;
   ctx.slot = slot;
   ctx.unload = true;
@@ -230,4 +250,4 @@ Status unload(KexecSys& sys, Slot slot) {
                        std::string("unload --") + slot_name(slot) + ": kexec_file_load");
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

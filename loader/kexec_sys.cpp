@@ -36,10 +36,12 @@ namespace crashkit::loader {
 
 Result<OpenedImage> RealKexecSys::open_image(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::move(Error::from_errno(errno, "open").with_path(path));
+  if (fd < 0)
+    return std::move(Error::from_errno(errno, "open").with_path(path));
   OpenedImage img{UniqueFd(fd), 0};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return std::move(Error::from_errno(errno, "fstat").with_path(path));
+  if (::fstat(fd, &st) != 0)
+    return std::move(Error::from_errno(errno, "fstat").with_path(path));
   if (!S_ISREG(st.st_mode))
     return std::move(Error(ErrorCategory::usage, "not a regular file").with_path(path));
   img.size = static_cast<std::uint64_t>(st.st_size);
@@ -52,7 +54,8 @@ Status RealKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<con
   long rc = ::syscall(SYS_kexec_file_load, kernel_fd, initrd_fd,
                       static_cast<unsigned long>(cmdline.size()),
                       cmdline.empty() ? nullptr : cmdline.data(), flags);
-  if (rc != 0) return Error::from_errno(errno, "kexec_file_load");
+  if (rc != 0)
+    return Error::from_errno(errno, "kexec_file_load");
   return {};
 #else
   (void)kernel_fd, (void)initrd_fd, (void)cmdline, (void)flags;
@@ -63,7 +66,7 @@ Status RealKexecSys::kexec_file_load(int kernel_fd, int initrd_fd, std::span<con
 Status RealKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegment> segments,
                                 unsigned long flags) {
 #ifdef SYS_kexec_load
-  struct Seg {  // struct kexec_segment layout: buf, bufsz, mem, memsz
+  struct Seg { // struct kexec_segment layout: buf, bufsz, mem, memsz
     const void* buf;
     std::size_t bufsz;
     const void* mem;
@@ -77,7 +80,8 @@ Status RealKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegmen
                     static_cast<std::size_t>(s.memsz)});
   long rc = ::syscall(SYS_kexec_load, static_cast<unsigned long>(entry),
                       static_cast<unsigned long>(segs.size()), segs.data(), flags);
-  if (rc != 0) return Error::from_errno(errno, "kexec_load");
+  if (rc != 0)
+    return Error::from_errno(errno, "kexec_load");
   return {};
 #else
   (void)entry, (void)segments, (void)flags;
@@ -86,16 +90,18 @@ Status RealKexecSys::kexec_load(std::uint64_t entry, std::span<const KexecSegmen
 }
 
 Result<std::string> RealKexecSys::read_file(const std::string& path) {
-  return read_whole_file(sysroot_ + path);  // procfs and sysfs report size 0: read until EOF
+  return read_whole_file(sysroot_ + path); // procfs and sysfs report size 0: read until EOF
 }
 
 Result<std::string> RealKexecSys::read_prefix(const std::string& path, std::size_t max_bytes) {
   const std::string full = sysroot_ + path;
   UniqueFd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "open").with_path(full));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "open").with_path(full));
   std::string out(max_bytes, '\0');
   auto n = read_full(fd.get(), out.data(), out.size(), full);
-  if (!n) return std::move(n).error();
+  if (!n)
+    return std::move(n).error();
   out.resize(*n);
   return out;
 }
@@ -103,21 +109,24 @@ Result<std::string> RealKexecSys::read_prefix(const std::string& path, std::size
 bool RealKexecSys::has_cap_sys_boot() {
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capget, &hdr, data) != 0) return ::geteuid() == 0;
+  if (::syscall(SYS_capget, &hdr, data) != 0)
+    return ::geteuid() == 0;
   return (data[CAP_SYS_BOOT / 32].effective & (1u << (CAP_SYS_BOOT % 32))) != 0;
 }
 
 Status RealKexecSys::write_control(const std::string& path, const std::string& text) {
   const std::string full = sysroot_ + path;
   UniqueFd fd(::open(full.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::move(Error::from_errno(errno, "open").with_path(full));
+  if (!fd.valid())
+    return std::move(Error::from_errno(errno, "open").with_path(full));
   return write_full(fd.get(), text.data(), text.size(), full);
 }
 
 Status RealKexecSys::reboot_kexec() {
   ::sync();
-  if (::reboot(RB_KEXEC) != 0) return Error::from_errno(errno, "reboot(LINUX_REBOOT_CMD_KEXEC)");
+  if (::reboot(RB_KEXEC) != 0)
+    return Error::from_errno(errno, "reboot(LINUX_REBOOT_CMD_KEXEC)");
   return {};
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -22,11 +22,13 @@ namespace {
 /// A read-only private mapping of a whole image: kexec_load copies from it, so neither the
 /// kernel nor a multi-hundred-MiB initrd is read into our heap.
 class MappedImage {
- public:
+public:
   static Result<MappedImage> map(int fd, std::uint64_t size, const std::string& path) {
-    if (size == 0) return Error(ErrorCategory::data, path + ": empty file");
+    if (size == 0)
+      return Error(ErrorCategory::data, path + ": empty file");
     void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) return std::move(Error::from_errno(errno, "mmap").with_path(path));
+    if (p == MAP_FAILED)
+      return std::move(Error::from_errno(errno, "mmap").with_path(path));
     MappedImage m;
     m.data_ = static_cast<const std::byte*>(p);
     m.size_ = size;
@@ -36,11 +38,12 @@ class MappedImage {
   MappedImage(MappedImage&& o) noexcept : data_(std::exchange(o.data_, nullptr)), size_(o.size_) {}
   MappedImage& operator=(MappedImage&&) = delete;
   ~MappedImage() {
-    if (data_) ::munmap(const_cast<std::byte*>(data_), size_);
+    if (data_)
+      ::munmap(const_cast<std::byte*>(data_), size_);
   }
   std::span<const std::byte> bytes() const { return {data_, size_}; }
 
- private:
+private:
   const std::byte* data_ = nullptr;
   std::size_t size_ = 0;
 };
@@ -61,17 +64,22 @@ Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<Iome
                                            const Reservation& res) {
   ElfCoreInputs in;
   auto possible = sys.read_file(kPathCpuPossible);
-  if (!possible) return std::move(possible).error();
+  if (!possible)
+    return std::move(possible).error();
   auto cpus = parse_cpu_list(*possible);
-  if (!cpus) return std::move(cpus).error().with_path(kPathCpuPossible);
+  if (!cpus)
+    return std::move(cpus).error().with_path(kPathCpuPossible);
   for (unsigned cpu : *cpus) {
     const std::string dir = "/sys/devices/system/cpu/cpu" + std::to_string(cpu);
     auto addr = sys.read_file(dir + "/crash_notes");
-    if (!addr) continue;  // possible but never brought up: no notes to describe
+    if (!addr)
+      continue; // possible but never brought up: no notes to describe
     auto size = sys.read_file(dir + "/crash_notes_size");
-    if (!size) return std::move(size).error();
+    if (!size)
+      return std::move(size).error();
     auto note = parse_crash_notes(*addr, *size);
-    if (!note) return std::move(note).error().with_path(dir + "/crash_notes");
+    if (!note)
+      return std::move(note).error().with_path(dir + "/crash_notes");
     in.cpu_notes.push_back(*note);
   }
   if (in.cpu_notes.empty())
@@ -79,12 +87,15 @@ Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<Iome
                  "no /sys/devices/system/cpu/cpuN/crash_notes: this kernel has no crash notes "
                  "(CONFIG_CRASH_DUMP off?)");
   auto vi = sys.read_file(kPathVmcoreinfo);
-  if (!vi) return std::move(vi).error();
+  if (!vi)
+    return std::move(vi).error();
   auto vinote = parse_vmcoreinfo(*vi);
-  if (!vinote) return std::move(vinote).error();
+  if (!vinote)
+    return std::move(vinote).error();
   in.vmcoreinfo = *vinote;
   auto text = kernel_text_from_iomem(iomem);
-  if (!text) return std::move(text).error();
+  if (!text)
+    return std::move(text).error();
   in.kernel_text = *text;
   // KASLR moves both the kernel image and the direct map; /proc/kcore says where they are.
   auto kcore = sys.read_prefix(kPathKcore, kKcoreHeadBytes);
@@ -92,11 +103,13 @@ Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<Iome
     return std::move(kcore).error().context(
         "kexec_load needs /proc/kcore's headers for the kernel's virtual layout");
   auto layout = parse_kcore_layout(as_bytes(*kcore));
-  if (!layout) return std::move(layout).error();
+  if (!layout)
+    return std::move(layout).error();
   in.kernel_text_vaddr = layout->kernel_text_vaddr;
   in.page_offset = layout->page_offset;
   auto ram = dump_ranges(res);
-  if (!ram) return std::move(ram).error();
+  if (!ram)
+    return std::move(ram).error();
   in.ram = std::move(*ram);
   return in;
 }
@@ -108,7 +121,8 @@ std::uint64_t find_acpi_rsdp(KexecSys& sys) {
       bp && bp->size() >= kBpAcpiRsdpAddr + 8) {
     std::uint64_t v = 0;
     std::memcpy(&v, bp->data() + kBpAcpiRsdpAddr, sizeof v);
-    if (v) return v;
+    if (v)
+      return v;
   }
   if (auto systab = sys.read_file(kPathEfiSystab)) {
     std::uint64_t acpi1 = 0;
@@ -118,17 +132,20 @@ std::uint64_t find_acpi_rsdp(KexecSys& sys) {
       std::string line = systab->substr(pos, nl == std::string::npos ? nl : nl - pos);
       pos = nl == std::string::npos ? systab->size() : nl + 1;
       auto eq = line.find('=');
-      if (eq == std::string::npos) continue;
+      if (eq == std::string::npos)
+        continue;
       const auto v = std::strtoull(line.c_str() + eq + 1, nullptr, 16);
-      if (line.compare(0, eq, "ACPI20") == 0 && v) return v;
-      if (line.compare(0, eq, "ACPI") == 0) acpi1 = v;
+      if (line.compare(0, eq, "ACPI20") == 0 && v)
+        return v;
+      if (line.compare(0, eq, "ACPI") == 0)
+        acpi1 = v;
     }
     return acpi1;
   }
   return 0;
 }
 
-}  // namespace
+} // namespace
 
 struct PreparedLegacyLoad::Storage {
   MappedImage kernel;
@@ -154,17 +171,21 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
 
   const BzImage& image = req.kernel_header;
   if (!image.relocatable)
-    return Error(ErrorCategory::data, req.kernel + ": not relocatable (offset 0x234): it can "
-                                                   "only run at " + hex(image.pref_address) +
-                                                   ", outside the crash reservation");
+    return Error(ErrorCategory::data, req.kernel +
+                                          ": not relocatable (offset 0x234): it can "
+                                          "only run at " +
+                                          hex(image.pref_address) +
+                                          ", outside the crash reservation");
   auto kmap = MappedImage::map(req.kernel_file->fd.get(), req.kernel_file->size, req.kernel);
-  if (!kmap) return std::move(kmap).error();
+  if (!kmap)
+    return std::move(kmap).error();
 
   const OpenedImage* initrd = req.initrd_file;
   std::optional<MappedImage> imap;
   if (initrd) {
     auto m = MappedImage::map(initrd->fd.get(), initrd->size, *req.initrd);
-    if (!m) return std::move(m).error();
+    if (!m)
+      return std::move(m).error();
     imap.emplace(std::move(*m));
   }
 
@@ -173,18 +194,19 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
         Error(ErrorCategory::no_input, std::string(kPathIomem) + " was not read"));
   const Reservation& res = *state.reservation;
   if (res.addresses_hidden)
-    return Error(ErrorCategory::no_input, std::string(kPathIomem) +
-                                              " shows no addresses: kexec_load needs root",
-                 EPERM);
+    return Error(ErrorCategory::no_input,
+                 std::string(kPathIomem) + " shows no addresses: kexec_load needs root", EPERM);
   auto crash = res.segment_range();
   if (!crash)
     return Error(ErrorCategory::unsupported, "no \"Crash kernel\" range in /proc/iomem",
                  EADDRNOTAVAIL);
 
   auto inputs = read_elf_core_inputs(sys, state.iomem, res);
-  if (!inputs) return std::move(inputs).error();
+  if (!inputs)
+    return std::move(inputs).error();
   auto elfcorehdr = build_elf_core_header(*inputs);
-  if (!elfcorehdr) return std::move(elfcorehdr).error();
+  if (!elfcorehdr)
+    return std::move(elfcorehdr).error();
 
   // The capture kernel finds its ELF header through elfcorehdr=, put first like the kernel's
   // own loader does so nothing after " -- " (init's arguments) can shadow it.
@@ -203,7 +225,8 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
   sreq.elfcorehdr_size = elfcorehdr->size();
   sreq.purgatory_size = purgatory_size();
   auto plan = plan_segments(sreq);
-  if (!plan) return std::move(plan).error().context("kexec_load");
+  if (!plan)
+    return std::move(plan).error().context("kexec_load");
   const auto kseg = *plan->find(SegmentKind::kernel);
   const auto sseg = *plan->find(SegmentKind::setup);
   const auto eseg = *plan->find(SegmentKind::elfcorehdr);
@@ -215,7 +238,8 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
   out.cmdline = "elfcorehdr=" + hex(eseg.mem) + " " + req.cmdline;
 
   auto e820 = capture_e820(state.iomem, {MemRange{eseg.mem, eseg.mem + eseg.memsz - 1}});
-  if (!e820) return std::move(e820).error();
+  if (!e820)
+    return std::move(e820).error();
   BootParamsRequest breq;
   breq.image_head = kmap->bytes().first(image.setup_size);
   breq.image = image;
@@ -229,7 +253,8 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
   breq.e820 = std::move(*e820);
   breq.acpi_rsdp = find_acpi_rsdp(sys);
   auto setup = build_boot_params(breq);
-  if (!setup) return std::move(setup).error();
+  if (!setup)
+    return std::move(setup).error();
 
   const auto payload = kmap->bytes().subspan(image.setup_size);
   PurgatoryRequest preq;
@@ -237,24 +262,36 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
   preq.entry_rsi = sseg.mem;
   preq.corrupt_digest = req.corrupt_digest;
   preq.regions.push_back({kseg.mem, payload});
-  if (iseg) preq.regions.push_back({iseg->mem, imap->bytes()});
+  if (iseg)
+    preq.regions.push_back({iseg->mem, imap->bytes()});
   preq.regions.push_back({sseg.mem, *setup});
   preq.regions.push_back({eseg.mem, *elfcorehdr});
   auto purgatory = build_purgatory(preq);
-  if (!purgatory) return std::move(purgatory).error();
+  if (!purgatory)
+    return std::move(purgatory).error();
 
-  auto store = std::make_shared<PreparedLegacyLoad::Storage>(PreparedLegacyLoad::Storage{
-      std::move(*kmap), std::move(imap), std::move(*setup), std::move(*elfcorehdr),
-      std::move(*purgatory)});
+  auto store = std::make_shared<PreparedLegacyLoad::Storage>(
+      PreparedLegacyLoad::Storage{std::move(*kmap), std::move(imap), std::move(*setup),
+                                  std::move(*elfcorehdr), std::move(*purgatory)});
   const auto kernel_payload = store->kernel.bytes().subspan(image.setup_size);
   for (const auto& p : plan->segments) {
     std::span<const std::byte> b;
     switch (p.kind) {
-      case SegmentKind::kernel: b = kernel_payload; break;
-      case SegmentKind::initrd: b = store->initrd->bytes(); break;
-      case SegmentKind::setup: b = store->setup; break;
-      case SegmentKind::elfcorehdr: b = store->elfcorehdr; break;
-      case SegmentKind::purgatory: b = store->purgatory; break;
+    case SegmentKind::kernel:
+      b = kernel_payload;
+      break;
+    case SegmentKind::initrd:
+      b = store->initrd->bytes();
+      break;
+    case SegmentKind::setup:
+      b = store->setup;
+      break;
+    case SegmentKind::elfcorehdr:
+      b = store->elfcorehdr;
+      break;
+    case SegmentKind::purgatory:
+      b = store->purgatory;
+      break;
     }
     out.segments.push_back({b.data(), b.size(), p.mem, p.memsz});
     spdlog::debug("segment {:<10} {:#014x}+{:#x} ({} bytes)", segment_kind_name(p.kind), p.mem,
@@ -265,4 +302,4 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
 #endif
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

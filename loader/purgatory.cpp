@@ -11,17 +11,18 @@ namespace crashkit::loader {
 namespace detail {
 extern const unsigned char kPurgatoryImage[];
 extern const std::size_t kPurgatoryImageSize;
-}  // namespace detail
+} // namespace detail
 
 static_assert(offsetof(ck_purgatory_params, entry_rip) == CK_PARAMS_ENTRY_RIP);
 static_assert(offsetof(ck_purgatory_params, entry_rsi) == CK_PARAMS_ENTRY_RSI);
 static_assert(sizeof(ck_purgatory_params) == CK_PARAMS_SIZE);
 
-std::size_t purgatory_size() { return detail::kPurgatoryImageSize; }
+std::size_t purgatory_size() {
+  return detail::kPurgatoryImageSize;
+}
 
 std::span<const std::byte> purgatory_template() {
-  return {reinterpret_cast<const std::byte*>(detail::kPurgatoryImage),
-          detail::kPurgatoryImageSize};
+  return {reinterpret_cast<const std::byte*>(detail::kPurgatoryImage), detail::kPurgatoryImageSize};
 }
 
 std::array<std::uint8_t, 32> segments_digest(std::span<const DigestRegion> regions) {
@@ -30,9 +31,11 @@ std::array<std::uint8_t, 32> segments_digest(std::span<const DigestRegion> regio
   unsigned len = 0;
   // These fail only on allocation failure inside OpenSSL; an all-zero digest then makes the
   // purgatory refuse to boot rather than boot unchecked.
-  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) return out;
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+    return out;
   for (const auto& r : regions)
-    if (!r.bytes.empty()) EVP_DigestUpdate(ctx.get(), r.bytes.data(), r.bytes.size());
+    if (!r.bytes.empty())
+      EVP_DigestUpdate(ctx.get(), r.bytes.data(), r.bytes.size());
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
   return out;
 }
@@ -49,9 +52,9 @@ Result<std::vector<std::byte>> build_purgatory(const PurgatoryRequest& req) {
     return Error(ErrorCategory::internal, "purgatory: embedded image is too small");
   std::memcpy(&p, img.data() + CK_PURGATORY_PARAMS_OFFSET, sizeof p);
   if (p.magic != CK_PURGATORY_MAGIC)
-    return Error(ErrorCategory::internal,
-                 "purgatory: no parameter block at offset " +
-                     std::to_string(CK_PURGATORY_PARAMS_OFFSET) + " of the embedded image");
+    return Error(ErrorCategory::internal, "purgatory: no parameter block at offset " +
+                                              std::to_string(CK_PURGATORY_PARAMS_OFFSET) +
+                                              " of the embedded image");
   p.entry_rip = req.entry_rip;
   p.entry_rsi = req.entry_rsi;
   p.nr_regions = req.regions.size();
@@ -59,9 +62,10 @@ Result<std::vector<std::byte>> build_purgatory(const PurgatoryRequest& req) {
     p.regions[i] = {req.regions[i].mem, req.regions[i].bytes.size()};
   const auto d = segments_digest(req.regions);
   std::memcpy(p.digest, d.data(), d.size());
-  if (req.corrupt_digest) p.digest[0] ^= 1;
+  if (req.corrupt_digest)
+    p.digest[0] ^= 1;
   std::memcpy(img.data() + CK_PURGATORY_PARAMS_OFFSET, &p, sizeof p);
   return img;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -8,7 +8,8 @@ namespace crashkit::loader {
 namespace {
 
 bool parse_hex(std::string_view s, std::uint64_t& out) {
-  if (s.empty()) return false;
+  if (s.empty())
+    return false;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
   return ec == std::errc() && p == s.data() + s.size();
 }
@@ -27,7 +28,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-}  // namespace
+} // namespace
 
 Result<std::vector<IomemEntry>> parse_iomem(std::string_view text) {
   std::vector<IomemEntry> out;
@@ -38,13 +39,17 @@ Result<std::vector<IomemEntry>> parse_iomem(std::string_view text) {
     std::string_view line = text.substr(0, nl);
     text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
     ++lineno;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (trim(line).empty()) continue;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (trim(line).empty())
+      continue;
 
     std::size_t indent = 0;
-    while (indent < line.size() && line[indent] == ' ') ++indent;
+    while (indent < line.size() && line[indent] == ' ')
+      ++indent;
     // The kernel indents by two spaces per level (kernel/resource.c r_show).
-    if (indent % 2 != 0) return line_error(lineno, "odd indentation");
+    if (indent % 2 != 0)
+      return line_error(lineno, "odd indentation");
     IomemEntry e;
     e.depth = static_cast<unsigned>(indent / 2);
     if (out.empty() ? e.depth != 0 : e.depth > prev_depth + 1)
@@ -53,14 +58,16 @@ Result<std::vector<IomemEntry>> parse_iomem(std::string_view text) {
 
     // Split at the first " : "; names themselves may contain ':' ("PCI Bus 0000:00").
     auto sep = line.find(" : ");
-    if (sep == std::string_view::npos) return line_error(lineno, "expected 'START-END : NAME'");
+    if (sep == std::string_view::npos)
+      return line_error(lineno, "expected 'START-END : NAME'");
     std::string_view range = line.substr(0, sep);
     e.name = std::string(trim(line.substr(sep + 3)));
     auto dash = range.find('-');
     if (dash == std::string_view::npos || !parse_hex(range.substr(0, dash), e.start) ||
         !parse_hex(range.substr(dash + 1), e.end))
       return line_error(lineno, "bad address range '" + std::string(range) + "'");
-    if (e.end < e.start) return line_error(lineno, "range ends before it starts");
+    if (e.end < e.start)
+      return line_error(lineno, "range ends before it starts");
     prev_depth = e.depth;
     out.push_back(std::move(e));
   }
@@ -69,12 +76,14 @@ Result<std::vector<IomemEntry>> parse_iomem(std::string_view text) {
 
 std::uint64_t Reservation::crash_bytes() const {
   std::uint64_t sum = 0;
-  for (const auto& r : crash_ranges) sum += r.size();
+  for (const auto& r : crash_ranges)
+    sum += r.size();
   return sum;
 }
 
 std::optional<MemRange> Reservation::segment_range() const {
-  if (crash_ranges.empty()) return std::nullopt;
+  if (crash_ranges.empty())
+    return std::nullopt;
   return crash_ranges.back();
 }
 
@@ -86,8 +95,10 @@ Reservation reservation_from_iomem(const std::vector<IomemEntry>& entries) {
   Reservation res;
   bool any_nonzero = false;
   for (const auto& e : entries) {
-    if (e.start != 0 || e.end != 0) any_nonzero = true;
-    if (e.name == "Crash kernel") res.crash_ranges.push_back({e.start, e.end});
+    if (e.start != 0 || e.end != 0)
+      any_nonzero = true;
+    if (e.name == "Crash kernel")
+      res.crash_ranges.push_back({e.start, e.end});
     // Any depth: hot-plugged "System RAM (kmem)" sits under its dax device.
     else if (e.name.starts_with("System RAM"))
       res.system_ram.push_back({e.start, e.end});
@@ -102,32 +113,38 @@ Reservation reservation_from_iomem(const std::vector<IomemEntry>& entries) {
 Lockdown parse_lockdown(std::string_view text) {
   auto open = text.find('[');
   auto close = text.find(']', open == std::string_view::npos ? 0 : open);
-  if (open == std::string_view::npos || close == std::string_view::npos) return Lockdown::unknown;
+  if (open == std::string_view::npos || close == std::string_view::npos)
+    return Lockdown::unknown;
   auto word = text.substr(open + 1, close - open - 1);
-  if (word == "none") return Lockdown::none;
-  if (word == "integrity") return Lockdown::integrity;
-  if (word == "confidentiality") return Lockdown::confidentiality;
+  if (word == "none")
+    return Lockdown::none;
+  if (word == "integrity")
+    return Lockdown::integrity;
+  if (word == "confidentiality")
+    return Lockdown::confidentiality;
   return Lockdown::unknown;
 }
 
 const char* lockdown_name(Lockdown l) {
   switch (l) {
-    case Lockdown::none:
-      return "none";
-    case Lockdown::integrity:
-      return "integrity";
-    case Lockdown::confidentiality:
-      return "confidentiality";
-    case Lockdown::unknown:
-      break;
+  case Lockdown::none:
+    return "none";
+  case Lockdown::integrity:
+    return "integrity";
+  case Lockdown::confidentiality:
+    return "confidentiality";
+  case Lockdown::unknown:
+    break;
   }
   return "unknown";
 }
 
 Result<bool> parse_sysfs_bool(std::string_view text) {
   auto t = trim(text);
-  if (t == "1") return true;
-  if (t == "0") return false;
+  if (t == "1")
+    return true;
+  if (t == "0")
+    return false;
   return Error(ErrorCategory::data, "expected 0 or 1, got '" + std::string(t) + "'");
 }
 
@@ -142,7 +159,8 @@ Result<std::uint64_t> parse_sysfs_u64(std::string_view text) {
 
 std::string human_size(std::uint64_t bytes) {
   static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  if (bytes < 1024) return std::to_string(bytes) + " bytes";
+  if (bytes < 1024)
+    return std::to_string(bytes) + " bytes";
   double v = static_cast<double>(bytes);
   int u = -1;
   while (v >= 1024.0 && u < 3) {
@@ -157,4 +175,4 @@ std::string human_size(std::uint64_t bytes) {
   return buf;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -1,5 +1,5 @@
-#include "crashkit/base/hex.hpp"
 #include "crashkit/loader/segment_plan.hpp"
+#include "crashkit/base/hex.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -11,11 +11,13 @@ template <typename T, typename Parse>
 Result<std::optional<T>> read_optional(KexecSys& sys, const char* path, Parse parse) {
   auto text = sys.read_file(path);
   if (!text) {
-    if (text.error().sys_errno() == ENOENT) return std::optional<T>{};
+    if (text.error().sys_errno() == ENOENT)
+      return std::optional<T>{};
     return std::move(text).error();
   }
   auto v = parse(*text);
-  if (!v) return std::move(v).error().with_path(path);
+  if (!v)
+    return std::move(v).error().with_path(path);
   return std::optional<T>(*v);
 }
 
@@ -26,37 +28,45 @@ std::string hex_range(const MemRange& r) {
   return buf;
 }
 
-}  // namespace
+} // namespace
 
 std::optional<std::uint64_t> SystemState::crash_bytes() const {
-  if (crash_size) return crash_size;
-  if (reservation && !reservation->addresses_hidden) return reservation->crash_bytes();
+  if (crash_size)
+    return crash_size;
+  if (reservation && !reservation->addresses_hidden)
+    return reservation->crash_bytes();
   return std::nullopt;
 }
 
 Result<SystemState> probe_system(KexecSys& sys) {
   SystemState s;
   auto crash = read_optional<bool>(sys, kPathCrashLoaded, parse_sysfs_bool);
-  if (!crash) return std::move(crash).error();
+  if (!crash)
+    return std::move(crash).error();
   s.crash_supported = crash->has_value();
   s.crash_loaded = crash->value_or(false);
   auto normal = read_optional<bool>(sys, kPathKexecLoaded, parse_sysfs_bool);
-  if (!normal) return std::move(normal).error();
+  if (!normal)
+    return std::move(normal).error();
   s.reboot_loaded = normal->value_or(false);
   auto size = read_optional<std::uint64_t>(sys, kPathCrashSize, parse_sysfs_u64);
-  if (!size) return std::move(size).error();
+  if (!size)
+    return std::move(size).error();
   s.crash_size = *size;
   auto disabled = read_optional<bool>(sys, kPathLoadDisabled, parse_sysfs_bool);
-  if (!disabled) return std::move(disabled).error();
+  if (!disabled)
+    return std::move(disabled).error();
   s.load_disabled = *disabled;
-  if (auto lock = sys.read_file(kPathLockdown)) s.lockdown = parse_lockdown(*lock);
+  if (auto lock = sys.read_file(kPathLockdown))
+    s.lockdown = parse_lockdown(*lock);
 
   auto iomem = sys.read_file(kPathIomem);
   if (!iomem) {
     s.iomem_error = std::move(iomem).error();
   } else {
     auto entries = parse_iomem(*iomem);
-    if (!entries) return std::move(entries).error();
+    if (!entries)
+      return std::move(entries).error();
     s.iomem = std::move(*entries);
     s.reservation = reservation_from_iomem(s.iomem);
   }
@@ -105,12 +115,14 @@ std::string describe_reservation(const SystemState& s) {
       // Labelled by address: "low" is below 4 GiB, where DMA-capable memory lives.
       out += std::string(m.start < k4GiB ? "low  " : "high ") + hex_range(m) + "  " +
              human_size(m.size());
-      if (m == *r.segment_range()) out += "  (kernel and initrd go here)";
+      if (m == *r.segment_range())
+        out += "  (kernel and initrd go here)";
       out += "\n";
     }
   }
-  if (auto bytes = s.crash_bytes()) out += "total: " + human_size(*bytes) + "\n";
+  if (auto bytes = s.crash_bytes())
+    out += "total: " + human_size(*bytes) + "\n";
   return out;
 }
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

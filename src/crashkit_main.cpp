@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "crashkit: %s\n", inv.error().message().c_str());
     return crashkit::exit_code_for(inv.error().category());
   }
-  if (inv->verbose) spdlog::set_level(spdlog::level::debug);
+  if (inv->verbose)
+    spdlog::set_level(spdlog::level::debug);
   crashkit::loader::RealKexecSys sys(inv->sysroot);
   return crashkit::cli::run(*inv, sys);
 }

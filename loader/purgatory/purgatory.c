@@ -21,17 +21,21 @@ _Static_assert(sizeof(struct ck_purgatory_params) == CK_PARAMS_SIZE, "abi");
 /* The compiler may emit calls to these for struct copies even when freestanding. */
 void* memset(void* d, int c, size_t n) {
   unsigned char* p = (unsigned char*)d;
-  while (n--) *p++ = (unsigned char)c;
+  while (n--)
+    *p++ = (unsigned char)c;
   return d;
 }
 void* memcpy(void* d, const void* s, size_t n) {
   unsigned char* p = (unsigned char*)d;
   const unsigned char* q = (const unsigned char*)s;
-  while (n--) *p++ = *q++;
+  while (n--)
+    *p++ = *q++;
   return d;
 }
 
-static void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
+static void outb(uint16_t port, uint8_t v) {
+  __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
 static uint8_t inb(uint16_t port) {
   uint8_t v;
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
@@ -62,20 +66,24 @@ void purgatory_main(void) {
   struct ck_sha256 ctx;
   ck_sha256_init(&ctx);
   uint64_t n = ck_params.nr_regions;
-  if (n > CK_PURGATORY_MAX_REGIONS) n = CK_PURGATORY_MAX_REGIONS;
+  if (n > CK_PURGATORY_MAX_REGIONS)
+    n = CK_PURGATORY_MAX_REGIONS;
   for (uint64_t i = 0; i < n; i++)
     ck_sha256_update(&ctx, (const void*)(uintptr_t)ck_params.regions[i].start,
                      (size_t)ck_params.regions[i].len);
   uint8_t got[32];
   ck_sha256_final(&ctx, got);
   unsigned diff = 0;
-  for (unsigned i = 0; i < 32; i++) diff |= got[i] ^ ck_params.digest[i];
-  if (!diff) return;
+  for (unsigned i = 0; i < 32; i++)
+    diff |= got[i] ^ ck_params.digest[i];
+  if (!diff)
+    return;
   serial_puts("\r\ncrashkit purgatory: the capture kernel's memory changed since it was loaded "
               "(SHA-256 mismatch); not booting it. Halting.\r\n  expected ");
   serial_hex(ck_params.digest, 32);
   serial_puts("\r\n  found    ");
   serial_hex(got, 32);
   serial_puts("\r\n");
-  for (;;) __asm__ volatile("cli; hlt");
+  for (;;)
+    __asm__ volatile("cli; hlt");
 }

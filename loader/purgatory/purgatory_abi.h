@@ -27,7 +27,7 @@ struct ck_purgatory_params {
   uint64_t entry_rsi;  /* physical address of boot_params (64-bit boot protocol) */
   uint64_t nr_regions; /* used entries of regions[] */
   struct ck_sha_region regions[CK_PURGATORY_MAX_REGIONS];
-  uint8_t digest[32];  /* SHA-256 over the regions' bytes, in order */
+  uint8_t digest[32]; /* SHA-256 over the regions' bytes, in order */
 };
 #endif
 

@@ -21,8 +21,10 @@ constexpr const char* kKdumpTools = "/etc/default/kdump-tools";
 /// The whole file; nullopt when it does not exist. Errors: other open/read failures.
 Result<std::optional<std::string>> read_text(const std::string& path) {
   auto text = read_whole_file(path);
-  if (text) return std::optional<std::string>{std::move(*text)};
-  if (text.error().sys_errno() == ENOENT) return std::optional<std::string>{};
+  if (text)
+    return std::optional<std::string>{std::move(*text)};
+  if (text.error().sys_errno() == ENOENT)
+    return std::optional<std::string>{};
   return std::move(text).error();
 }
 
@@ -30,12 +32,12 @@ Result<std::optional<std::string>> read_text(const std::string& path) {
 Status write_config(const std::string& path, const std::string& text, bool force) {
   struct stat st {};
   if (!force && ::stat(path.c_str(), &st) == 0)
-    return std::move(Error(ErrorCategory::exists, "exists; give --force to replace it")
-                         .with_path(path));
+    return std::move(
+        Error(ErrorCategory::exists, "exists; give --force to replace it").with_path(path));
   return write_file_atomic(path, text, 0644);
 }
 
-}  // namespace
+} // namespace
 
 CLI::App* add_check_config_command(CLI::App& app, CheckConfigArgs& a) {
   auto* sub = app.add_subcommand(
@@ -53,8 +55,9 @@ CLI::App* add_import_command(CLI::App& app, ImportArgs& a) {
       "/etc/default/kdump-tools, listing what could not be carried over");
   sub->add_option("--from", a.from, "kdump.conf|kdump-tools (default: whichever file exists)")
       ->check(CLI::IsMember({"kdump.conf", "kdump-tools"}));
-  sub->add_option("FILE", a.file, "the file to convert (default /etc/kdump.conf or " +
-                                      std::string(kKdumpTools) + ")");
+  sub->add_option("FILE", a.file,
+                  "the file to convert (default /etc/kdump.conf or " + std::string(kKdumpTools) +
+                      ")");
   sub->add_option("--sysconfig", a.sysconfig,
                   "kdump-utils' KDUMP_COMMANDLINE_* file (missing is fine)");
   sub->add_option("-o,--output", a.output, "write here instead of stdout");
@@ -65,7 +68,8 @@ CLI::App* add_import_command(CLI::App& app, ImportArgs& a) {
 std::optional<conf::Config> load_config_or_report(const std::string& root,
                                                   const char* consequence) {
   auto parse = conf::load_config(root);
-  if (parse.ok()) return std::move(parse.config);
+  if (parse.ok())
+    return std::move(parse.config);
   std::fputs(parse.error_text().c_str(), stderr);
   std::fprintf(stderr, "crashkit: %zu problem%s in the configuration; %s\n", parse.errors.size(),
                parse.errors.size() == 1 ? "" : "s", consequence);
@@ -73,7 +77,8 @@ std::optional<conf::Config> load_config_or_report(const std::string& root,
 }
 
 int run_check_config(const CheckConfigArgs& a) {
-  if (!load_config_or_report(a.root, "nothing was changed")) return kExitBadConfig;
+  if (!load_config_or_report(a.root, "nothing was changed"))
+    return kExitBadConfig;
   std::printf("configuration ok\n");
   return 0;
 }
@@ -89,14 +94,16 @@ int run_import(const ImportArgs& a) {
     else if (::access(kKdumpTools, F_OK) == 0)
       from = "kdump-tools";
     else
-      return report_error(Error(ErrorCategory::no_input,
-                                std::string("import: neither ") + kKdumpConf + " nor " +
-                                    kKdumpTools + " exists; name the file to convert"));
+      return report_error(Error(ErrorCategory::no_input, std::string("import: neither ") +
+                                                             kKdumpConf + " nor " + kKdumpTools +
+                                                             " exists; name the file to convert"));
   }
-  if (file.empty()) file = from == "kdump.conf" ? kKdumpConf : kKdumpTools;
+  if (file.empty())
+    file = from == "kdump.conf" ? kKdumpConf : kKdumpTools;
 
   auto main_text = read_text(file);
-  if (!main_text) return report_error(main_text.error());
+  if (!main_text)
+    return report_error(main_text.error());
   if (!*main_text)
     return report_error(
         std::move(Error(ErrorCategory::no_input, "import: no such file").with_path(file)));
@@ -104,23 +111,28 @@ int run_import(const ImportArgs& a) {
   std::vector<std::string> sources{file};
   if (from == "kdump.conf") {
     auto sys_text = read_text(a.sysconfig);
-    if (!sys_text) return report_error(sys_text.error());
-    if (*sys_text) sources.push_back(a.sysconfig);
+    if (!sys_text)
+      return report_error(sys_text.error());
+    if (*sys_text)
+      sources.push_back(a.sysconfig);
     r = conf::import_kdump_utils(**main_text, sys_text->value_or(""), file, a.sysconfig);
   } else {
     r = conf::import_kdump_tools(**main_text, file);
   }
   const std::string text = conf::render_import(r, sources);
   if (a.output) {
-    if (auto st = write_config(*a.output, text, a.force); !st) return report_error(st.error());
+    if (auto st = write_config(*a.output, text, a.force); !st)
+      return report_error(st.error());
   } else {
     std::fputs(text.c_str(), stdout);
   }
-  for (const auto& i : r.changed) std::fprintf(stderr, "changed: %s\n", i.str().c_str());
-  for (const auto& i : r.unmapped) std::fprintf(stderr, "not imported: %s\n", i.str().c_str());
+  for (const auto& i : r.changed)
+    std::fprintf(stderr, "changed: %s\n", i.str().c_str());
+  for (const auto& i : r.unmapped)
+    std::fprintf(stderr, "not imported: %s\n", i.str().c_str());
   if (a.output)
     std::fprintf(stderr, "wrote %s; check it with crashkit check-config\n", a.output->c_str());
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -18,16 +18,15 @@ inline constexpr int kExitBadConfig = 1;
 /// The configuration under root, or every FILE:LINE problem on stderr followed by
 /// "crashkit: N problem(s) in the configuration; CONSEQUENCE" (what the command did not do)
 /// and nullopt: the caller exits kExitBadConfig.
-std::optional<conf::Config> load_config_or_report(const std::string& root,
-                                                  const char* consequence);
+std::optional<conf::Config> load_config_or_report(const std::string& root, const char* consequence);
 
 struct CheckConfigArgs {
-  std::string root;  ///< read ROOT/etc/crashkit/... (an image or test tree)
+  std::string root; ///< read ROOT/etc/crashkit/... (an image or test tree)
 };
 
 struct ImportArgs {
-  std::string from;               ///< "kdump.conf" or "kdump-tools"; empty = detect
-  std::optional<std::string> file;  ///< kdump.conf or /etc/default/kdump-tools
+  std::string from;                ///< "kdump.conf" or "kdump-tools"; empty = detect
+  std::optional<std::string> file; ///< kdump.conf or /etc/default/kdump-tools
   std::string sysconfig = "/etc/sysconfig/kdump";
   std::optional<std::string> output;
   bool force = false;
@@ -42,4 +41,4 @@ int run_check_config(const CheckConfigArgs& args);
 /// file without --force) and lists on stderr what was not carried over. 0, or the error's code.
 int run_import(const ImportArgs& args);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

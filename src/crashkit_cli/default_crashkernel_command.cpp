@@ -16,9 +16,10 @@ CLI::App* add_default_crashkernel_command(CLI::App& app, DefaultCrashkernelArgs&
 
 int run_default_crashkernel(const DefaultCrashkernelArgs& a) {
   auto v = admin::default_crashkernel(a.arch.empty() ? admin::running_machine() : a.arch);
-  if (!v) return report_error(v.error());
+  if (!v)
+    return report_error(v.error());
   std::printf("%s\n", v->c_str());
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -9,10 +9,10 @@
 namespace crashkit::cli {
 
 struct DefaultCrashkernelArgs {
-  std::string arch;  ///< empty = the running machine
+  std::string arch; ///< empty = the running machine
 };
 
 CLI::App* add_default_crashkernel_command(CLI::App& app, DefaultCrashkernelArgs& args);
 int run_default_crashkernel(const DefaultCrashkernelArgs& args);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

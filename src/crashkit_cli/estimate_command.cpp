@@ -28,8 +28,10 @@ Result<admin::Estimate> estimate_for(const conf::Config& config, const std::stri
                                      std::string kernel, std::string initramfs,
                                      std::uint64_t reserved) {
   const std::string release = admin::running_release();
-  if (kernel.empty()) kernel = admin::capture_kernel_path(config, root, release);
-  if (initramfs.empty()) initramfs = initramfs::default_image_path(root, release);
+  if (kernel.empty())
+    kernel = admin::capture_kernel_path(config, root, release);
+  if (initramfs.empty())
+    initramfs = initramfs::default_image_path(root, release);
   auto e = admin::estimate_capture_memory(kernel, initramfs, reserved);
   if (!e) {
     Error err = std::move(e).error();
@@ -42,14 +44,17 @@ Result<admin::Estimate> estimate_for(const conf::Config& config, const std::stri
 
 int run_estimate(const EstimateArgs& a, loader::KexecSys& sys) {
   auto config = load_config_or_report(a.root, "no estimate");
-  if (!config) return kExitBadConfig;
+  if (!config)
+    return kExitBadConfig;
   auto state = loader::probe_system(sys);
-  if (!state) return report_error(state.error());
+  if (!state)
+    return report_error(state.error());
   const std::uint64_t reserved = state->crash_bytes().value_or(0);
   auto e = estimate_for(*config, a.root, a.kernel, a.initramfs, reserved);
-  if (!e) return report_error(e.error());
+  if (!e)
+    return report_error(e.error());
   std::fputs(admin::format_estimate(*e, reserved).c_str(), stdout);
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

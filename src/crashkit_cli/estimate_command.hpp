@@ -14,8 +14,8 @@ namespace crashkit::cli {
 
 struct EstimateArgs {
   std::string root;
-  std::string kernel;     ///< default: the capture kernel of the config (running kernel)
-  std::string initramfs;  ///< default: /var/lib/crashkit/initramfs-RELEASE.img
+  std::string kernel;    ///< default: the capture kernel of the config (running kernel)
+  std::string initramfs; ///< default: /var/lib/crashkit/initramfs-RELEASE.img
 };
 
 /// The estimate for `config` under root: its capture kernel (running → /boot/vmlinuz-RELEASE)
@@ -28,4 +28,4 @@ Result<admin::Estimate> estimate_for(const conf::Config& config, const std::stri
 CLI::App* add_estimate_command(CLI::App& app, EstimateArgs& args);
 int run_estimate(const EstimateArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -15,7 +15,8 @@ CLI::App* add_exec_command(CLI::App& app, ExecArgs&) {
 
 int run_exec(const ExecArgs&, loader::KexecSys& sys) {
   auto st = loader::exec_reboot_kernel(sys);
-  if (st) return 0;  // only a fake returns here
+  if (st)
+    return 0; // only a fake returns here
   if (st.error().category() == ErrorCategory::unsupported) {
     std::fprintf(stderr, "crashkit: %s\n", st.error().message().c_str());
     return loader::kStatusNotArmed;
@@ -23,4 +24,4 @@ int run_exec(const ExecArgs&, loader::KexecSys& sys) {
   return report_error(st.error());
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

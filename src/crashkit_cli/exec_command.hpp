@@ -14,4 +14,4 @@ CLI::App* add_exec_command(CLI::App& app, ExecArgs& args);
 /// Does not return on success; exit 3 when no kernel is loaded for reboot.
 int run_exec(const ExecArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -9,16 +9,16 @@ namespace crashkit::cli {
 
 int exit_code_for_error(const Error& e) {
   switch (loader::is_signature_errno(e.sys_errno()) ? EPERM : e.sys_errno()) {
-    case EADDRNOTAVAIL:
-    case ENOMEM:
-      return kExitUnavailable;
-    case EBUSY:
-      return kExitTempFail;
-    case EPERM:
-    case EACCES:
-      return kExitNoPerm;
-    default:
-      return exit_code_for(e.category());
+  case EADDRNOTAVAIL:
+  case ENOMEM:
+    return kExitUnavailable;
+  case EBUSY:
+    return kExitTempFail;
+  case EPERM:
+  case EACCES:
+    return kExitNoPerm;
+  default:
+    return exit_code_for(e.category());
   }
 }
 
@@ -27,4 +27,4 @@ int report_error(const Error& e) {
   return exit_code_for_error(e);
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -18,4 +18,4 @@ int exit_code_for_error(const Error& e);
 /// Prints "crashkit: MESSAGE" on stderr and returns exit_code_for_error(e).
 int report_error(const Error& e);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

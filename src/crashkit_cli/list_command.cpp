@@ -13,22 +13,27 @@ namespace crashkit::cli {
 
 CLI::App* add_list_command(CLI::App& app, ListArgs& a) {
   auto* sub = app.add_subcommand("list", "the saved dumps: date, kernel, panic, size, status");
-  sub->add_flag("--json", a.json, "one JSON array (dir, date, kernel, panic, size, status, "
-                                  "dump_level)");
+  sub->add_flag("--json", a.json,
+                "one JSON array (dir, date, kernel, panic, size, status, "
+                "dump_level)");
   sub->add_option("--root", a.root, "the configuration and dumps of an image or chroot at DIR");
   return sub;
 }
 
 int run_list(const ListArgs& a) {
   auto config = load_config_or_report(a.root, "no dumps listed");
-  if (!config) return kExitBadConfig;
+  if (!config)
+    return kExitBadConfig;
   auto dir = admin::dump_directory(*config, a.root);
-  if (!dir) return report_error(dir.error());
+  if (!dir)
+    return report_error(dir.error());
   auto dumps = admin::list_dumps(*dir);
-  if (!dumps) return report_error(dumps.error());
+  if (!dumps)
+    return report_error(dumps.error());
   if (a.json) {
     auto arr = nlohmann::json::array();
-    for (const auto& d : *dumps) arr.push_back(admin::to_json(d));
+    for (const auto& d : *dumps)
+      arr.push_back(admin::to_json(d));
     std::printf("%s\n", json_text(arr, 2).c_str());
     return 0;
   }
@@ -45,4 +50,4 @@ int run_list(const ListArgs& a) {
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -9,7 +9,7 @@ namespace crashkit::cli {
 
 struct ListArgs {
   bool json = false;
-  std::string root;  ///< an image or test tree: its config, and paths below it
+  std::string root; ///< an image or test tree: its config, and paths below it
 };
 
 CLI::App* add_list_command(CLI::App& app, ListArgs& args);
@@ -17,4 +17,4 @@ CLI::App* add_list_command(CLI::App& app, ListArgs& args);
 /// 0 (also when there are no dumps); 1 for a bad configuration; the error's code otherwise.
 int run_list(const ListArgs& args);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

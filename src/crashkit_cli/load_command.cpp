@@ -13,17 +13,19 @@ std::vector<std::string> split_list(const std::string& s) {
   std::string cur;
   for (char c : s) {
     if (c == ',' || c == ' ') {
-      if (!cur.empty()) out.push_back(std::move(cur));
+      if (!cur.empty())
+        out.push_back(std::move(cur));
       cur.clear();
     } else {
       cur.push_back(c);
     }
   }
-  if (!cur.empty()) out.push_back(std::move(cur));
+  if (!cur.empty())
+    out.push_back(std::move(cur));
   return out;
 }
 
-}  // namespace
+} // namespace
 
 CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   auto* sub = app.add_subcommand("load", "load a kernel into the panic (kdump) or reboot slot");
@@ -55,7 +57,8 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
 }
 
 Status validate_load(const LoadArgs& a) {
-  if (a.panic == a.reboot) return Error(ErrorCategory::usage, "load: give --panic or --reboot");
+  if (a.panic == a.reboot)
+    return Error(ErrorCategory::usage, "load: give --panic or --reboot");
   if (a.reboot && (a.remove_params || a.capture_params))
     return Error(ErrorCategory::usage,
                  "load: --remove-params and --capture-params only apply to --panic");
@@ -68,7 +71,8 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
   LoadRequest req;
   req.slot = slot;
   req.kernel = a.kernel;
-  if (!a.initrd.empty()) req.initrd = a.initrd;
+  if (!a.initrd.empty())
+    req.initrd = a.initrd;
   req.syscall = a.syscall == "file"     ? SyscallChoice::file
                 : a.syscall == "legacy" ? SyscallChoice::legacy
                                         : SyscallChoice::automatic;
@@ -78,19 +82,23 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
     creq.command_line = a.command_line;
     creq.reuse = a.reuse_cmdline;
     creq.append = a.append;
-    if (a.remove_params) creq.remove = split_list(*a.remove_params);
-    if (a.capture_params) creq.capture_params = tokenize_cmdline(*a.capture_params);
+    if (a.remove_params)
+      creq.remove = split_list(*a.remove_params);
+    if (a.capture_params)
+      creq.capture_params = tokenize_cmdline(*a.capture_params);
     auto cmdline = build_cmdline(sys, creq);
-    if (!cmdline) return report_error(cmdline.error());
+    if (!cmdline)
+      return report_error(cmdline.error());
     req.cmdline = *cmdline;
   }
 
   auto st = load(sys, req);
-  if (!st) return report_error(st.error());
-  std::printf("%s kernel loaded with %s: %s%s%s\n", slot_name(slot), st->syscall,
-              a.kernel.c_str(), a.initrd.empty() ? "" : " initrd ", a.initrd.c_str());
+  if (!st)
+    return report_error(st.error());
+  std::printf("%s kernel loaded with %s: %s%s%s\n", slot_name(slot), st->syscall, a.kernel.c_str(),
+              a.initrd.empty() ? "" : " initrd ", a.initrd.c_str());
   std::printf("command line: %s\n", st->cmdline.c_str());
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

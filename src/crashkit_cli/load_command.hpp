@@ -20,8 +20,8 @@ struct LoadArgs {
   std::optional<std::string> command_line;
   bool reuse_cmdline = false;
   std::string syscall = "auto";
-  std::optional<std::string> remove_params;   ///< comma/space separated names
-  std::optional<std::string> capture_params;  ///< parameters, "" for none
+  std::optional<std::string> remove_params;  ///< comma/space separated names
+  std::optional<std::string> capture_params; ///< parameters, "" for none
 };
 
 /// Registers the subcommand's options, filling args.
@@ -33,4 +33,4 @@ Status validate_load(const LoadArgs& args);
 /// Builds the command line and loads. Returns the exit code; prints one line.
 int run_load(const LoadArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -5,20 +5,20 @@
 #include <cstdio>
 
 #include "config_commands.hpp"
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/initramfs/builder.hpp"
-#include "crashkit/admin/default_crashkernel.hpp"
 #include "exit_codes.hpp"
 
 namespace crashkit::cli {
 
 CLI::App* add_rebuild_command(CLI::App& app, RebuildArgs& a) {
   auto* sub = app.add_subcommand(
-      "rebuild",
-      "write the capture initramfs (/var/lib/crashkit/initramfs-KVER.img) if its inputs "
-      "changed since the last build");
-  sub->add_option("--root", a.root, "build from the system tree at DIR (config, binaries, "
-                                    "modules and output below it)");
+      "rebuild", "write the capture initramfs (/var/lib/crashkit/initramfs-KVER.img) if its inputs "
+                 "changed since the last build");
+  sub->add_option("--root", a.root,
+                  "build from the system tree at DIR (config, binaries, "
+                  "modules and output below it)");
   sub->add_option("--kernel", a.kernel, "kernel version (default: the running kernel)");
   sub->add_option("-o,--output", a.output, "image file (default below --root)");
   sub->add_option("--capture-binary", a.capture_binary,
@@ -40,7 +40,8 @@ initramfs::BuildRequest build_request(const std::string& root, const std::string
 
 int run_rebuild(const RebuildArgs& a) {
   auto config = load_config_or_report(a.root, "nothing was built");
-  if (!config) return kExitBadConfig;
+  if (!config)
+    return kExitBadConfig;
   initramfs::BuildRequest req = build_request(a.root, a.kernel);
   req.output = a.output;
   req.capture_binary = a.capture_binary;
@@ -65,4 +66,4 @@ int run_rebuild(const RebuildArgs& a) {
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -28,4 +28,4 @@ initramfs::BuildRequest build_request(const std::string& root, const std::string
 /// (like check-config); other errors: one line and their exit code.
 int run_rebuild(const RebuildArgs& args);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -32,7 +32,8 @@ int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
   std::string fallback;
   if (!a.value) {
     auto d = admin::default_crashkernel(admin::running_machine());
-    if (!d) return report_error(d.error());
+    if (!d)
+      return report_error(d.error());
     fallback = *d;
   }
   auto setting = bootcfg::resolve_crashkernel_value(
@@ -54,9 +55,9 @@ int run_reset_crashkernel(const ResetCrashkernelArgs& a) {
   if (auto st = bootcfg::execute_plan(*plan); !st)
     return report_error(st.error());
   // What crashkit wrote, so that `start` (auto_reset_crashkernel) knows the value is its own.
-  const admin::CrashkernelRecord record{
-      conf::format_crashkernel(req.setting),
-      a.value ? admin::ChosenBy::option : admin::ChosenBy::default_value};
+  const admin::CrashkernelRecord record{conf::format_crashkernel(req.setting),
+                                        a.value ? admin::ChosenBy::option
+                                                : admin::ChosenBy::default_value};
   if (auto st = admin::write_crashkernel_record(a.root, record); !st)
     return report_error(st.error());
   if (!plan->edits.empty() || !plan->commands.empty())

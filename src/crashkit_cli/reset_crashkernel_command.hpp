@@ -12,7 +12,7 @@ struct ResetCrashkernelArgs {
   std::string kernel = "ALL";
   std::optional<std::string> value;
   bool dry_run = false;
-  std::string root;  ///< "" = the running system
+  std::string root; ///< "" = the running system
 };
 
 CLI::App* add_reset_crashkernel_command(CLI::App& app, ResetCrashkernelArgs& args);

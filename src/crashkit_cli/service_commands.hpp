@@ -12,9 +12,9 @@ namespace crashkit::cli {
 
 struct ServiceArgs {
   enum class Verb { start, stop, restart, reload, test } verb = Verb::start;
-  std::string root;    ///< configuration, images and state below DIR (images, tests)
+  std::string root; ///< configuration, images and state below DIR (images, tests)
   std::string syscall = "auto";
-  bool force = false;  ///< test: no confirmation
+  bool force = false; ///< test: no confirmation
 };
 
 /// Adds start/stop/restart/reload/test; each sets args.verb when parsed.
@@ -22,4 +22,4 @@ void add_service_commands(CLI::App& app, ServiceArgs& args);
 
 int run_service(const ServiceArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -16,7 +16,8 @@ CLI::App* add_showmem_command(CLI::App& app, ShowmemArgs&) {
 
 int run_showmem(const ShowmemArgs& a, loader::KexecSys& sys) {
   auto state = loader::probe_system(sys);
-  if (!state) return report_error(state.error());
+  if (!state)
+    return report_error(state.error());
   std::fputs(loader::describe_reservation(*state).c_str(), stdout);
   // The ranges are the answer; the estimate is a remark beside them, so a missing initramfs or
   // a bad config is said in one line rather than failing the command.
@@ -37,4 +38,4 @@ int run_showmem(const ShowmemArgs& a, loader::KexecSys& sys) {
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -11,7 +11,7 @@
 namespace crashkit::cli {
 
 struct ShowmemArgs {
-  std::string root;  ///< configuration and images below DIR (the --sysroot of the tests)
+  std::string root; ///< configuration and images below DIR (the --sysroot of the tests)
 };
 
 CLI::App* add_showmem_command(CLI::App& app, ShowmemArgs& args);
@@ -20,4 +20,4 @@ CLI::App* add_showmem_command(CLI::App& app, ShowmemArgs& args);
 /// state files are malformed.
 int run_showmem(const ShowmemArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

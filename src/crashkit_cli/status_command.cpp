@@ -25,7 +25,8 @@ void print_test_status(const std::string& root, loader::KexecSys& sys,
     std::printf("last test: %s\n", pending.error().message().c_str());
     return;
   }
-  if (only_to_judge && !(pending->pending && pending->from_earlier_boot)) return;
+  if (only_to_judge && !(pending->pending && pending->from_earlier_boot))
+    return;
   if (pending->pending && !pending->from_earlier_boot) {
     std::printf("last test: started %s, the machine has not crashed yet\n",
                 pending->pending->started.c_str());
@@ -58,15 +59,17 @@ void print_test_status(const std::string& root, loader::KexecSys& sys,
     std::printf("last %s\n", outcome->detail.c_str());
     return;
   }
-  if (auto detail = admin::last_test_detail(root)) std::printf("last %s\n", detail->c_str());
+  if (auto detail = admin::last_test_detail(root))
+    std::printf("last %s\n", detail->c_str());
 }
 
 int run_status(const StatusArgs& a, loader::KexecSys& sys) {
   auto state = loader::probe_system(sys);
-  if (!state) return report_error(state.error());
+  if (!state)
+    return report_error(state.error());
   std::fputs(loader::describe_status(*state).c_str(), stdout);
   print_test_status(a.root, sys, nullptr);
   return loader::status_exit_code(*state);
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -11,7 +11,7 @@
 namespace crashkit::cli {
 
 struct StatusArgs {
-  std::string root;  ///< state and config below DIR (the global --sysroot)
+  std::string root; ///< state and config below DIR (the global --sysroot)
 };
 
 CLI::App* add_status_command(CLI::App& app, StatusArgs& args);
@@ -26,4 +26,4 @@ void print_test_status(const std::string& root, loader::KexecSys& sys,
 /// Prints what is loaded and the reservation; kStatusArmed / kStatusNotArmed, or an error code.
 int run_status(const StatusArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

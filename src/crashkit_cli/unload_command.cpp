@@ -18,9 +18,10 @@ CLI::App* add_unload_command(CLI::App& app, UnloadArgs& a) {
 int run_unload(const UnloadArgs& a, loader::KexecSys& sys) {
   const auto slot = a.reboot ? loader::Slot::reboot : loader::Slot::panic;
   auto st = loader::unload(sys, slot);
-  if (!st) return report_error(st.error());
+  if (!st)
+    return report_error(st.error());
   std::printf("%s kernel unloaded\n", loader::slot_name(slot));
   return 0;
 }
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -9,7 +9,7 @@ namespace crashkit::cli {
 
 struct UnloadArgs {
   bool panic = false;
-  bool reboot = false;  ///< neither given: the panic slot
+  bool reboot = false; ///< neither given: the panic slot
 };
 
 CLI::App* add_unload_command(CLI::App& app, UnloadArgs& args);
@@ -17,4 +17,4 @@ CLI::App* add_unload_command(CLI::App& app, UnloadArgs& args);
 /// Returns the exit code; prints one line.
 int run_unload(const UnloadArgs& args, loader::KexecSys& sys);
 
-}  // namespace crashkit::cli
+} // namespace crashkit::cli

@@ -22,4 +22,4 @@ struct TempRoot {
   TempRoot& operator=(const TempRoot&) = delete;
 };
 
-}  // namespace crashkit::admin::testing
+} // namespace crashkit::admin::testing

@@ -110,7 +110,7 @@ TEST_CASE("list_dumps: links and oversized reports are not followed or read", "[
   write(t.p / "elsewhere/report.json", R"({"kernel":"elsewhere","status":"complete"})");
   write(t.p / "2026-11-27-101752/vmcore", "x");
   fs::create_symlink(secret, t.p / "2026-11-27-101752/report.json");
-  fs::create_symlink(t.p / "elsewhere", t.p / "2026-11-28-000000");  // a linked "dump"
+  fs::create_symlink(t.p / "elsewhere", t.p / "2026-11-28-000000"); // a linked "dump"
   write(t.p / "2026-11-29-000000/vmcore", "x");
   write(t.p / "2026-11-29-000000/report.json",
         R"({"kernel":")" + std::string(1 << 20, 'k') + R"(","status":"complete"})");
@@ -126,7 +126,7 @@ TEST_CASE("list_dumps: links and oversized reports are not followed or read", "[
 }
 
 TEST_CASE("list_dumps: directories not owned by root are not dumps", "[admin][root]") {
-  REQUIRE(::geteuid() == 0);  // chown needs root; CI runs as root
+  REQUIRE(::geteuid() == 0); // chown needs root; CI runs as root
   TempDir t;
   write(t.p / "2026-11-27-101752/vmcore", "x");
   write(t.p / "2030-01-01-000000/vmcore", "x");
@@ -186,7 +186,7 @@ TEST_CASE("check_dump_path: the capture's PATH rule, seen before a crash", "[adm
   TempDir t;
   const auto c = crashkit::conf::parse_config_text("path /var/crash\n").config;
   const std::string root = t.p.string();
-  CHECK(check_dump_path(c, root));  // missing: the capture makes it
+  CHECK(check_dump_path(c, root)); // missing: the capture makes it
   fs::create_directories(t.p / "var/crash");
   fs::permissions(t.p / "var", fs::perms(0755));
   fs::permissions(t.p / "var/crash", fs::perms(0755));

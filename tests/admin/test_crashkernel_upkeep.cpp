@@ -55,7 +55,7 @@ struct System {
   }
 };
 
-}  // namespace
+} // namespace
 
 TEST_CASE("upkeep: a value crashkit never wrote is left alone, silently", "[admin][upkeep]") {
   System s;
@@ -151,8 +151,7 @@ TEST_CASE("upkeep: auto_reset_crashkernel no, and a removal by crashkit, change 
   CHECK(read(s.cmdline()) == "ro\n");
 }
 
-TEST_CASE("upkeep: a kernel installed since gets the value; GRUB's line too",
-          "[admin][upkeep]") {
+TEST_CASE("upkeep: a kernel installed since gets the value; GRUB's line too", "[admin][upkeep]") {
   System s;
   const auto entries = s.t.p / "boot/loader/entries";
   write(entries / "m-6.1.conf", "title A\nversion 6.1\noptions ro crashkernel=96M\n");
@@ -175,7 +174,8 @@ TEST_CASE("upkeep: a damaged record and a boot configuration that cannot be read
   write(s.t.p / "var/lib/crashkit/crashkernel.json", "{\"value\": 3}");
   auto bad = admin::read_crashkernel_record(s.root());
   REQUIRE_FALSE(bad);
-  CHECK_THAT(bad.error().message(), Contains("crashkernel.json") && Contains("not crashkit's record"));
+  CHECK_THAT(bad.error().message(),
+             Contains("crashkernel.json") && Contains("not crashkit's record"));
   auto rep = admin::keep_crashkernel_current(config_with(std::nullopt), s.root(), kDefault);
   CHECK_FALSE(rep.changed);
   CHECK_THAT(rep.message, Contains("auto_reset_crashkernel: ") && Contains("crashkernel.json"));

@@ -15,7 +15,8 @@ using Catch::Contains;
 TEST_CASE("estimate: unpacked initramfs size from its zstd frame", "[admin][estimate]") {
   admin::testing::TempRoot t("crashkit-estimate");
   std::string payload(3u << 20, 'x');
-  for (std::size_t i = 0; i < payload.size(); i += 7) payload[i] = static_cast<char>(i);
+  for (std::size_t i = 0; i < payload.size(); i += 7)
+    payload[i] = static_cast<char>(i);
   std::string z(ZSTD_compressBound(payload.size()), '\0');
   z.resize(ZSTD_compress(z.data(), z.size(), payload.data(), payload.size(), 3));
   const auto img = (t.p / "initramfs.img").string();
@@ -103,11 +104,14 @@ TEST_CASE("estimate: the kernel image from the ELF unpacked out of the bzImage p
 
 TEST_CASE("estimate: the verdict against the reservation", "[admin][estimate]") {
   admin::Estimate e;
-  e.parts = {{"kernel image", 46u << 20, "x"}, {"kernel runtime", 24u << 20, "y"},
-             {"capture initramfs", 12u << 20, "z"}, {"crashkit-capture", 11u << 20, "w"}};
+  e.parts = {{"kernel image", 46u << 20, "x"},
+             {"kernel runtime", 24u << 20, "y"},
+             {"capture initramfs", 12u << 20, "z"},
+             {"crashkit-capture", 11u << 20, "w"}};
   CHECK(e.total() == (93u << 20));
-  CHECK_THAT(admin::format_estimate(e, 96u << 20), Contains("total") && Contains("93 MiB") &&
-                                                       Contains("reserved: 96 MiB, 3 MiB to spare"));
+  CHECK_THAT(admin::format_estimate(e, 96u << 20),
+             Contains("total") && Contains("93 MiB") &&
+                 Contains("reserved: 96 MiB, 3 MiB to spare"));
   CHECK_THAT(admin::format_estimate(e, 80u << 20),
              Contains("WARNING: the reservation of 80 MiB is smaller than the estimate"));
   CHECK_THAT(admin::format_estimate(e, 0), Contains("reserved: none"));

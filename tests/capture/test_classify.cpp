@@ -74,7 +74,8 @@ Dump capture_kdump(const TempDir& dir, const std::string& core, int level,
   req.compression = c;
   req.threads = threads;
   auto st = run_capture(req, **sink, {});
-  if (!st) FAIL("run_capture: " << st.error().message());
+  if (!st)
+    FAIL("run_capture: " << st.error().message());
   REQUIRE((*sink)->finish());
   Dump d{std::move(st).value(), KdumpFile::load(out)};
   std::filesystem::remove(out);
@@ -84,7 +85,8 @@ Dump capture_kdump(const TempDir& dir, const std::string& core, int level,
 
 std::string joined(const std::vector<std::string>& v) {
   std::string s;
-  for (const auto& x : v) s += x + "\n";
+  for (const auto& x : v)
+    s += x + "\n";
   return s;
 }
 
@@ -119,18 +121,19 @@ void check_counts(const CaptureStats& s, const ExpectedCounts& want, int level) 
 // classes absent, zero pages on the shared zero page, the others present (and, when
 // check_content, byte-equal to the builder's page).
 template <typename ClassOf>
-void check_pages(const VmcoreBuilder& b, const KdumpFile& k, ClassOf class_of,
-                 bool check_content) {
+void check_pages(const VmcoreBuilder& b, const KdumpFile& k, ClassOf class_of, bool check_content) {
   std::uint64_t mismatches = 0;
   std::vector<std::uint8_t> page;
   for (std::uint64_t pfn = 0; pfn < k.max_mapnr_64; ++pfn) {
     const bool ram = b.is_ram(pfn);
     if (k.in_ram(pfn) != ram) {
-      if (mismatches++ < 5) FAIL_CHECK("pfn " << pfn << ": RAM bit " << k.in_ram(pfn));
+      if (mismatches++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": RAM bit " << k.in_ram(pfn));
       continue;
     }
     if (!ram) {
-      if (k.dumpable(pfn) && mismatches++ < 5) FAIL_CHECK("pfn " << pfn << ": dumpable non-RAM");
+      if (k.dumpable(pfn) && mismatches++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": dumpable non-RAM");
       continue;
     }
     const FxClass want = class_of(pfn);
@@ -138,11 +141,12 @@ void check_pages(const VmcoreBuilder& b, const KdumpFile& k, ClassOf class_of,
     if (k.dumpable(pfn) != present) {
       if (mismatches++ < 5)
         FAIL_CHECK("pfn " << pfn << " (kind " << fixtures::page_kind_name(b.kind(pfn))
-                          << ", expected " << fixtures::page_class_name(want)
-                          << "): dumpable bit " << k.dumpable(pfn));
+                          << ", expected " << fixtures::page_class_name(want) << "): dumpable bit "
+                          << k.dumpable(pfn));
       continue;
     }
-    if (!present) continue;
+    if (!present)
+      continue;
     if (want == FxClass::zero) {
       KdumpFile::Desc d{};
       const auto r = k.read_page(pfn, page, &d);
@@ -153,10 +157,12 @@ void check_pages(const VmcoreBuilder& b, const KdumpFile& k, ClassOf class_of,
       }
       continue;
     }
-    if (!check_content) continue;
+    if (!check_content)
+      continue;
     const auto r = k.read_page(pfn, page);
     if (r != KdumpFile::Read::ok || page != b.page_content(pfn)) {
-      if (mismatches++ < 5) FAIL_CHECK("pfn " << pfn << ": read " << int(r) << " content differs");
+      if (mismatches++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": read " << int(r) << " content differs");
     }
   }
   CHECK(mismatches == 0);
@@ -168,20 +174,21 @@ void check_header_level(const Dump& d, int level) {
   CHECK((d.file.status & 0x08) == 0);
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("capture classify: classification per era and paging mode matches the fixture's expectations",
-          "[capture][classify]") {
+TEST_CASE(
+    "capture classify: classification per era and paging mode matches the fixture's expectations",
+    "[capture][classify]") {
   struct Cfg {
     KernelEra era;
     int levels;
     std::uint64_t sme;
   };
-  const Cfg cfg = GENERATE(Cfg{KernelEra::v5_10, 4, 0}, Cfg{KernelEra::v5_10, 5, 0},
-                           Cfg{KernelEra::v6_1, 4, 0}, Cfg{KernelEra::v6_1, 5, 0},
-                           Cfg{KernelEra::v6_10, 4, 0}, Cfg{KernelEra::v6_10, 5, 0},
-                           Cfg{KernelEra::v6_12, 4, 0}, Cfg{KernelEra::v6_12, 5, 0},
-                           Cfg{KernelEra::v6_1, 4, 1ULL << 47}, Cfg{KernelEra::v6_12, 5, 1ULL << 51});
+  const Cfg cfg =
+      GENERATE(Cfg{KernelEra::v5_10, 4, 0}, Cfg{KernelEra::v5_10, 5, 0}, Cfg{KernelEra::v6_1, 4, 0},
+               Cfg{KernelEra::v6_1, 5, 0}, Cfg{KernelEra::v6_10, 4, 0}, Cfg{KernelEra::v6_10, 5, 0},
+               Cfg{KernelEra::v6_12, 4, 0}, Cfg{KernelEra::v6_12, 5, 0},
+               Cfg{KernelEra::v6_1, 4, 1ULL << 47}, Cfg{KernelEra::v6_12, 5, 1ULL << 51});
   CAPTURE(static_cast<int>(cfg.era), cfg.levels, cfg.sme);
   TempDir dir;
   Core core = make_core(dir, small_spec(cfg.era, cfg.levels, cfg.sme));
@@ -204,8 +211,8 @@ TEST_CASE("capture classify: classification per era and paging mode matches the 
     check_counts(d.stats, want, level);
     CHECK(d.file.num_dumpable == d.stats.dumped_pages);
     const bool content = level == 0 || level == 31 || level == 6;
-    check_pages(b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); },
-                content);
+    check_pages(
+        b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); }, content);
   }
 }
 
@@ -225,7 +232,8 @@ TEST_CASE("capture classify: compound and buddy blocks at range and chunk edges"
     std::string last;
     for (std::uint64_t p = (from + n - 1) / n * n; p + n <= to; p += n) {
       auto st = b.set_page(p, k, order);
-      if (st) return p;
+      if (st)
+        return p;
       last = st.error().message();
     }
     FAIL("no room for a block of order " << order << ": " << last);
@@ -237,7 +245,7 @@ TEST_CASE("capture classify: compound and buddy blocks at range and chunk edges"
   const std::uint64_t huge = place(0x100000, 0x101000, PageKind::hugetlb, 9);
   place(huge + 0x200, 0x101000, PageKind::anon, 2);
   place(0x100000, 0x101000, PageKind::free_buddy, 10);
-  const std::uint64_t edge = place(0x800, 0x1800, PageKind::cache, 2);  // compound cache
+  const std::uint64_t edge = place(0x800, 0x1800, PageKind::cache, 2); // compound cache
   place(edge + 4, 0x1800, PageKind::cache_private, 0);
   place(edge + 4, 0x1800, PageKind::slab, 1);
   place(edge + 4, 0x1800, PageKind::free_buddy, 3);
@@ -253,8 +261,8 @@ TEST_CASE("capture classify: compound and buddy blocks at range and chunk edges"
     CAPTURE(level);
     const Dump d = capture_kdump(dir, path, level, Compression::none, 1);
     check_counts(d.stats, b.expected_counts(level), level);
-    check_pages(b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); },
-                false);
+    check_pages(
+        b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); }, false);
   }
 }
 
@@ -263,23 +271,35 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
   struct Case {
     const char* name;
     std::vector<std::string> drop;
-    int level_mask;          // bits the library must drop from 31
-    bool scan;               // hwpoison/offline still excluded
-    bool offline_known;      // offline pages still excluded
-    std::vector<std::string> named;  // substrings the warning must contain
+    int level_mask;                 // bits the library must drop from 31
+    bool scan;                      // hwpoison/offline still excluded
+    bool offline_known;             // offline pages still excluded
+    std::vector<std::string> named; // substrings the warning must contain
   };
   const Case c = GENERATE(
       Case{"PG_lru", {"NUMBER(PG_lru)"}, 2 | 4, true, true, {"NUMBER(PG_lru)"}},
-      Case{"buddy", {"NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)"}, 16, true, true,
+      Case{"buddy",
+           {"NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)"},
+           16,
+           true,
+           true,
            {"PAGE_BUDDY_MAPCOUNT_VALUE"}},
       Case{"head mask", {"NUMBER(PG_head_mask)"}, 8, true, true, {"PG_head_mask"}},
       Case{"private", {"OFFSET(page.private)"}, 16, true, true, {"OFFSET(page.private)"}},
-      Case{"mem_section", {"SYMBOL(mem_section)"}, 2 | 4 | 8 | 16, false, false,
+      Case{"mem_section",
+           {"SYMBOL(mem_section)"},
+           2 | 4 | 8 | 16,
+           false,
+           false,
            {"SYMBOL(mem_section)"}},
-      Case{"init_top_pgt", {"SYMBOL(init_top_pgt)"}, 2 | 4 | 8 | 16, false, false,
-           {"init_top_pgt"}},
-      Case{"two keys", {"NUMBER(PG_lru)", "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)"}, 2 | 4 | 16, true,
-           true, {"NUMBER(PG_lru)", "PAGE_BUDDY_MAPCOUNT_VALUE"}});
+      Case{
+          "init_top_pgt", {"SYMBOL(init_top_pgt)"}, 2 | 4 | 8 | 16, false, false, {"init_top_pgt"}},
+      Case{"two keys",
+           {"NUMBER(PG_lru)", "NUMBER(PAGE_BUDDY_MAPCOUNT_VALUE)"},
+           2 | 4 | 16,
+           true,
+           true,
+           {"NUMBER(PG_lru)", "PAGE_BUDDY_MAPCOUNT_VALUE"}});
   const KernelEra era = GENERATE(KernelEra::v6_1, KernelEra::v6_12);
   CAPTURE(c.name, static_cast<int>(era));
   TempDir dir;
@@ -287,7 +307,8 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
   spec.drop_keys = c.drop;
   Core core = make_core(dir, spec);
   const VmcoreBuilder& b = core.b;
-  for (const auto& k : c.drop) REQUIRE(b.vmcoreinfo_text().find(k + "=") == std::string::npos);
+  for (const auto& k : c.drop)
+    REQUIRE(b.vmcoreinfo_text().find(k + "=") == std::string::npos);
 
   const int level = 31;
   const int reduced = level & ~c.level_mask;
@@ -295,7 +316,8 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
   const std::string w = joined(d.stats.warnings);
   INFO("warnings: " << w);
   check_header_level(d, reduced);
-  for (const auto& n : c.named) CHECK(w.find(n) != std::string::npos);
+  for (const auto& n : c.named)
+    CHECK(w.find(n) != std::string::npos);
   if (c.scan) {
     for (int bit : {2, 4, 8, 16})
       if (c.level_mask & bit)
@@ -308,10 +330,12 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
   std::map<std::uint64_t, fixtures::PageBlock> compound;
   if (c.level_mask & 8)
     for (const auto& blk : b.blocks())
-      if (blk.order > 0) compound[blk.pfn] = blk;
+      if (blk.order > 0)
+        compound[blk.pfn] = blk;
   auto compound_tail = [&](std::uint64_t pfn) {
     auto it = compound.upper_bound(pfn);
-    if (it == compound.begin()) return false;
+    if (it == compound.begin())
+      return false;
     --it;
     return pfn > it->first && pfn - it->first < (1ULL << it->second.order) &&
            (it->second.kind == PageKind::cache || it->second.kind == PageKind::cache_private);
@@ -323,9 +347,10 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
     FxClass cls = b.expected_class(pfn, reduced);
     if (!c.scan && cls != FxClass::zero) {
       cls = (reduced & 1) && testing::all_zero(b.page_content(pfn)) ? FxClass::zero
-                                                                     : FxClass::dumpable;
+                                                                    : FxClass::dumpable;
     }
-    if (!c.offline_known && cls == FxClass::offline) cls = FxClass::dumpable;
+    if (!c.offline_known && cls == FxClass::offline)
+      cls = FxClass::dumpable;
     if ((cls == FxClass::cache || cls == FxClass::cache_private) && compound_tail(pfn))
       cls = FxClass::dumpable;
     return cls;
@@ -333,12 +358,14 @@ TEST_CASE("capture classify: missing VMCOREINFO keys reduce the dump level and n
   ExpectedCounts want;
   want.ram_pages = b.ram_pages();
   for (const auto& r : b.ram())
-    for (std::uint64_t p = r.start; p < r.end(); ++p) ++want[class_of(p)];
+    for (std::uint64_t p = r.start; p < r.end(); ++p)
+      ++want[class_of(p)];
   check_counts(d.stats, want, reduced);
   check_pages(b, d.file, class_of, true);
 }
 
-TEST_CASE("capture classify: without OFFSET(page._mapcount) page types are unknown and nothing is wrongly excluded",
+TEST_CASE("capture classify: without OFFSET(page._mapcount) page types are unknown and nothing is "
+          "wrongly excluded",
           "[capture][classify]") {
   // 6.12 keeps slab, buddy, offline and hugetlb as page types in _mapcount: without its offset
   // every class that needs slab detection or a type is dropped; PG_hwpoison still works.
@@ -359,14 +386,16 @@ TEST_CASE("capture classify: without OFFSET(page._mapcount) page types are unkno
   ExpectedCounts want;
   want.ram_pages = b.ram_pages();
   for (const auto& r : b.ram())
-    for (std::uint64_t p = r.start; p < r.end(); ++p) ++want[class_of(p)];
+    for (std::uint64_t p = r.start; p < r.end(); ++p)
+      ++want[class_of(p)];
   REQUIRE(want[FxClass::hwpoison] > 0);
   check_counts(d.stats, want, 1);
   check_pages(b, d.file, class_of, false);
 }
 
-TEST_CASE("capture classify: without VMCOREINFO only zero pages are excluded and the level is reduced",
-          "[capture][classify]") {
+TEST_CASE(
+    "capture classify: without VMCOREINFO only zero pages are excluded and the level is reduced",
+    "[capture][classify]") {
   TempDir dir;
   VmcoreSpec spec = small_spec(KernelEra::v6_10, 5);
   spec.include_vmcoreinfo = false;
@@ -384,8 +413,8 @@ TEST_CASE("capture classify: without VMCOREINFO only zero pages are excluded and
     const ExpectedCounts want = b.expected_counts(level);
     CHECK(want[FxClass::hwpoison] == 0);
     check_counts(d.stats, want, level & 1);
-    check_pages(b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); },
-                level == 31);
+    check_pages(
+        b, d.file, [&](std::uint64_t pfn) { return b.expected_class(pfn, level); }, level == 31);
     if (level == 31)
       CHECK(d.stats.excluded.zero > 0);
   }

@@ -49,11 +49,11 @@ class FakeMemory final : public KernelMemory {
 public:
   FakeMemory() : bytes_(kMemSize, 0) {}
 
-  Status read_phys(std::uint64_t paddr, void *buf, std::size_t len) override {
+  Status read_phys(std::uint64_t paddr, void* buf, std::size_t len) override {
     if (paddr > bytes_.size() || len > bytes_.size() - paddr) {
       return Error(ErrorCategory::data, "fake: read past memory at 0x" + hex(paddr));
     }
-    for (const auto &[start, n] : holes_) {
+    for (const auto& [start, n] : holes_) {
       if (paddr < start + n && start < paddr + len) {
         return Error(ErrorCategory::io, "fake: hole at 0x" + hex(start));
       }
@@ -68,7 +68,7 @@ public:
     return vaddr - kBase;
   }
 
-  void put(std::uint64_t va, const void *p, std::size_t n) {
+  void put(std::uint64_t va, const void* p, std::size_t n) {
     REQUIRE(va >= kBase);
     REQUIRE(va - kBase + n <= bytes_.size());
     std::memcpy(bytes_.data() + (va - kBase), p, n);
@@ -137,7 +137,7 @@ std::string vmcoreinfo_6_1() {
 }
 
 // Drops the line of `key`, or sets it to `value`.
-std::string edit(const std::string &text, const std::string &key, const char *value = nullptr) {
+std::string edit(const std::string& text, const std::string& key, const char* value = nullptr) {
   std::istringstream in(text);
   std::string line, out;
   while (std::getline(in, line)) {
@@ -158,7 +158,7 @@ class Ring {
 public:
   static constexpr std::uint64_t kFirstId = 0x1230;
 
-  Ring(FakeMemory &m, unsigned count_bits = 4, unsigned size_bits = 9, std::uint64_t first_lpos = 0)
+  Ring(FakeMemory& m, unsigned count_bits = 4, unsigned size_bits = 9, std::uint64_t first_lpos = 0)
       : m_(m), count_bits_(count_bits), size_bits_(size_bits), lpos_(first_lpos) {
     m_.put64(kPrbVar, kRb);
     m_.put32(kRb + 0, count_bits);
@@ -178,7 +178,7 @@ public:
   }
 
   /// Appends a record; returns its id. Head moves to it, tail stays at the first record.
-  std::uint64_t add(const std::string &text, std::uint64_t ts_nsec,
+  std::uint64_t add(const std::string& text, std::uint64_t ts_nsec,
                     std::uint64_t state = kFinalized) {
     const std::uint64_t id = next_id_++;
     const std::uint64_t blk = 8 + ((text.size() + 7) & ~7ULL);
@@ -228,21 +228,21 @@ public:
   bool wrapped() const { return wrapped_; }
 
 private:
-  FakeMemory &m_;
+  FakeMemory& m_;
   unsigned count_bits_, size_bits_;
   std::uint64_t lpos_;
   std::uint64_t next_id_ = kFirstId;
   bool wrapped_ = false;
 };
 
-std::string dmesg_ok(FakeMemory &m, const std::string &vmcoreinfo, DmesgStats &st) {
+std::string dmesg_ok(FakeMemory& m, const std::string& vmcoreinfo, DmesgStats& st) {
   auto r = extract_dmesg(m, Vmcoreinfo::parse(vmcoreinfo), st);
   if (!r)
     FAIL("extract_dmesg failed: " << r.error().message());
   return *r;
 }
 
-Error dmesg_err(FakeMemory &m, const std::string &vmcoreinfo) {
+Error dmesg_err(FakeMemory& m, const std::string& vmcoreinfo) {
   auto r = extract_dmesg(m, Vmcoreinfo::parse(vmcoreinfo));
   REQUIRE_FALSE(r.has_value());
   return r.error();
@@ -450,7 +450,7 @@ constexpr std::uint64_t kLogEndVar = kBase + 0x18;
 constexpr std::uint64_t kLogBuf = kBase + 0x1000;
 
 // 5.4 on x86_64 (struct printk_log, 16 bytes); before 3.11 the struct was `struct log`.
-std::string vmcoreinfo_records(const std::string &type = "printk_log") {
+std::string vmcoreinfo_records(const std::string& type = "printk_log") {
   return "OSRELEASE=5.4.0-1-amd64\n"
          "PAGESIZE=4096\n"
          "SYMBOL(log_buf)=" +
@@ -486,12 +486,12 @@ std::string vmcoreinfo_records(const std::string &type = "printk_log") {
 
 class LogBuf {
 public:
-  LogBuf(FakeMemory &m, std::uint32_t len) : m_(m) {
+  LogBuf(FakeMemory& m, std::uint32_t len) : m_(m) {
     m_.put64(kLogBufVar, kLogBuf);
     m_.put32(kLogBufLenVar, len);
   }
   /// Writes a record (header, text, a dict the reader must ignore) at idx; returns the next idx.
-  std::uint32_t add(std::uint32_t idx, std::uint64_t ts, const std::string &text) {
+  std::uint32_t add(std::uint32_t idx, std::uint64_t ts, const std::string& text) {
     const std::string dict = "SUBSYSTEM=pci";
     const auto len = static_cast<std::uint16_t>((16 + text.size() + dict.size() + 7) & ~7U);
     m_.put64(kLogBuf + idx, ts);
@@ -509,7 +509,7 @@ public:
   }
 
 private:
-  FakeMemory &m_;
+  FakeMemory& m_;
 };
 
 } // namespace

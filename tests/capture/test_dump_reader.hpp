@@ -68,7 +68,8 @@ struct TempDir {
   std::filesystem::path path;
   TempDir() {
     std::string tmpl = "/tmp/ck-capture-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    if (::mkdtemp(tmpl.data()) == nullptr)
+      throw std::runtime_error("mkdtemp failed");
     path = tmpl;
   }
   ~TempDir() {
@@ -83,14 +84,16 @@ struct TempDir {
 inline std::vector<std::uint8_t> read_file(const std::string& path) {
   std::vector<std::uint8_t> out;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return out;
+  if (fd < 0)
+    return out;
   struct stat st {};
   if (::fstat(fd, &st) == 0) {
     out.resize(static_cast<std::size_t>(st.st_size));
     std::size_t done = 0;
     while (done < out.size()) {
       ssize_t n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
-      if (n <= 0) break;
+      if (n <= 0)
+        break;
       done += static_cast<std::size_t>(n);
     }
     out.resize(done);
@@ -106,12 +109,14 @@ inline bool file_exists(const std::string& p) {
 
 inline std::uint64_t rd64(const std::vector<std::uint8_t>& b, std::uint64_t off) {
   std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
+  for (int i = 7; i >= 0; --i)
+    v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
   return v;
 }
 inline std::uint32_t rd32(const std::vector<std::uint8_t>& b, std::uint64_t off) {
   std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
+  for (int i = 3; i >= 0; --i)
+    v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
   return v;
 }
 inline std::uint16_t rd16(const std::vector<std::uint8_t>& b, std::uint64_t off) {
@@ -119,7 +124,8 @@ inline std::uint16_t rd16(const std::vector<std::uint8_t>& b, std::uint64_t off)
 }
 inline std::uint64_t rdbe64(const std::vector<std::uint8_t>& b, std::uint64_t off) {
   std::uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
+  for (int i = 0; i < 8; ++i)
+    v = v << 8 | b.at(off + static_cast<std::uint64_t>(i));
   return v;
 }
 
@@ -132,12 +138,12 @@ inline bool all_zero(const std::vector<std::uint8_t>& v) {
 
 struct KdumpFile {
   std::vector<std::uint8_t> bytes;
-  std::string error;  // first structural problem found, empty when the file parsed
+  std::string error; // first structural problem found, empty when the file parsed
 
   // disk_dump_header
   std::string signature;
   std::int32_t header_version = 0;
-  std::string uts[6];  // sysname nodename release version machine domainname
+  std::string uts[6]; // sysname nodename release version machine domainname
   std::int64_t timestamp_sec = 0;
   std::uint32_t status = 0;
   std::int32_t block_size = 0;
@@ -156,7 +162,7 @@ struct KdumpFile {
 
   std::uint64_t bitmap1_off = 0, bitmap2_off = 0, bitmap_len = 0;
   std::uint64_t desc_off = 0, num_dumpable = 0, data_start = 0;
-  std::vector<std::uint64_t> rank_prefix;  // set bits of bitmap 2 before each 64-bit word
+  std::vector<std::uint64_t> rank_prefix; // set bits of bitmap 2 before each 64-bit word
 
   struct Desc {
     std::int64_t offset;
@@ -173,7 +179,8 @@ struct KdumpFile {
 
   static std::string cstr(const std::vector<std::uint8_t>& b, std::uint64_t off, std::size_t max) {
     std::string s;
-    for (std::size_t i = 0; i < max && b[off + i]; ++i) s.push_back(static_cast<char>(b[off + i]));
+    for (std::size_t i = 0; i < max && b[off + i]; ++i)
+      s.push_back(static_cast<char>(b[off + i]));
     return s;
   }
 
@@ -184,7 +191,8 @@ struct KdumpFile {
     }
     signature.assign(reinterpret_cast<const char*>(bytes.data()), 8);
     header_version = static_cast<std::int32_t>(rd32(bytes, 8));
-    for (int i = 0; i < 6; ++i) uts[i] = cstr(bytes, 12 + 65 * static_cast<std::uint64_t>(i), 65);
+    for (int i = 0; i < 6; ++i)
+      uts[i] = cstr(bytes, 12 + 65 * static_cast<std::uint64_t>(i), 65);
     timestamp_sec = static_cast<std::int64_t>(rd64(bytes, 408));
     status = rd32(bytes, 424);
     block_size = static_cast<std::int32_t>(rd32(bytes, 428));
@@ -234,12 +242,14 @@ struct KdumpFile {
         const std::uint64_t o = w * 8 + static_cast<std::uint64_t>(i);
         v = v << 8 | (o < bitmap_len ? bytes[bitmap2_off + o] : 0);
       }
-      if (w == words - 1 && max_mapnr_64 % 64) v &= (1ULL << (max_mapnr_64 % 64)) - 1;
+      if (w == words - 1 && max_mapnr_64 % 64)
+        v &= (1ULL << (max_mapnr_64 % 64)) - 1;
       rank_prefix[w + 1] = rank_prefix[w] + static_cast<std::uint64_t>(std::popcount(v));
     }
     num_dumpable = rank_prefix[words];
     data_start = desc_off + num_dumpable * 24;
-    if (data_start > bytes.size()) error = "descriptor table extends past the end of the file";
+    if (data_start > bytes.size())
+      error = "descriptor table extends past the end of the file";
   }
 
   bool bit(std::uint64_t base, std::uint64_t pfn) const {
@@ -250,7 +260,8 @@ struct KdumpFile {
   /// Set bits of bitmap 2 before pfn.
   std::uint64_t rank(std::uint64_t pfn) const {
     std::uint64_t r = rank_prefix[pfn / 64];
-    for (std::uint64_t p = pfn / 64 * 64; p < pfn; ++p) r += bit(bitmap2_off, p);
+    for (std::uint64_t p = pfn / 64 * 64; p < pfn; ++p)
+      r += bit(bitmap2_off, p);
     return r;
   }
   Desc desc(std::uint64_t pfn) const {
@@ -262,19 +273,23 @@ struct KdumpFile {
   enum class Read { ok, not_ram, excluded, bad_desc, bad_payload };
   /// Reads page pfn the way crash does (1.13 step 10).
   Read read_page(std::uint64_t pfn, std::vector<std::uint8_t>& out, Desc* d_out = nullptr) const {
-    if (!in_ram(pfn)) return Read::not_ram;
-    if (!dumpable(pfn)) return Read::excluded;
+    if (!in_ram(pfn))
+      return Read::not_ram;
+    if (!dumpable(pfn))
+      return Read::excluded;
     const Desc d = desc(pfn);
-    if (d_out) *d_out = d;
+    if (d_out)
+      *d_out = d;
     const std::uint64_t B = static_cast<std::uint64_t>(block_size);
     if (d.offset < static_cast<std::int64_t>(data_start) ||
-        static_cast<std::uint64_t>(d.offset) + d.size > bytes.size() || d.size == 0 ||
-        d.size > B)
+        static_cast<std::uint64_t>(d.offset) + d.size > bytes.size() || d.size == 0 || d.size > B)
       return Read::bad_desc;
     // At most one compression bit; a raw page is exactly one block.
     const std::uint32_t known = 0x01 | 0x02 | 0x04 | 0x20;
-    if ((d.flags & ~known) != 0 || std::popcount(d.flags) > 1) return Read::bad_desc;
-    if (d.flags == 0 && d.size != B) return Read::bad_desc;
+    if ((d.flags & ~known) != 0 || std::popcount(d.flags) > 1)
+      return Read::bad_desc;
+    if (d.flags == 0 && d.size != B)
+      return Read::bad_desc;
     out.assign(B, 0xa5);
     if (!oracle_decompress(d.flags, bytes.data() + d.offset, d.size, out.data(), B))
       return Read::bad_payload;
@@ -315,7 +330,7 @@ struct ElfCore {
     const std::uint64_t phoff = rd64(bytes, 32);
     e_phnum_raw = rd16(bytes, 56);
     std::uint64_t phnum = e_phnum_raw;
-    if (phnum == 0xffff) {  // PN_XNUM: real count in section 0's sh_info
+    if (phnum == 0xffff) { // PN_XNUM: real count in section 0's sh_info
       const std::uint64_t shoff = rd64(bytes, 40);
       phnum = rd32(bytes, shoff + 44);
     }
@@ -325,7 +340,7 @@ struct ElfCore {
     }
     for (std::uint64_t i = 0; i < phnum; ++i) {
       const std::uint64_t o = phoff + i * 56;
-      Phdr p{rd32(bytes, o),      rd32(bytes, o + 4),  rd64(bytes, o + 8),  rd64(bytes, o + 16),
+      Phdr p{rd32(bytes, o),      rd32(bytes, o + 4),  rd64(bytes, o + 8), rd64(bytes, o + 16),
              rd64(bytes, o + 24), rd64(bytes, o + 32), rd64(bytes, o + 40)};
       if ((p.type == 1 || p.type == 4) && p.offset + p.filesz > bytes.size()) {
         error = "segment " + std::to_string(i) + " extends past the end of the file";
@@ -348,11 +363,14 @@ struct ElfCore {
     out.assign(4096, 0);
     bool touched = false, data = false;
     for (const auto& p : phdrs) {
-      if (p.type != 1) continue;
+      if (p.type != 1)
+        continue;
       const bool is_alias = p.vaddr >= 0xffffffff80000000ULL;
-      if (is_alias != alias) continue;
+      if (is_alias != alias)
+        continue;
       const std::uint64_t lo = std::max(a, p.paddr), hi = std::min(e, p.paddr + p.memsz);
-      if (lo >= hi) continue;
+      if (lo >= hi)
+        continue;
       touched = true;
       const std::uint64_t fend = std::min(hi, p.paddr + p.filesz);
       if (lo < fend) {
@@ -377,7 +395,7 @@ struct FlatStream {
   std::vector<Record> records;
   bool end_marker = false;
   std::uint64_t end_marker_pos = 0;
-  std::vector<std::uint8_t> rebuilt;  // records applied in stream order
+  std::vector<std::uint8_t> rebuilt; // records applied in stream order
 
   static FlatStream parse(const std::vector<std::uint8_t>& s) {
     FlatStream f;
@@ -403,14 +421,17 @@ struct FlatStream {
         return f;
       }
       f.records.push_back({pos, off, size});
-      if (f.rebuilt.size() < off + size) f.rebuilt.resize(off + size, 0);
+      if (f.rebuilt.size() < off + size)
+        f.rebuilt.resize(off + size, 0);
       std::memcpy(f.rebuilt.data() + off, s.data() + pos + 16, size);
       pos += 16 + size;
     }
-    if (!f.end_marker) f.error = "no end marker";
-    else if (pos != s.size()) f.error = "bytes after the end marker";
+    if (!f.end_marker)
+      f.error = "no end marker";
+    else if (pos != s.size())
+      f.error = "bytes after the end marker";
     return f;
   }
 };
 
-}  // namespace crashkit::testing
+} // namespace crashkit::testing

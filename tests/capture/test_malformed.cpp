@@ -42,20 +42,21 @@ VmcoreSpec base_spec() {
   VmcoreSpec spec;
   spec.era = KernelEra::v6_1;
   spec.cpus = 2;
-  spec.ram = pc_ram_layout(24ULL << 20);  // PT_NOTE, kernel text, 2 RAM PT_LOADs
+  spec.ram = pc_ram_layout(24ULL << 20); // PT_NOTE, kernel text, 2 RAM PT_LOADs
   return spec;
 }
 
 struct Good {
   std::string path;
-  ElfCore elf;  // parsed by the test's own reader
+  ElfCore elf; // parsed by the test's own reader
   std::uint64_t size = 0;
 };
 
 Good write_good(const TempDir& dir, VmcoreSpec spec = base_spec(), bool mix = false) {
   auto b = VmcoreBuilder::create(std::move(spec));
   REQUIRE(b);
-  if (mix) REQUIRE(b->fill_mix(2));
+  if (mix)
+    REQUIRE(b->fill_mix(2));
   Good g{dir.file("good"), {}, 0};
   REQUIRE(b->write(g.path));
   g.elf = ElfCore::load(g.path);
@@ -103,7 +104,7 @@ void expect_refused(const TempDir& dir, const std::string& path,
   CHECK_FALSE(testing::file_exists(out));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("capture malformed: truncated cores name the segment and its offset",
           "[capture][malformed]") {
@@ -115,7 +116,8 @@ TEST_CASE("capture malformed: truncated cores name the segment and its offset",
     const std::uint64_t cut = g.size / 2;
     // The first program header (file order) whose data no longer fits.
     std::size_t idx = 0;
-    while (idx < ph.size() && ph[idx].offset + ph[idx].filesz <= cut) ++idx;
+    while (idx < ph.size() && ph[idx].offset + ph[idx].filesz <= cut)
+      ++idx;
     REQUIRE(idx < ph.size());
     const std::string p = copy_of(dir, g, "half");
     REQUIRE(truncate_core(p, cut));
@@ -174,8 +176,9 @@ TEST_CASE("capture malformed: program header damage is refused with the offset",
   SECTION("p_filesz past EOF") {
     const std::string p = copy_of(dir, g, "filesz");
     REQUIRE(corrupt_phdr_filesz(p, 2, 1ULL << 60));
-    expect_refused(dir, p, {"PT_LOAD #2 at offset " + hex(ph[2].offset), hex(1ULL << 60),
-                            "past the end of the file"});
+    expect_refused(
+        dir, p,
+        {"PT_LOAD #2 at offset " + hex(ph[2].offset), hex(1ULL << 60), "past the end of the file"});
   }
   SECTION("p_filesz and p_memsz one page past EOF") {
     const std::string p = copy_of(dir, g, "filesz-memsz");
@@ -208,7 +211,8 @@ TEST_CASE("capture malformed: program header damage is refused with the offset",
   SECTION("no PT_LOAD at all") {
     const std::string p = copy_of(dir, g, "noload");
     const std::uint8_t null_type[4] = {0, 0, 0, 0};
-    for (unsigned i = 1; i < 4; ++i) REQUIRE(corrupt_bytes(p, 64 + i * 56, null_type));
+    for (unsigned i = 1; i < 4; ++i)
+      REQUIRE(corrupt_bytes(p, 64 + i * 56, null_type));
     expect_refused(dir, p, {"PT_LOAD"});
   }
 }
@@ -223,7 +227,8 @@ TEST_CASE("capture malformed: broken notes are refused naming the note's file of
   std::vector<std::uint64_t> at;
   for (std::uint64_t o = note0; o + 12 <= note0 + g.elf.phdrs[0].filesz && at.size() < 3;) {
     at.push_back(o);
-    const std::uint64_t nsz = testing::rd32(g.elf.bytes, o), dsz = testing::rd32(g.elf.bytes, o + 4);
+    const std::uint64_t nsz = testing::rd32(g.elf.bytes, o),
+                        dsz = testing::rd32(g.elf.bytes, o + 4);
     o += 12 + ((nsz + 3) & ~3ULL) + ((dsz + 3) & ~3ULL);
   }
   REQUIRE(at.size() == 3);
@@ -296,8 +301,7 @@ TEST_CASE("capture malformed: missing input is a no_input error", "[capture][mal
   CHECK(f.error().message().find(dir.file("absent")) != std::string::npos);
 }
 
-TEST_CASE("capture malformed: an impossible PAGESIZE is refused",
-          "[capture][malformed]") {
+TEST_CASE("capture malformed: an impossible PAGESIZE is refused", "[capture][malformed]") {
   TempDir dir;
   SECTION("PAGESIZE that no kernel uses") {
     VmcoreSpec spec = base_spec();
@@ -322,7 +326,7 @@ TEST_CASE("capture malformed: unusable SPARSEMEM or page-table keys degrade to z
   struct Bad {
     const char* key;
     const char* value;
-    const char* warning;  // substring of a warning
+    const char* warning; // substring of a warning
   };
   const Bad bad = GENERATE(Bad{"NUMBER(SECTION_SIZE_BITS)", "99", "SPARSEMEM"},
                            Bad{"SIZE(mem_section)", "0", "SPARSEMEM"},
@@ -345,10 +349,12 @@ TEST_CASE("capture malformed: unusable SPARSEMEM or page-table keys degrade to z
     req.threads = 1;
     req.compression = Compression::none;
     auto r = run_capture(req, **sink, {});
-    if (!r) FAIL(r.error().message());
+    if (!r)
+      FAIL(r.error().message());
     REQUIRE((*sink)->finish());
     std::string w;
-    for (const auto& s : r->warnings) w += s + "\n";
+    for (const auto& s : r->warnings)
+      w += s + "\n";
     INFO("warnings: " << w);
     CHECK(w.find(bad.warning) != std::string::npos);
     CHECK(r->dump_level == 1);
@@ -358,7 +364,8 @@ TEST_CASE("capture malformed: unusable SPARSEMEM or page-table keys degrade to z
     std::uint64_t bad_pages = 0;
     for (const auto& rr : b->ram())
       for (std::uint64_t p = rr.start; p < rr.end(); ++p)
-        if (!k.dumpable(p)) ++bad_pages;
+        if (!k.dumpable(p))
+          ++bad_pages;
     CHECK(bad_pages == 0);
     CHECK(r->excluded.zero == b->expected_counts(1)[FxClass::zero]);
   }
@@ -397,8 +404,10 @@ TEST_CASE("capture malformed: random damage to headers and notes never crashes",
     // A flipped high byte of p_paddr can legitimately ask for bitmaps of gigabytes (the format
     // sizes them by the highest PFN); that is slow, not wrong, so leave those out.
     std::uint64_t max_end = 0;
-    for (const auto& l : (*f)->loads()) max_end = std::max(max_end, l.paddr + l.memsz);
-    if (max_end > (64ULL << 30) || captured >= 25) continue;  // keep the run short
+    for (const auto& l : (*f)->loads())
+      max_end = std::max(max_end, l.paddr + l.memsz);
+    if (max_end > (64ULL << 30) || captured >= 25)
+      continue; // keep the run short
     ++captured;
     const int fd = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     FlatSink sink(fd, "/dev/null");
@@ -408,7 +417,8 @@ TEST_CASE("capture malformed: random damage to headers and notes never crashes",
     req.compression = Compression::lzo;
     auto r = run_capture(req, sink, {});
     ::close(fd);
-    if (!r) CHECK(r.error().category() != ErrorCategory::internal);
+    if (!r)
+      CHECK(r.error().category() != ErrorCategory::internal);
   }
   CHECK(refused > 0);
   CHECK(opened > 0);

@@ -43,8 +43,8 @@ constexpr std::uint64_t kB = 4096;
 struct Core {
   VmcoreBuilder b;
   std::string path;
-  std::vector<std::uint8_t> notes;  // the input's PT_NOTE bytes
-  std::vector<std::uint64_t> dup_a, dup_b;  // pfns sharing one content (two groups)
+  std::vector<std::uint8_t> notes;         // the input's PT_NOTE bytes
+  std::vector<std::uint64_t> dup_a, dup_b; // pfns sharing one content (two groups)
   std::vector<std::uint8_t> dup_a_bytes;
 };
 
@@ -73,8 +73,10 @@ Core make_core(const TempDir& dir, KernelEra era = KernelEra::v6_1, int levels =
   auto put = [&](std::vector<std::uint64_t> cands, std::size_t want,
                  const std::vector<std::uint8_t>& bytes, std::vector<std::uint64_t>& into) {
     for (std::uint64_t pfn : cands) {
-      if (into.size() == want) break;
-      if (c.b.is_reserved(pfn) || !c.b.set_page(pfn, PageKind::kernel_data)) continue;
+      if (into.size() == want)
+        break;
+      if (c.b.is_reserved(pfn) || !c.b.set_page(pfn, PageKind::kernel_data))
+        continue;
       REQUIRE(c.b.set_content(pfn, bytes));
       into.push_back(pfn);
     }
@@ -82,16 +84,16 @@ Core make_core(const TempDir& dir, KernelEra era = KernelEra::v6_1, int levels =
   };
   put({0x300, 0x301, 0x900, 0x1500, 0x100010, 0x100200, 0x1003f0, 0x1501, 0x902, 0x310, 0x1600,
        0x1601, 0x1602},
-      5,
-      c.dup_a_bytes, c.dup_a);
+      5, c.dup_a_bytes, c.dup_a);
   put({0x400, 0x1400, 0x1300, 0x1200, 0x1100, 0x1000, 0x700, 0x600}, 2, dup_b_bytes, c.dup_b);
   REQUIRE(c.b.fill_mix(seed));
   REQUIRE(c.b.write(c.path));
   const ElfCore in = ElfCore::load(c.path);
   REQUIRE(in.error == "");
   for (const auto& p : in.phdrs)
-    if (p.type == 4) c.notes.insert(c.notes.end(), in.bytes.begin() + p.offset,
-                                    in.bytes.begin() + p.offset + p.filesz);
+    if (p.type == 4)
+      c.notes.insert(c.notes.end(), in.bytes.begin() + p.offset,
+                     in.bytes.begin() + p.offset + p.filesz);
   REQUIRE(!c.notes.empty());
   return c;
 }
@@ -114,7 +116,8 @@ Run capture_to(const std::string& out, const std::string& core, int level, DumpF
   req.threads = threads;
   req.dedup = dedup;
   auto st = run_capture(req, **sink, {});
-  if (!st) FAIL("run_capture: " << st.error().message());
+  if (!st)
+    FAIL("run_capture: " << st.error().message());
   // Until finish() the dump exists only under its .incomplete name.
   CHECK_FALSE(testing::file_exists(out));
   CHECK(testing::file_exists(out + ".incomplete"));
@@ -124,7 +127,9 @@ Run capture_to(const std::string& out, const std::string& core, int level, DumpF
   return {std::move(st).value(), out};
 }
 
-std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) { return (a + b - 1) / b; }
+std::uint64_t ceil_div(std::uint64_t a, std::uint64_t b) {
+  return (a + b - 1) / b;
+}
 
 // Header fields crash and libkdumpfile rely on (notes 1.2, 1.5, 1.13).
 void check_kdump_header(const KdumpFile& k, const Core& c, int level, Compression comp) {
@@ -138,8 +143,8 @@ void check_kdump_header(const KdumpFile& k, const Core& c, int level, Compressio
   CHECK(k.uts[3] == std::string(b.era().uts_version));
   CHECK(k.uts[4] == "x86_64");
   CHECK(k.timestamp_sec == b.spec().crashtime);
-  CHECK((k.status & 0x08) == 0);  // not incomplete
-  CHECK((k.status & 0x10) == 0);  // no -e
+  CHECK((k.status & 0x08) == 0); // not incomplete
+  CHECK((k.status & 0x10) == 0); // no -e
   CHECK((k.status & ~0x08u & ~0x10u) == kdump_flag(comp));
   CHECK(k.nr_cpus == b.spec().cpus);
   const std::uint64_t max_pfn = b.ram().back().end();
@@ -157,19 +162,22 @@ void check_kdump_header(const KdumpFile& k, const Core& c, int level, Compressio
   // The whole PT_NOTE, verbatim, right after the sub-header.
   CHECK(k.offset_note == kB + 104);
   REQUIRE(k.size_note == c.notes.size());
-  CHECK(std::equal(c.notes.begin(), c.notes.end(), k.bytes.begin() + static_cast<long>(k.offset_note)));
+  CHECK(std::equal(c.notes.begin(), c.notes.end(),
+                   k.bytes.begin() + static_cast<long>(k.offset_note)));
   // offset_vmcoreinfo: the VMCOREINFO descriptor text inside that copy.
   const std::string want = b.vmcoreinfo_text();
   REQUIRE(k.size_vmcoreinfo >= want.size());
   CHECK(k.offset_vmcoreinfo > k.offset_note);
   CHECK(k.offset_vmcoreinfo + k.size_vmcoreinfo <= k.offset_note + k.size_note);
   CHECK(std::string(k.bytes.begin() + static_cast<long>(k.offset_vmcoreinfo),
-                    k.bytes.begin() + static_cast<long>(k.offset_vmcoreinfo + want.size())) == want);
+                    k.bytes.begin() + static_cast<long>(k.offset_vmcoreinfo + want.size())) ==
+        want);
   // Bitmap 2 within bitmap 1, nothing past max_mapnr.
   std::uint64_t bad = 0;
   for (std::uint64_t pfn = 0; pfn < k.bitmap_len * 8; ++pfn) {
     const bool b1 = k.bit(k.bitmap1_off, pfn), b2 = k.bit(k.bitmap2_off, pfn);
-    if ((b2 && !b1) || (pfn >= k.max_mapnr_64 && b1)) ++bad;
+    if ((b2 && !b1) || (pfn >= k.max_mapnr_64 && b1))
+      ++bad;
   }
   CHECK(bad == 0);
   CHECK(k.desc_off == (1 + static_cast<std::uint64_t>(k.sub_hdr_size) + k.bitmap_blocks) * kB);
@@ -180,13 +188,15 @@ void check_kdump_pages(const KdumpFile& k, const VmcoreBuilder& b, int level, Co
                        const CaptureStats& s) {
   std::vector<std::uint8_t> page;
   std::uint64_t bad = 0, compressed = 0;
-  std::map<std::int64_t, std::uint32_t> payloads;  // offset -> size (shared ones once)
+  std::map<std::int64_t, std::uint32_t> payloads; // offset -> size (shared ones once)
   for (std::uint64_t pfn = 0; pfn < k.max_mapnr_64; ++pfn) {
     if (k.in_ram(pfn) != b.is_ram(pfn)) {
-      if (bad++ < 5) FAIL_CHECK("pfn " << pfn << ": RAM bit wrong");
+      if (bad++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": RAM bit wrong");
       continue;
     }
-    if (!b.is_ram(pfn)) continue;
+    if (!b.is_ram(pfn))
+      continue;
     const FxClass want = b.expected_class(pfn, level);
     KdumpFile::Desc d{};
     const auto r = k.read_page(pfn, page, &d);
@@ -196,7 +206,8 @@ void check_kdump_pages(const KdumpFile& k, const VmcoreBuilder& b, int level, Co
       continue;
     }
     if (r != KdumpFile::Read::ok || page != b.page_content(pfn)) {
-      if (bad++ < 5) FAIL_CHECK("pfn " << pfn << ": read " << int(r) << ", content differs");
+      if (bad++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": read " << int(r) << ", content differs");
       continue;
     }
     if (want == FxClass::zero) {
@@ -207,24 +218,30 @@ void check_kdump_pages(const KdumpFile& k, const VmcoreBuilder& b, int level, Co
     }
     if (d.flags != 0) {
       ++compressed;
-      if (d.flags != kdump_flag(comp) && bad++ < 5) FAIL_CHECK("pfn " << pfn << ": flags " << d.flags);
+      if (d.flags != kdump_flag(comp) && bad++ < 5)
+        FAIL_CHECK("pfn " << pfn << ": flags " << d.flags);
     }
     auto [it, fresh] = payloads.emplace(d.offset, d.size);
-    if (!fresh && it->second != d.size && bad++ < 5) FAIL_CHECK("pfn " << pfn << ": shared size");
+    if (!fresh && it->second != d.size && bad++ < 5)
+      FAIL_CHECK("pfn " << pfn << ": shared size");
   }
   CHECK(bad == 0);
-  if (comp == Compression::none) CHECK(compressed == 0);
-  else CHECK(compressed > 0);
+  if (comp == Compression::none)
+    CHECK(compressed == 0);
+  else
+    CHECK(compressed > 0);
   // Payloads: after the descriptors (and the zero page at -d 1), back to back, no overlap.
   std::uint64_t cur = k.data_start + ((level & 1) ? kB : 0);
   if (level & 1) {
     const std::vector<std::uint8_t> zero_page(k.bytes.begin() + static_cast<long>(k.data_start),
-                                              k.bytes.begin() + static_cast<long>(k.data_start + kB));
+                                              k.bytes.begin() +
+                                                  static_cast<long>(k.data_start + kB));
     CHECK(testing::all_zero(zero_page));
   }
   std::uint64_t gaps = 0;
   for (const auto& [off, size] : payloads) {
-    if (static_cast<std::uint64_t>(off) != cur) ++gaps;
+    if (static_cast<std::uint64_t>(off) != cur)
+      ++gaps;
     cur = static_cast<std::uint64_t>(off) + size;
   }
   CHECK(gaps == 0);
@@ -234,7 +251,7 @@ void check_kdump_pages(const KdumpFile& k, const VmcoreBuilder& b, int level, Co
   CHECK(s.dumped_pages == k.num_dumpable);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("capture roundtrip: kdump pages read back byte-equal for every compression",
           "[capture][roundtrip]") {
@@ -260,8 +277,8 @@ TEST_CASE("capture roundtrip: kdump headers for other eras and 5-level paging",
     KernelEra era;
     int levels;
   };
-  const Cfg cfg = GENERATE(Cfg{KernelEra::v5_10, 4}, Cfg{KernelEra::v6_10, 5},
-                           Cfg{KernelEra::v6_12, 5});
+  const Cfg cfg =
+      GENERATE(Cfg{KernelEra::v5_10, 4}, Cfg{KernelEra::v6_10, 5}, Cfg{KernelEra::v6_12, 5});
   CAPTURE(static_cast<int>(cfg.era), cfg.levels);
   TempDir dir;
   const Core c = make_core(dir, cfg.era, cfg.levels, 9);
@@ -305,7 +322,8 @@ TEST_CASE("capture roundtrip: identical pages share one payload unless dedup is 
   std::uint64_t users = 0;
   const std::int64_t a_off = *offsets(kon, c.dup_a).begin();
   for (std::uint64_t pfn = 0; pfn < kon.max_mapnr_64; ++pfn)
-    if (kon.dumpable(pfn) && kon.desc(pfn).offset == a_off) ++users;
+    if (kon.dumpable(pfn) && kon.desc(pfn).offset == a_off)
+      ++users;
   CHECK(users == c.dup_a.size());
 
   const std::uint64_t dup_pages = (c.dup_a.size() - 1) + (c.dup_b.size() - 1);
@@ -320,8 +338,10 @@ TEST_CASE("capture roundtrip: identical pages share one payload unless dedup is 
   for (const auto& rr : c.b.ram())
     for (std::uint64_t p = rr.start; p < rr.end(); ++p) {
       const FxClass cls = c.b.expected_class(p, level);
-      if (cls != FxClass::dumpable) continue;
-      if (!seen.insert(c.b.page_content(p)).second) ++repeats;
+      if (cls != FxClass::dumpable)
+        continue;
+      if (!seen.insert(c.b.page_content(p)).second)
+        ++repeats;
     }
   CHECK(on.stats.shared_pages <= repeats);
   CHECK(on.stats.shared_pages + 16 >= repeats);
@@ -336,20 +356,21 @@ TEST_CASE("capture roundtrip: output is byte-identical for 1 2 and 3 threads",
     Compression comp;
     DumpFormat fmt;
   };
-  const Cfg cfg = GENERATE(Cfg{31, Compression::zstd, DumpFormat::kdump},
-                           Cfg{0, Compression::lzo, DumpFormat::kdump},
-                           Cfg{1, Compression::zlib, DumpFormat::kdump},
-                           Cfg{31, Compression::none, DumpFormat::elf});
+  const Cfg cfg = GENERATE(
+      Cfg{31, Compression::zstd, DumpFormat::kdump}, Cfg{0, Compression::lzo, DumpFormat::kdump},
+      Cfg{1, Compression::zlib, DumpFormat::kdump}, Cfg{31, Compression::none, DumpFormat::elf});
   CAPTURE(cfg.level, compression_name(cfg.comp), static_cast<int>(cfg.fmt));
   std::vector<std::uint8_t> first;
   for (unsigned t : {1u, 2u, 3u}) {
     CAPTURE(t);
-    const Run r = capture_to(dir.file("t" + std::to_string(t)), c.path, cfg.level, cfg.fmt,
-                             cfg.comp, t);
+    const Run r =
+        capture_to(dir.file("t" + std::to_string(t)), c.path, cfg.level, cfg.fmt, cfg.comp, t);
     auto bytes = testing::read_file(r.out);
     REQUIRE(!bytes.empty());
-    if (first.empty()) first = std::move(bytes);
-    else CHECK((bytes == first));
+    if (first.empty())
+      first = std::move(bytes);
+    else
+      CHECK((bytes == first));
   }
 }
 
@@ -367,7 +388,8 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
   auto place = [&](std::uint64_t from, std::uint64_t to, PageKind k, std::uint32_t order) {
     const std::uint64_t n = 1ULL << order;
     for (std::uint64_t p = (from + n - 1) / n * n; p + n <= to; p += n)
-      if (b.set_page(p, k, order)) return p;
+      if (b.set_page(p, k, order))
+        return p;
     FAIL("no room");
     return std::uint64_t{0};
   };
@@ -388,12 +410,12 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
     REQUIRE(e.error == "");
     CHECK(e.e_type == 4);
     CHECK(e.e_machine == 62);
-    CHECK((e.e_flags & 1) == 0);  // DUMP_ELF_INCOMPLETE cleared
+    CHECK((e.e_flags & 1) == 0); // DUMP_ELF_INCOMPLETE cleared
     REQUIRE(!e.phdrs.empty());
     CHECK(e.phdrs[0].type == 4);
     // The notes, verbatim.
-    const auto& inote = *std::find_if(in.phdrs.begin(), in.phdrs.end(),
-                                      [](const auto& p) { return p.type == 4; });
+    const auto& inote =
+        *std::find_if(in.phdrs.begin(), in.phdrs.end(), [](const auto& p) { return p.type == 4; });
     REQUIRE(e.phdrs[0].filesz == inote.filesz);
     CHECK(std::equal(in.bytes.begin() + static_cast<long>(inote.offset),
                      in.bytes.begin() + static_cast<long>(inote.offset + inote.filesz),
@@ -401,9 +423,11 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
     // The kernel-text alias keeps its virtual address and reads the same bytes.
     std::uint64_t alias_in = 0, alias_out = 0;
     for (const auto& p : in.phdrs)
-      if (p.type == 1 && p.vaddr >= 0xffffffff80000000ULL) alias_in = p.vaddr;
+      if (p.type == 1 && p.vaddr >= 0xffffffff80000000ULL)
+        alias_in = p.vaddr;
     for (const auto& p : e.phdrs)
-      if (p.type == 1 && p.vaddr >= 0xffffffff80000000ULL) alias_out = p.vaddr;
+      if (p.type == 1 && p.vaddr >= 0xffffffff80000000ULL)
+        alias_out = p.vaddr;
     CHECK(alias_in != 0);
     CHECK(alias_out == alias_in);
     // Physical coverage (p_memsz) is exactly RAM; data is page aligned.
@@ -411,7 +435,8 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
     for (const auto& p : e.phdrs)
       if (p.type == 1 && p.vaddr < 0xffffffff80000000ULL) {
         covered += p.memsz / kB;
-        if (p.filesz) CHECK(p.offset % kB == 0);
+        if (p.filesz)
+          CHECK(p.offset % kB == 0);
       }
     CHECK(covered == b.ram_pages());
 
@@ -435,10 +460,12 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
         const FxClass want = b.expected_class(pfn, level);
         const auto where = e.page(pfn, page);
         if (where == ElfCore::Where::absent) {
-          if (bad++ < 5) FAIL_CHECK("RAM pfn " << pfn << " not covered");
+          if (bad++ < 5)
+            FAIL_CHECK("RAM pfn " << pfn << " not covered");
           continue;
         }
-        if (where == ElfCore::Where::file) ++file_pages;
+        if (where == ElfCore::Where::file)
+          ++file_pages;
         if (want == FxClass::dumpable) {
           end_run();
           if ((where != ElfCore::Where::file || page != b.page_content(pfn)) && bad++ < 5)
@@ -450,14 +477,17 @@ TEST_CASE("capture roundtrip: filtered ELF keeps dumpable pages and drops long e
         // Excluded: either outside p_filesz (reads zero) or a short run kept with its content.
         if (where == ElfCore::Where::memsz_only ? !testing::all_zero(page)
                                                 : page != b.page_content(pfn)) {
-          if (bad++ < 5) FAIL_CHECK("excluded pfn " << pfn << " reads wrong bytes");
+          if (bad++ < 5)
+            FAIL_CHECK("excluded pfn " << pfn << " reads wrong bytes");
         }
       }
       end_run();
     }
     CHECK(bad == 0);
-    if (level == 31) CHECK(dropped > 1024 + 512 + 256);
-    if (level == 0) CHECK(dropped == 0);
+    if (level == 31)
+      CHECK(dropped > 1024 + 512 + 256);
+    if (level == 0)
+      CHECK(dropped == 0);
     // Non-RAM addresses are not covered.
     CHECK(e.page(0, page) == ElfCore::Where::absent);
     CHECK(e.page(0x1800, page) == ElfCore::Where::absent);
@@ -489,8 +519,9 @@ TEST_CASE("capture roundtrip: sparse input files and every read mode give the sa
   auto bb = VmcoreBuilder::create(spec);
   REQUIRE(bb);
   VmcoreBuilder& b = *bb;
-  for (std::uint64_t p = 0x800; p < 0x1000; p += 0x200)  // some long zero runs
-    if (b.set_page(p, PageKind::zero, 9)) break;
+  for (std::uint64_t p = 0x800; p < 0x1000; p += 0x200) // some long zero runs
+    if (b.set_page(p, PageKind::zero, 9))
+      break;
   REQUIRE(b.fill_mix(21));
   const std::string path = dir.file("vmcore");
   REQUIRE(b.write(path));
@@ -519,7 +550,8 @@ TEST_CASE("capture roundtrip: sparse input files and every read mode give the sa
         last_total = total;
         ++calls;
       });
-      if (!st) FAIL(st.error().message());
+      if (!st)
+        FAIL(st.error().message());
       REQUIRE((*sink)->finish());
       CHECK(calls > 0);
       CHECK(monotonic);
@@ -528,13 +560,16 @@ TEST_CASE("capture roundtrip: sparse input files and every read mode give the sa
       const KdumpFile k = KdumpFile::load(out);
       REQUIRE(k.error == "");
       check_kdump_pages(k, b, level, Compression::lzo, *st);
-      if (first.empty()) first = k.bytes;
-      else CHECK((k.bytes == first));
+      if (first.empty())
+        first = k.bytes;
+      else
+        CHECK((k.bytes == first));
     }
   }
 }
 
-TEST_CASE("capture roundtrip: a core spanning several filter cycles", "[capture][roundtrip][cycles]") {
+TEST_CASE("capture roundtrip: a core spanning several filter cycles",
+          "[capture][roundtrip][cycles]") {
   // RAM up to 72 GiB of physical address space: the bitmaps cover several PFN cycles, and the
   // kernel image (written first) lives in the last one, so descriptor ranks must be carried
   // across cycles in both phases.
@@ -542,26 +577,26 @@ TEST_CASE("capture roundtrip: a core spanning several filter cycles", "[capture]
   VmcoreSpec spec;
   spec.era = KernelEra::v6_10;
   spec.cpus = 4;
-  spec.ram = {{1, 0x9e}, {0x100, 0x1700}, {0x100000, 0x400}, {0x900000, 0x400},
-              {0x1200000, 0x800}};
+  spec.ram = {{1, 0x9e}, {0x100, 0x1700}, {0x100000, 0x400}, {0x900000, 0x400}, {0x1200000, 0x800}};
   // Kernel image at the start of the top range: __pa(_text) = phys_base + 0x1f000000.
   spec.phys_base = 0x1200000000ULL - 0x1f000000ULL;
   auto bb = VmcoreBuilder::create(spec);
-  if (!bb) FAIL(bb.error().message());
+  if (!bb)
+    FAIL(bb.error().message());
   VmcoreBuilder& b = *bb;
   REQUIRE(b.layout().kernel_paddr == 0x1200000000ULL);
   REQUIRE(b.fill_mix(8));
   const std::string path = dir.file("vmcore");
   REQUIRE(b.write(path));
   const std::uint64_t max_pfn = 0x1200800;
-  REQUIRE(max_pfn > (2ULL << 23));  // more than two cycles of 2^23 PFNs
+  REQUIRE(max_pfn > (2ULL << 23)); // more than two cycles of 2^23 PFNs
 
   std::vector<std::uint8_t> first;
   for (unsigned threads : {1u, 3u}) {
     for (int level : {31, 0}) {
       CAPTURE(threads, level);
-      const Run r = capture_to(dir.file("dump"), path, level, DumpFormat::kdump,
-                               Compression::zstd, threads);
+      const Run r =
+          capture_to(dir.file("dump"), path, level, DumpFormat::kdump, Compression::zstd, threads);
       const KdumpFile k = KdumpFile::load(r.out);
       REQUIRE(k.error == "");
       CHECK(k.max_mapnr_64 == max_pfn);
@@ -574,8 +609,10 @@ TEST_CASE("capture roundtrip: a core spanning several filter cycles", "[capture]
       CHECK(r.stats.excluded.zero == want[FxClass::zero]);
       CHECK(r.stats.ram_pages == b.ram_pages());
       if (level == 31) {
-        if (first.empty()) first = k.bytes;
-        else CHECK((k.bytes == first));
+        if (first.empty())
+          first = k.bytes;
+        else
+          CHECK((k.bytes == first));
       }
     }
   }
@@ -607,26 +644,27 @@ TEST_CASE("capture roundtrip: partial pages at PT_LOAD edges read back zero-fill
   const ElfCore in = ElfCore::load(good);
   REQUIRE(in.error == "");
   REQUIRE(in.phdrs.size() == 5);
-  const auto& low = in.phdrs[2];  // RAM [0x1000, 0x9f000)
+  const auto& low = in.phdrs[2]; // RAM [0x1000, 0x9f000)
   REQUIRE(low.paddr == 0x1000);
   REQUIRE(low.memsz == 0x9e000);
 
   struct Cut {
     const char* name;
-    std::uint64_t filesz, memsz;  // new sizes of the low RAM PT_LOAD
-    std::uint64_t pfn;            // the partial page
-    std::uint64_t valid;          // bytes of it that come from the file
-    std::uint64_t head = 0;       // the segment starts this far into its first page
+    std::uint64_t filesz, memsz; // new sizes of the low RAM PT_LOAD
+    std::uint64_t pfn;           // the partial page
+    std::uint64_t valid;         // bytes of it that come from the file
+    std::uint64_t head = 0;      // the segment starts this far into its first page
   };
-  const Cut cut = GENERATE(Cut{"p_filesz < p_memsz", 0x9e000 - 0x100, 0x9e000, 0x9e, 0xf00},
-                           Cut{"p_memsz ends mid-page", 0x9dc00, 0x9dc00, 0x9e, 0xc00},
-                           Cut{"p_paddr starts mid-page", 0x9e000 - 0x400, 0x9e000 - 0x400, 1,
-                               0x1000, 0x400});
+  const Cut cut =
+      GENERATE(Cut{"p_filesz < p_memsz", 0x9e000 - 0x100, 0x9e000, 0x9e, 0xf00},
+               Cut{"p_memsz ends mid-page", 0x9dc00, 0x9dc00, 0x9e, 0xc00},
+               Cut{"p_paddr starts mid-page", 0x9e000 - 0x400, 0x9e000 - 0x400, 1, 0x1000, 0x400});
   CAPTURE(cut.name);
   const std::string path = dir.file("edge");
   std::filesystem::copy_file(good, path);
   REQUIRE(fixtures::corrupt_phdr_filesz(path, 2, cut.memsz, true));
-  if (cut.filesz != cut.memsz) REQUIRE(fixtures::corrupt_phdr_filesz(path, 2, cut.filesz));
+  if (cut.filesz != cut.memsz)
+    REQUIRE(fixtures::corrupt_phdr_filesz(path, 2, cut.filesz));
   if (cut.head) {
     REQUIRE(fixtures::corrupt_phdr_offset(path, 2, low.offset + cut.head));
     const std::uint64_t paddr = low.paddr + cut.head;
@@ -690,7 +728,8 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
     req.compression = cfg.comp;
     req.threads = 2;
     auto st = run_capture(req, sink, {});
-    if (!st) FAIL(st.error().message());
+    if (!st)
+      FAIL(st.error().message());
     REQUIRE(sink.finish());
     ::close(fd);
   }
@@ -698,8 +737,8 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
   const FlatStream f = FlatStream::parse(stream);
   REQUIRE(f.error == "");
   CHECK(f.signature == "makedumpfile");
-  CHECK(testing::rdbe64(stream, 16) == 1);  // type, big-endian
-  CHECK(testing::rdbe64(stream, 24) == 1);  // version, big-endian
+  CHECK(testing::rdbe64(stream, 16) == 1); // type, big-endian
+  CHECK(testing::rdbe64(stream, 24) == 1); // version, big-endian
   CHECK(std::all_of(stream.begin() + 32, stream.begin() + 4096, [](auto x) { return x == 0; }));
   REQUIRE(!f.records.empty());
   // The main header comes first (crash and -R read it before anything else).
@@ -712,7 +751,8 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
   std::uint64_t header_writes = 0;
   for (const auto& rec : f.records) {
     CHECK(rec.size > 0);
-    if (rec.offset < f.records[0].size) ++header_writes;
+    if (rec.offset < f.records[0].size)
+      ++header_writes;
   }
   CHECK(header_writes == 1);
   CHECK((f.rebuilt == direct_bytes));
@@ -724,7 +764,8 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
     REQUIRE(fd >= 0);
     auto st = reassemble_flattened(fd, flat_path, re, false);
     ::close(fd);
-    if (!st) FAIL(st.error().message());
+    if (!st)
+      FAIL(st.error().message());
   }
   CHECK((testing::read_file(re) == direct_bytes));
   CHECK_FALSE(testing::file_exists(re + ".incomplete"));
@@ -745,7 +786,7 @@ TEST_CASE("capture roundtrip: flattened stream reassembles to the direct file",
     const auto& mid = f.records[f.records.size() / 2];
     struct Cut {
       std::uint64_t at;
-      std::vector<std::uint64_t> named;  // acceptable offsets in the message
+      std::vector<std::uint64_t> named; // acceptable offsets in the message
     };
     const std::vector<Cut> cuts = {
         {last.stream_pos + 16 + last.size / 2, {last.stream_pos, last.stream_pos + 16}},

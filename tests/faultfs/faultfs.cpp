@@ -24,7 +24,7 @@ namespace {
 struct State {
   int fd = -1;
   off_t size = 0;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> eio;  // [start, end)
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> eio; // [start, end)
 };
 State g;
 
@@ -37,7 +37,8 @@ int do_getattr(const char* path, struct stat* st, struct fuse_file_info*) {
     st->st_nlink = 2;
     return 0;
   }
-  if (std::strcmp(path, kName) != 0) return -ENOENT;
+  if (std::strcmp(path, kName) != 0)
+    return -ENOENT;
   st->st_mode = S_IFREG | 0444;
   st->st_nlink = 1;
   st->st_size = g.size;
@@ -46,7 +47,8 @@ int do_getattr(const char* path, struct stat* st, struct fuse_file_info*) {
 
 int do_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, struct fuse_file_info*,
                enum fuse_readdir_flags) {
-  if (std::strcmp(path, "/") != 0) return -ENOENT;
+  if (std::strcmp(path, "/") != 0)
+    return -ENOENT;
   fill(buf, ".", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
   fill(buf, "..", nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
   fill(buf, kName + 1, nullptr, 0, static_cast<fuse_fill_dir_flags>(0));
@@ -54,8 +56,10 @@ int do_readdir(const char* path, void* buf, fuse_fill_dir_t fill, off_t, struct 
 }
 
 int do_open(const char* path, struct fuse_file_info* fi) {
-  if (std::strcmp(path, kName) != 0) return -ENOENT;
-  if ((fi->flags & O_ACCMODE) != O_RDONLY) return -EACCES;
+  if (std::strcmp(path, kName) != 0)
+    return -ENOENT;
+  if ((fi->flags & O_ACCMODE) != O_RDONLY)
+    return -EACCES;
   fi->keep_cache = 0;
   return 0;
 }
@@ -63,12 +67,13 @@ int do_open(const char* path, struct fuse_file_info* fi) {
 int do_read(const char*, char* buf, size_t size, off_t off, struct fuse_file_info*) {
   const auto a = static_cast<std::uint64_t>(off), b = a + size;
   for (const auto& [s, e] : g.eio)
-    if (a < e && b > s) return -EIO;
+    if (a < e && b > s)
+      return -EIO;
   ssize_t n = ::pread(g.fd, buf, size, off);
   return n < 0 ? -errno : static_cast<int>(n);
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
   if (argc < 3) {
@@ -101,7 +106,11 @@ int main(int argc, char** argv) {
   ops.open = do_open;
   ops.read = do_read;
   // -f foreground, -s single-threaded; direct_io off so mmap goes through the page cache.
-  char* fargs[] = {argv[0], argv[2], const_cast<char*>("-f"), const_cast<char*>("-s"),
-                   const_cast<char*>("-o"), const_cast<char*>("ro,default_permissions")};
+  char* fargs[] = {argv[0],
+                   argv[2],
+                   const_cast<char*>("-f"),
+                   const_cast<char*>("-s"),
+                   const_cast<char*>("-o"),
+                   const_cast<char*>("ro,default_permissions")};
   return fuse_main(6, fargs, &ops, nullptr);
 }

@@ -9,10 +9,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <set>
-#include <stdexcept>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -39,7 +39,9 @@ inline void link(const fs::path& p, const std::string& target) {
   fs::create_symlink(target, p);
 }
 
-inline int sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+inline int sh(const std::string& cmd) {
+  return std::system(cmd.c_str());
+}
 
 inline bool have(const std::string& program) {
   return sh("command -v " + program + " >/dev/null 2>&1") == 0;
@@ -60,7 +62,8 @@ constexpr const char* kKver = "6.1.0-99-fake";
 
 /// ROOT with /bin/true, libc.so.6 and the loader at the paths /bin/true names them.
 inline void add_true_and_libs(const fs::path& root) {
-  for (const char* f : {"/bin/true", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}) {
+  for (const char* f :
+       {"/bin/true", "/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"}) {
     fs::create_directories((root / (f + 1)).parent_path());
     fs::copy_file(fs::canonical(f), root / (f + 1), fs::copy_options::overwrite_existing);
     ::chmod((root / (f + 1)).c_str(), 0755);
@@ -96,8 +99,7 @@ inline void add_module(const fs::path& moddir, const std::string& rel,
   for (const auto& m : modinfo)
     mi += m + "\\0";
   if (!mi.empty())
-    c += "__attribute__((section(\".modinfo\"), used)) static const char mi[] = \"" + mi +
-         "\";\n";
+    c += "__attribute__((section(\".modinfo\"), used)) static const char mi[] = \"" + mi + "\";\n";
   const fs::path out = moddir / rel;
   fs::create_directories(out.parent_path());
   const fs::path src = out.string() + ".c";
@@ -127,7 +129,8 @@ inline void add_fake_modules(const fs::path& root) {
   add_module(md, "kernel/fs/jbd2/jbd2.ko", {"jbd2_journal_init_dev"}, {"mb_cache_create"});
   add_module(md, "kernel/fs/ext4/ext4.ko", {}, {"jbd2_journal_init_dev", "mb_cache_create"},
              {"alias=fs-ext4", "alias=fs-ext3", "softdep=pre: crc32c"});
-  add_module(md, "kernel/crypto/crc32c_generic.ko", {}, {}, {"alias=crc32c", "alias=crypto-crc32c"});
+  add_module(md, "kernel/crypto/crc32c_generic.ko", {}, {},
+             {"alias=crc32c", "alias=crypto-crc32c"});
   add_module(md, "kernel/drivers/scsi/sd_mod.ko", {}, {});
   put(md / "modules.builtin", "kernel/drivers/block/loop.ko\n");
   put(md / "modules.order", "");

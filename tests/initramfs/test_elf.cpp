@@ -22,10 +22,9 @@ TEST_CASE("elf: /bin/true in a tree needs the loader and libc at their absolute 
   std::vector<std::string> paths;
   for (const auto& [p, data] : *files)
     paths.push_back(p);
-  CHECK(paths == std::vector<std::string>{"/lib/x86_64-linux-gnu/libc.so.6",
-                                          "/lib64/ld-linux-x86-64.so.2"});
-  CHECK(files->at("/lib/x86_64-linux-gnu/libc.so.6") ==
-        slurp("/lib/x86_64-linux-gnu/libc.so.6"));
+  CHECK(paths ==
+        std::vector<std::string>{"/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"});
+  CHECK(files->at("/lib/x86_64-linux-gnu/libc.so.6") == slurp("/lib/x86_64-linux-gnu/libc.so.6"));
 }
 
 TEST_CASE("elf: absolute symlinks resolve inside the tree, never on the host", "[elf]") {
@@ -45,8 +44,8 @@ TEST_CASE("elf: absolute symlinks resolve inside the tree, never on the host", "
   fs::remove(t.dir / "lib/x86_64-linux-gnu/ld-linux-x86-64.so.2");
   auto missing = resolve_elf_closure(*root, slurp(t.dir / "bin/true"), "/bin/true", "/bin");
   REQUIRE_FALSE(missing);
-  CHECK_THAT(missing.error().message(), Catch::Contains("/bin/true") &&
-                                            Catch::Contains("ld-linux-x86-64.so.2"));
+  CHECK_THAT(missing.error().message(),
+             Catch::Contains("/bin/true") && Catch::Contains("ld-linux-x86-64.so.2"));
 }
 
 TEST_CASE("elf: a missing library names the binary and the library", "[elf]") {

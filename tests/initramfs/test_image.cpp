@@ -88,7 +88,8 @@ struct Tree {
     add_fake_modules(t.dir);
     add_fake_sysfs(t.dir / "sys", 254, 17);
     put(t.dir / "usr/local/bin/pre-hook", slurp(t.dir / "bin/true"), 0755);
-    write_config(std::string("ext4 UUID=") + kUuid + "\npath /dumps\nextra_modules sd_mod loop\n"
+    write_config(std::string("ext4 UUID=") + kUuid +
+                 "\npath /dumps\nextra_modules sd_mod loop\n"
                  "kdump_pre /usr/local/bin/pre-hook --flag\n");
     req.root = root;
     req.kernel = kKver;
@@ -196,18 +197,21 @@ TEST_CASE("image: newc + zstd, every entry 0:0 at mtime 0, the contract's layout
   CHECK(ar.entries.at("etc/crashkit/modules.load").data ==
         k + "drivers/virtio/virtio.ko\n" + k + "drivers/virtio/virtio_ring.ko\n" + k +
             "drivers/virtio/virtio_pci.ko\n" + k + "drivers/block/virtio_blk.ko\n" + k +
-            "crypto/crc32c_generic.ko\n" + k + "fs/mbcache.ko\n" + k + "fs/jbd2/jbd2.ko\n" +
-            k + "fs/ext4/ext4.ko\n" + k + "drivers/scsi/sd_mod.ko\n");
+            "crypto/crc32c_generic.ko\n" + k + "fs/mbcache.ko\n" + k + "fs/jbd2/jbd2.ko\n" + k +
+            "fs/ext4/ext4.ko\n" + k + "drivers/scsi/sd_mod.ko\n");
   // Compressed modules are stored decompressed (the capture init uses a bare finit_module):
   // an ELF object, not the xz file.
   const auto& mb = ar.entries.at(kmods + "kernel/fs/mbcache.ko").data;
-  CHECK(mb.compare(0, 4, "\x7f" "ELF") == 0);
+  CHECK(mb.compare(0, 4,
+                   "\x7f"
+                   "ELF") == 0);
   CHECK(mb != slurp(tree.t.dir / kmods / "kernel/fs/mbcache.ko.xz"));
   CHECK(ar.entries.count(kmods + "kernel/fs/mbcache.ko.xz") == 0);
   CHECK(ar.entries.at("etc/crashkit/crashkit.conf").data == conf::render_config(tree.config()));
   CHECK_THAT(ar.entries.at("etc/crashkit/crashkit.conf").data,
              Catch::Contains(std::string("UUID=") + kUuid));
-  CHECK(ar.entries.at("etc/crashkit/hooks/pre").data == slurp(tree.t.dir / "usr/local/bin/pre-hook"));
+  CHECK(ar.entries.at("etc/crashkit/hooks/pre").data ==
+        slurp(tree.t.dir / "usr/local/bin/pre-hook"));
   CHECK((ar.entries.at("etc/crashkit/hooks/pre").mode & 07777) == 0755);
 
   // The manifest beside it hashes every file by its in-image path.
@@ -258,7 +262,8 @@ TEST_CASE("image: staleness, force_rebuild, force_no_rebuild, --force", "[image]
   CHECK(second->reason.empty());
 
   SECTION("a config change makes it stale") {
-    tree.write_config(std::string("ext4 UUID=") + kUuid + "\npath /dumps\nkeep_dumps 3\n"
+    tree.write_config(std::string("ext4 UUID=") + kUuid +
+                      "\npath /dumps\nkeep_dumps 3\n"
                       "extra_modules sd_mod loop\nkdump_pre /usr/local/bin/pre-hook --flag\n");
     Manifest fresh = plan_image(tree.req, tree.config())->manifest;
     CHECK(is_stale(image, fresh).value());
@@ -277,7 +282,8 @@ TEST_CASE("image: staleness, force_rebuild, force_no_rebuild, --force", "[image]
   SECTION("another kernel version") {
     Manifest fresh = plan_image(tree.req, tree.config())->manifest;
     fresh.kernel = "6.1.0-100-fake";
-    CHECK(stale_reason(image, fresh).value() == std::string("kernel ") + kKver + " → 6.1.0-100-fake");
+    CHECK(stale_reason(image, fresh).value() ==
+          std::string("kernel ") + kKver + " → 6.1.0-100-fake");
   }
   SECTION("a crashkit program changed") {
     put(tree.t.dir / "crashkit", "v1");
@@ -330,8 +336,10 @@ TEST_CASE("image: hooks must be root-owned and not group/world-writable", "[imag
     auto r = plan_image(tree.req, tree.config());
     REQUIRE_FALSE(r);
     CHECK(r.error().message() ==
-          tree.root + "/etc/crashkit/crashkit.conf:4: kdump_pre /usr/local/bin/pre-hook: "
-                      "refusing " + hook.string() + ": writable by group or others (mode 0775)");
+          tree.root +
+              "/etc/crashkit/crashkit.conf:4: kdump_pre /usr/local/bin/pre-hook: "
+              "refusing " +
+              hook.string() + ": writable by group or others (mode 0775)");
   }
   SECTION("not owned by root") {
     REQUIRE(::chown(hook.c_str(), 1000, 1000) == 0);
@@ -344,8 +352,7 @@ TEST_CASE("image: hooks must be root-owned and not group/world-writable", "[imag
     fs::remove(hook);
     auto r = plan_image(tree.req, tree.config());
     REQUIRE_FALSE(r);
-    CHECK_THAT(r.error().message(), Catch::Contains(hook.string()) &&
-                                        Catch::Contains("kdump_pre"));
+    CHECK_THAT(r.error().message(), Catch::Contains(hook.string()) && Catch::Contains("kdump_pre"));
   }
   SECTION("a script brings its interpreter and the interpreter's libraries") {
     fs::copy_file(tree.t.dir / "bin/true", tree.t.dir / "bin/sh");

@@ -76,9 +76,8 @@ TEST_CASE("modules: dependencies and pre-softdeps first, builtins skipped, files
                           {"ext3", "fs", true, "fs-ext3"},
                           {"loop", "extra_modules", true, {}}});
   REQUIRE(mods);
-  CHECK(names(*mods) ==
-        V{"virtio", "virtio_ring", "virtio_pci", "virtio_blk", "crc32c_generic", "mbcache",
-          "jbd2", "ext4"});
+  CHECK(names(*mods) == V{"virtio", "virtio_ring", "virtio_pci", "virtio_blk", "crc32c_generic",
+                          "mbcache", "jbd2", "ext4"});
   check_dependencies_first(*mods, t.dir / "lib/modules" / kKver);
   CHECK(mods->at(5).relative_path == "kernel/fs/mbcache.ko.xz");
 
@@ -86,7 +85,8 @@ TEST_CASE("modules: dependencies and pre-softdeps first, builtins skipped, files
     auto bad = r->resolve({{"nosuchmod", "extra_modules at crashkit.conf:3", true, {}}});
     REQUIRE_FALSE(bad);
     CHECK(bad.error().message() == "module nosuchmod (extra_modules at crashkit.conf:3) not "
-                                   "found in " + (t.dir / "lib/modules" / kKver).string());
+                                   "found in " +
+                                       (t.dir / "lib/modules" / kKver).string());
   }
   SECTION("an optional one is skipped") {
     auto ok = r->resolve({{"nosuchmod", "target", false, {}}, {"sd_mod", "target", false, {}}});

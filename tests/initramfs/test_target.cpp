@@ -86,8 +86,8 @@ TEST_CASE("target: an unknown UUID or device is an error naming it", "[target]")
   CHECK(r.error().message() == "dump target UUID=ffff: no device with UUID=ffff");
   auto d = target_module_requests(config_of("xfs /dev/nonexistent9\n"), "", f.sys);
   REQUIRE_FALSE(d);
-  CHECK_THAT(d.error().message(), Catch::Contains("/dev/nonexistent9") &&
-                                      Catch::Contains("not a block device"));
+  CHECK_THAT(d.error().message(),
+             Catch::Contains("/dev/nonexistent9") && Catch::Contains("not a block device"));
 }
 
 TEST_CASE("target: no target line: the device and type of the filesystem holding path",
@@ -99,9 +99,10 @@ TEST_CASE("target: no target line: the device and type of the filesystem holding
   const unsigned maj = major(st.st_dev), min = minor(st.st_dev);
   add_fake_sysfs(t.dir / "sys", maj, min);
   const std::string majmin = std::to_string(maj) + ":" + std::to_string(min);
-  put(t.dir / "proc/self/mountinfo",
-      "21 1 0:20 / /proc rw - proc proc rw\n"
-      "22 1 " + majmin + " / / rw,relatime shared:1 - ext4 /dev/vdb1 rw\n");
+  put(t.dir / "proc/self/mountinfo", "21 1 0:20 / /proc rw - proc proc rw\n"
+                                     "22 1 " +
+                                         majmin +
+                                         " / / rw,relatime shared:1 - ext4 /dev/vdb1 rw\n");
   SystemView sys;
   sys.sysfs = (t.dir / "sys").string();
   sys.proc = (t.dir / "proc").string();
@@ -122,7 +123,8 @@ TEST_CASE("target: device mapper: the slaves' chains, then dm_mod and dm_crypt",
   FakeSystem f;
   const fs::path sys = f.t.dir / "sys";
   put(sys / "devices/virtual/block/dm-0/dm/uuid", "CRYPT-LUKS2-abc-crypt\n");
-  link(sys / "devices/virtual/block/dm-0/slaves/vdb1", "../../../../pci0000:00/0000:00:04.0/virtio1/block/vdb/vdb1");
+  link(sys / "devices/virtual/block/dm-0/slaves/vdb1",
+       "../../../../pci0000:00/0000:00:04.0/virtio1/block/vdb/vdb1");
   link(sys / "class/block/dm-0", "../../devices/virtual/block/dm-0");
   auto mods = device_chain_modules(fs::canonical(sys / "class/block/dm-0").string(), f.sys);
   REQUIRE(mods);

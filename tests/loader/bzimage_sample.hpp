@@ -22,7 +22,7 @@ struct BzImageShape {
   std::uint32_t init_size = 0x3f98000;
   std::uint32_t cmdline_size = 2047;
   std::uint32_t initrd_addr_max = 0x7fffffff;
-  std::size_t drop_tail = 0;  // bytes cut from the end (a truncated copy)
+  std::size_t drop_tail = 0; // bytes cut from the end (a truncated copy)
 };
 
 inline std::vector<std::byte> synthetic_bzimage(const BzImageShape& s = {}) {
@@ -33,7 +33,7 @@ inline std::vector<std::byte> synthetic_bzimage(const BzImageShape& s = {}) {
   put(0x1f4, static_cast<std::uint32_t>((s.payload + 15) / 16));
   put(0x1fe, std::uint16_t{0xaa55});
   put(0x200, std::uint8_t{0xeb});
-  put(0x201, std::uint8_t{0x6a});  // header ends at 0x26c
+  put(0x201, std::uint8_t{0x6a}); // header ends at 0x26c
   std::memcpy(img.data() + 0x202, "HdrS", 4);
   put(0x206, s.protocol);
   put(0x211, std::uint8_t{1});
@@ -52,7 +52,8 @@ inline std::vector<std::byte> synthetic_bzimage(const BzImageShape& s = {}) {
 
 inline void write_file(const std::string& path, const std::vector<std::byte>& bytes) {
   std::ofstream(path, std::ios::binary)
-      .write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
 }
 
-}  // namespace crashkit::loader::samples
+} // namespace crashkit::loader::samples

@@ -10,7 +10,8 @@ int main(int argc, char** argv) {
     return 64;
   }
   crashkit::loader::samples::BzImageShape s;
-  if (argc > 2 && std::strcmp(argv[2], "truncated") == 0) s.drop_tail = s.payload / 2;
+  if (argc > 2 && std::strcmp(argv[2], "truncated") == 0)
+    s.drop_tail = s.payload / 2;
   crashkit::loader::samples::write_file(argv[1], crashkit::loader::samples::synthetic_bzimage(s));
   return 0;
 }

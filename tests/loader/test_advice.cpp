@@ -16,7 +16,7 @@ AdviceContext panic_ctx() {
   c.lockdown = Lockdown::none;
   return c;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("advice: no reservation names the crashkernel= fix", "[advice]") {
   auto c = panic_ctx();

@@ -10,7 +10,7 @@ namespace {
 crashkit::Result<BzImage> parse(const std::vector<std::byte>& b) {
   return parse_bzimage(b, b.size(), "vmlinuz");
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("bzImage: the fields a kexec load uses", "[bzimage]") {
   auto img = parse(samples::synthetic_bzimage());
@@ -40,7 +40,8 @@ TEST_CASE("bzImage: setup_sects 0 means 4", "[bzimage]") {
 TEST_CASE("bzImage: refusals name the file and the offset", "[bzimage]") {
   SECTION("random bytes") {
     std::vector<std::byte> b(8192);
-    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::byte>(i * 7 + 3);
+    for (std::size_t i = 0; i < b.size(); ++i)
+      b[i] = static_cast<std::byte>(i * 7 + 3);
     auto r = parse(b);
     REQUIRE_FALSE(r);
     CHECK(r.error().category() == crashkit::ErrorCategory::data);

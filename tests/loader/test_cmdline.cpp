@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "crashkit/loader/cmdline.hpp"
-#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "crashkit/loader/file_loader.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "samples.hpp"
 
 using namespace crashkit::loader;
@@ -17,10 +17,11 @@ std::size_t count_token(const std::string& line, const std::string& tok) {
 std::size_t count_name(const std::string& line, const std::string& name) {
   std::size_t n = 0;
   for (const auto& t : tokenize_cmdline(line))
-    if (param_name(t) == name) ++n;
+    if (param_name(t) == name)
+      ++n;
   return n;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("cmdline: tokenizer honours double quotes", "[cmdline]") {
   auto t = tokenize_cmdline("  root=/dev/sda1 foo=\"a b  c\" \"bar=x y\"\tquiet\n");

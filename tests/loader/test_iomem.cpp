@@ -11,7 +11,7 @@ Reservation reservation_of(const char* text) {
   REQUIRE(entries);
   return reservation_from_iomem(*entries);
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("iomem: nested entries keep depth, names with colons survive", "[iomem]") {
   auto e = parse_iomem(samples::kIomemLowHigh);
@@ -97,13 +97,12 @@ TEST_CASE("sysfs files: lockdown, booleans, sizes", "[iomem]") {
 }
 
 TEST_CASE("iomem: hot-plugged kmem RAM nested under its dax device counts", "[iomem]") {
-  auto r = reservation_of(
-      "00100000-7ffdbfff : System RAM\n"
-      "  5f000000-7effffff : Crash kernel\n"
-      "180000000-27fffffff : Persistent Memory\n"
-      "  180000000-27fffffff : namespace0.0\n"
-      "    180000000-27fffffff : dax0.0\n"
-      "      180000000-27fffffff : System RAM (kmem)\n");
+  auto r = reservation_of("00100000-7ffdbfff : System RAM\n"
+                          "  5f000000-7effffff : Crash kernel\n"
+                          "180000000-27fffffff : Persistent Memory\n"
+                          "  180000000-27fffffff : namespace0.0\n"
+                          "    180000000-27fffffff : dax0.0\n"
+                          "      180000000-27fffffff : System RAM (kmem)\n");
   REQUIRE(r.system_ram.size() == 2);
   CHECK(r.system_ram[1] == MemRange{0x180000000, 0x27fffffff});
 }

@@ -9,10 +9,10 @@
 
 #include "bzimage_sample.hpp"
 #include "crashkit/loader/boot_params.hpp"
-#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "crashkit/loader/file_loader.hpp"
 #include "crashkit/loader/legacy_loader.hpp"
 #include "crashkit/loader/purgatory.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "purgatory_abi.h"
 #include "samples.hpp"
 #include "sha256.h"
@@ -100,8 +100,7 @@ struct Machine {
   }
 };
 
-template <typename T>
-T at(const std::string& b, std::size_t off) {
+template <typename T> T at(const std::string& b, std::size_t off) {
   T v{};
   std::memcpy(&v, b.data() + off, sizeof v);
   return v;
@@ -110,14 +109,14 @@ T at(const std::string& b, std::size_t off) {
 const FakeKexecSys::LoadCall::Segment* segment_at(const FakeKexecSys::LoadCall& c,
                                                   std::uint64_t mem) {
   for (const auto& s : c.segments)
-    if (s.mem == mem) return &s;
+    if (s.mem == mem)
+      return &s;
   return nullptr;
 }
 
-}  // namespace
+} // namespace
 
-TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agree",
-          "[legacy]") {
+TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agree", "[legacy]") {
   Machine m;
   auto rep = load(m.sys, m.request());
   REQUIRE(rep);
@@ -131,7 +130,8 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   // Inside the high crash range, page aligned, sorted, disjoint, bufsz <= memsz.
   std::uint64_t prev_end = kHighStart, largest_gap = 0;
   for (const auto& s : call.segments) {
-    if (s.mem > prev_end) largest_gap = std::max(largest_gap, s.mem - prev_end);
+    if (s.mem > prev_end)
+      largest_gap = std::max(largest_gap, s.mem - prev_end);
     CHECK(s.mem >= kHighStart);
     CHECK(s.mem + s.memsz - 1 <= kHighEnd);
     CHECK(s.mem % 4096 == 0);
@@ -150,11 +150,18 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   const FakeKexecSys::LoadCall::Segment *kernel = nullptr, *initrd = nullptr, *setup = nullptr,
                                         *elf = nullptr, *purg = nullptr;
   for (const auto& s : call.segments) {
-    if (s.bytes == payload) kernel = &s;
-    else if (s.bytes.size() == m.initrd_bytes.size()) initrd = &s;
-    else if (s.bytes.compare(0, 4, "\x7f" "ELF") == 0) elf = &s;
-    else if (s.bytes.size() == purgatory_size()) purg = &s;
-    else setup = &s;
+    if (s.bytes == payload)
+      kernel = &s;
+    else if (s.bytes.size() == m.initrd_bytes.size())
+      initrd = &s;
+    else if (s.bytes.compare(0, 4,
+                             "\x7f"
+                             "ELF") == 0)
+      elf = &s;
+    else if (s.bytes.size() == purgatory_size())
+      purg = &s;
+    else
+      setup = &s;
   }
   REQUIRE(kernel);
   REQUIRE(initrd);
@@ -169,7 +176,7 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   const std::string& bp = setup->bytes;
   REQUIRE(bp.size() > 4096);
   CHECK(bp.compare(0x202, 4, "HdrS") == 0);
-  CHECK(at<std::uint32_t>(bp, 0x260) == 0x3f98000);  // init_size from the image
+  CHECK(at<std::uint32_t>(bp, 0x260) == 0x3f98000); // init_size from the image
   CHECK(at<std::uint8_t>(bp, kHdrTypeOfLoader) == 0xff);
   CHECK(at<std::uint32_t>(bp, kHdrCode32Start) == static_cast<std::uint32_t>(kernel->mem));
   const std::uint64_t ramdisk = at<std::uint32_t>(bp, kHdrRamdiskImage) |
@@ -192,9 +199,12 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   for (unsigned i = 0; i < n; ++i) {
     const std::size_t off = kBootParamsE820TableOffset + i * kBootE820EntrySize;
     const auto addr = at<std::uint64_t>(bp, off), size = at<std::uint64_t>(bp, off + 8);
-    if (at<std::uint32_t>(bp, off + 16) != 1) continue;
-    if (elf->mem >= addr && elf->mem < addr + size) elf_as_ram = true;
-    if (kernel->mem >= addr && kernel->mem + kernel->memsz <= addr + size) kernel_as_ram = true;
+    if (at<std::uint32_t>(bp, off + 16) != 1)
+      continue;
+    if (elf->mem >= addr && elf->mem < addr + size)
+      elf_as_ram = true;
+    if (kernel->mem >= addr && kernel->mem + kernel->memsz <= addr + size)
+      kernel_as_ram = true;
   }
   CHECK_FALSE(elf_as_ram);
   CHECK(kernel_as_ram);
@@ -206,7 +216,7 @@ TEST_CASE("legacy load: segments, boot_params, elfcorehdr= and the purgatory agr
   CHECK(at<std::uint32_t>(eh, 64) == PT_NOTE);
   CHECK(at<std::uint64_t>(eh, 64 + 24) == 0x43fc1e000ull);
   CHECK(at<std::uint32_t>(eh, 64 + 56) == PT_NOTE);
-  CHECK(at<std::uint32_t>(eh, 64 + 2 * 56) == PT_NOTE);  // VMCOREINFO
+  CHECK(at<std::uint32_t>(eh, 64 + 2 * 56) == PT_NOTE); // VMCOREINFO
   CHECK(at<std::uint64_t>(eh, 64 + 2 * 56 + 24) == 0x5e5a1000ull);
   CHECK(at<std::uint32_t>(eh, 64 + 3 * 56) == PT_LOAD);
   CHECK(at<std::uint64_t>(eh, 64 + 3 * 56 + 16) == kTextVaddr);
@@ -254,7 +264,7 @@ TEST_CASE("prepare_legacy_load: builds from the probed state and the opened imag
   REQUIRE(initrd);
   auto header = parse_bzimage(m.kernel_bytes, m.kernel_bytes.size(), m.kernel);
   REQUIRE(header);
-  m.sys.files.erase("/proc/iomem");  // probe_system's copy is the one used
+  m.sys.files.erase("/proc/iomem"); // probe_system's copy is the one used
   LegacyLoadRequest req;
   req.kernel = m.kernel;
   req.kernel_file = &*kernel;

@@ -3,9 +3,9 @@
 #include <cstring>
 
 #include "bzimage_sample.hpp"
-#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "crashkit/loader/file_loader.hpp"
 #include "crashkit/loader/system_state.hpp"
+#include "crashkit/testing/fake_kexec_sys.hpp"
 #include "samples.hpp"
 
 using namespace crashkit::loader;
@@ -40,7 +40,7 @@ int status_of(FakeKexecSys& sys) {
   return status_exit_code(*s);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("load: panic with initrd passes both fds, ON_CRASH and the NUL", "[load]") {
   auto sys = machine();
@@ -150,7 +150,7 @@ TEST_CASE("load: kernel EADDRNOTAVAIL with the iomem size when sysfs has none", 
   auto st = load(sys, panic_req());
   REQUIRE_FALSE(st);
   REQUIRE(sys.file_load_calls.size() == 1);
-  CHECK_THAT(st.error().message(), Contains("512 MiB"));  // from the iomem "Crash kernel" range
+  CHECK_THAT(st.error().message(), Contains("512 MiB")); // from the iomem "Crash kernel" range
 }
 
 TEST_CASE("load: missing files and missing crash support", "[load]") {
@@ -276,7 +276,7 @@ TEST_CASE("load: a kernel that reads shorter than its size is refused before the
         "load --panic /boot/vmlinuz: /boot/vmlinuz: truncated: the file has 12582912 bytes by "
         "fstat, but reading its setup header at offset 0 ended after 0");
 
-  sys.images["/boot/vmlinuz"].truncated_after_open = 0x100;  // inside the setup header
+  sys.images["/boot/vmlinuz"].truncated_after_open = 0x100; // inside the setup header
   st = load(sys, panic_req());
   REQUIRE_FALSE(st);
   CHECK_THAT(st.error().message(), Contains("truncated: ") && Contains("ended after 256"));
@@ -285,7 +285,7 @@ TEST_CASE("load: a kernel that reads shorter than its size is refused before the
 
 TEST_CASE("load: the fake's images are real content the pre-check reads", "[load]") {
   auto sys = machine();
-  sys.images["/boot/vmlinuz"].head.clear();  // 12 MiB of zeros
+  sys.images["/boot/vmlinuz"].head.clear(); // 12 MiB of zeros
   auto st = load(sys, panic_req());
   REQUIRE_FALSE(st);
   CHECK(sys.file_load_calls.empty());

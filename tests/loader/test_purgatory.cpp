@@ -32,14 +32,15 @@ ck_purgatory_params params_of(const std::vector<std::byte>& img) {
   return p;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("purgatory sha256: FIPS 180-4 examples", "[purgatory]") {
   const std::string abc = "abc";
   const DigestRegion r{0, bytes_of(abc)};
-  const std::array<std::uint8_t, 32> want = {
-      0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-      0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+  const std::array<std::uint8_t, 32> want = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                             0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                             0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                             0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
   CHECK(ours({&r, 1}, 64) == want);
   CHECK(segments_digest({&r, 1}) == want);
 }
@@ -47,11 +48,13 @@ TEST_CASE("purgatory sha256: FIPS 180-4 examples", "[purgatory]") {
 TEST_CASE("purgatory sha256 equals OpenSSL for every length and split", "[purgatory]") {
   std::mt19937 rng(42);
   std::vector<std::byte> data(20000);
-  for (auto& b : data) b = static_cast<std::byte>(rng());
+  for (auto& b : data)
+    b = static_cast<std::byte>(rng());
   // Lengths around block and padding boundaries, then random ones, hashed as 1-3 regions fed in
   // odd chunk sizes: the purgatory sees segment boundaries anywhere.
   std::vector<std::size_t> lens = {0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 4096, 19999};
-  for (int i = 0; i < 40; ++i) lens.push_back(rng() % data.size());
+  for (int i = 0; i < 40; ++i)
+    lens.push_back(rng() % data.size());
   for (std::size_t len : lens) {
     const std::size_t cut = len / 3;
     std::vector<DigestRegion> regions = {{0x1000, std::span(data).first(cut)},
@@ -99,7 +102,8 @@ TEST_CASE("purgatory image: entry, boot_params and digest are patched, nothing e
   const std::size_t lo = CK_PURGATORY_PARAMS_OFFSET, hi = lo + sizeof(ck_purgatory_params);
   REQUIRE(img->size() == t.size());
   for (std::size_t i = 0; i < t.size(); ++i)
-    if (i < lo || i >= hi) REQUIRE(t[i] == (*img)[i]);
+    if (i < lo || i >= hi)
+      REQUIRE(t[i] == (*img)[i]);
 
   req.corrupt_digest = true;
   auto bad = build_purgatory(req);

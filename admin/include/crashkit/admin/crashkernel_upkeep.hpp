@@ -27,7 +27,7 @@ inline constexpr const char* kCrashkernelRecordFile = "crashkernel.json";
 enum class ChosenBy { default_value, option, config };
 
 struct CrashkernelRecord {
-  std::string value;  ///< canonical "crashkernel=..." words; "" when crashkit removed them
+  std::string value; ///< canonical "crashkernel=..." words; "" when crashkit removed them
   ChosenBy chosen_by = ChosenBy::default_value;
 };
 
@@ -54,7 +54,7 @@ struct UpkeepReport {
   /// What the administrator should read; empty when there is nothing to say (off, already
   /// current, or a value crashkit was never asked to manage).
   std::string message;
-  std::string diff;  ///< format_plan() of what was written
+  std::string diff; ///< format_plan() of what was written
 };
 
 /// Does what the config asks for `start`: nothing with `auto_reset_crashkernel no`; else plans
@@ -64,4 +64,4 @@ struct UpkeepReport {
 UpkeepReport keep_crashkernel_current(const conf::Config& config, const std::string& root,
                                       const std::string& default_value);
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

@@ -24,4 +24,4 @@ std::string running_machine();
 /// uname(2)'s release field: the running kernel, the default capture kernel.
 std::string running_release();
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

@@ -15,16 +15,16 @@
 namespace crashkit::admin {
 
 struct DumpEntry {
-  std::string dir;     ///< absolute directory
-  std::string name;    ///< YYYY-MM-DD-HHMMSS
-  std::string kernel;  ///< OSRELEASE of the crashed kernel ("" when unknown)
-  std::string panic;   ///< the panic message ("" when unknown)
+  std::string dir;    ///< absolute directory
+  std::string name;   ///< YYYY-MM-DD-HHMMSS
+  std::string kernel; ///< OSRELEASE of the crashed kernel ("" when unknown)
+  std::string panic;  ///< the panic message ("" when unknown)
   std::uint64_t vmcore_bytes = 0;
   /// "complete" (vmcore present), "incomplete" (vmcore.incomplete only), "failed" (the
   /// report says so, or no dump file at all).
   std::string status;
   std::optional<int> dump_level;
-  std::string problem;  ///< why report.json was not used (unreadable, malformed)
+  std::string problem; ///< why report.json was not used (unreadable, malformed)
 };
 
 /// Every dump directory in `path`, oldest first (names sort by time). A missing `path` gives
@@ -34,4 +34,4 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path);
 /// One entry as JSON (the --json output: an array of these).
 nlohmann::json to_json(const DumpEntry& e);
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

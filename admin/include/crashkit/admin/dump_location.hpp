@@ -27,4 +27,4 @@ Result<std::string> dump_directory(const conf::Config& c, const std::string& roo
 /// the capture would refuse and why; from_errno of open.
 Status check_dump_path(const conf::Config& c, const std::string& root = "");
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

@@ -25,7 +25,7 @@ inline constexpr std::uint64_t kCaptureToolBytes = 11ull << 20;
 struct EstimatePart {
   std::string name;
   std::uint64_t bytes = 0;
-  std::string how;  ///< where the figure comes from
+  std::string how; ///< where the figure comes from
 };
 
 struct Estimate {
@@ -54,4 +54,4 @@ std::string format_estimate(const Estimate& e, std::uint64_t reserved);
 /// spare, a WARNING when it is smaller, or that nothing is reserved.
 std::string estimate_verdict(std::uint64_t total, std::uint64_t reserved);
 
-}  // namespace crashkit::admin
+} // namespace crashkit::admin

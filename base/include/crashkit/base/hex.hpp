@@ -8,4 +8,4 @@ namespace crashkit {
 
 std::string hex(std::uint64_t v);
 
-}  // namespace crashkit
+} // namespace crashkit

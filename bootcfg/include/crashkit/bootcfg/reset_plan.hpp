@@ -38,7 +38,7 @@ struct Command {
 
 /// The crashkernel= words one place of the boot configuration holds before the plan's edits.
 struct CurrentValue {
-  std::string where;  ///< "/etc/default/grub", "/boot/loader/entries/x.conf"
+  std::string where; ///< "/etc/default/grub", "/boot/loader/entries/x.conf"
   /// Empty when it has none; nullopt when its words do not parse.
   std::optional<conf::CrashkernelSetting> setting;
 };

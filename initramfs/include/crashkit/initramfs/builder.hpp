@@ -32,10 +32,10 @@ inline constexpr const char* kHookPre = conf::image_layout::kHookPre;
 inline constexpr const char* kHookPost = conf::image_layout::kHookPost;
 
 struct BuildRequest {
-  std::string root;           ///< "" = the live system; else a chroot/image tree
-  std::string kernel;         ///< KVER (required)
-  std::string output;         ///< "" = default_image_path(root, kernel)
-  std::string capture_binary; ///< host path; "" = the installed one below root
+  std::string root;                       ///< "" = the live system; else a chroot/image tree
+  std::string kernel;                     ///< KVER (required)
+  std::string output;                     ///< "" = default_image_path(root, kernel)
+  std::string capture_binary;             ///< host path; "" = the installed one below root
   std::vector<std::string> tool_binaries; ///< host paths whose hashes go in the manifest
   SystemView system;
   int zstd_level = 19;

@@ -15,9 +15,12 @@ namespace crashkit::initramfs {
 
 /// Where DT_NEEDED names are searched after the object's own DT_RUNPATH/DT_RPATH: the
 /// directories Debian's x86_64 ld.so searches without a cache (the image has none).
-inline const std::vector<std::string> kLibraryDirs = {
-    "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64", "/lib",
-    "/usr/lib"};
+inline const std::vector<std::string> kLibraryDirs = {"/lib/x86_64-linux-gnu",
+                                                      "/usr/lib/x86_64-linux-gnu",
+                                                      "/lib64",
+                                                      "/usr/lib64",
+                                                      "/lib",
+                                                      "/usr/lib"};
 
 /// What one ELF object asks of the dynamic loader.
 struct ElfNeeds {

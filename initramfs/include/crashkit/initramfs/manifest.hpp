@@ -14,11 +14,11 @@ namespace crashkit::initramfs {
 inline constexpr int kManifestFormat = 1;
 
 struct Manifest {
-  std::string kernel;                         ///< KVER
-  std::string config_sha256;                  ///< of the rendered config text
-  std::map<std::string, std::string> files;   ///< in-image path → SHA-256 of the content
+  std::string kernel;                          ///< KVER
+  std::string config_sha256;                   ///< of the rendered config text
+  std::map<std::string, std::string> files;    ///< in-image path → SHA-256 of the content
   std::map<std::string, std::string> binaries; ///< crashkit programs (host path) → SHA-256
-  std::string image_sha256; ///< of the written image; empty until written
+  std::string image_sha256;                    ///< of the written image; empty until written
 
   /// Pretty JSON with sorted keys: diffable, stable for equal manifests.
   std::string to_json() const;

@@ -16,10 +16,10 @@ namespace crashkit::initramfs {
 
 /// A module asked for, and why (for messages).
 struct ModuleRequest {
-  std::string name; ///< module name or alias (virtio_blk, ext4, fs-ext4, crc32c)
-  std::string why;  ///< "dump target /dev/vdb1", "extra_modules", ...
-  bool required = true; ///< not found → error; otherwise a warning
-  std::string fallback; ///< looked up when name matches nothing (fs-ext3 for ext3)
+  std::string name;         ///< module name or alias (virtio_blk, ext4, fs-ext4, crc32c)
+  std::string why;          ///< "dump target /dev/vdb1", "extra_modules", ...
+  bool required = true;     ///< not found → error; otherwise a warning
+  std::string fallback;     ///< looked up when name matches nothing (fs-ext3 for ext3)
   bool warn_missing = true; ///< when not required: warn (true) or only log at debug level
 };
 

@@ -25,10 +25,10 @@ struct SystemView {
 
 /// A block device of the running system.
 struct TargetDevice {
-  std::string name;       ///< vdb1
-  std::string sysfs_dir;  ///< canonical sysfs directory of the block device
-  std::string fstype;     ///< from the config or the mount table; empty for raw
-  std::string described;  ///< how the config named it, for messages
+  std::string name;      ///< vdb1
+  std::string sysfs_dir; ///< canonical sysfs directory of the block device
+  std::string fstype;    ///< from the config or the mount table; empty for raw
+  std::string described; ///< how the config named it, for messages
 };
 
 /// blkid_evaluate_tag() for UUID=/LABEL=. Errors: no_input "no device with UUID=...".
@@ -39,9 +39,8 @@ Result<std::string> blkid_evaluate(const conf::DeviceRef& ref);
 /// nearest existing ancestor when it does not exist yet). nullopt (with a warning) when a
 /// root_fs path lives on no block device (tmpfs, overlay, network). Errors: a named device
 /// that cannot be found in sysfs.
-Result<std::optional<TargetDevice>> find_target_device(const conf::Config& config,
-                                                       const std::string& root,
-                                                       const SystemView& sys);
+Result<std::optional<TargetDevice>>
+find_target_device(const conf::Config& config, const std::string& root, const SystemView& sys);
 
 /// A module a device level's driver needs.
 struct ChainModule {
@@ -60,8 +59,7 @@ Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_d
 
 /// Everything the config needs loaded in the capture kernel: device chain (warn when not
 /// found), filesystem (required), extra_modules (required), in that order.
-Result<std::vector<ModuleRequest>> target_module_requests(const conf::Config& config,
-                                                          const std::string& root,
-                                                          const SystemView& sys);
+Result<std::vector<ModuleRequest>>
+target_module_requests(const conf::Config& config, const std::string& root, const SystemView& sys);
 
 } // namespace crashkit::initramfs

@@ -28,13 +28,13 @@ inline constexpr std::size_t kHdrRamdiskSize = 0x21c;
 inline constexpr std::size_t kHdrCmdLinePtr = 0x228;
 
 struct BootParamsRequest {
-  std::span<const std::byte> image_head;  ///< the bzImage's first setup sectors
+  std::span<const std::byte> image_head; ///< the bzImage's first setup sectors
   BzImage image;
-  std::uint64_t setup_addr = 0;   ///< where the zero page goes; the command line follows it
-  std::uint64_t kernel_addr = 0;  ///< load address of the payload
+  std::uint64_t setup_addr = 0;  ///< where the zero page goes; the command line follows it
+  std::uint64_t kernel_addr = 0; ///< load address of the payload
   std::optional<std::uint64_t> initrd_addr;
   std::uint64_t initrd_size = 0;
-  std::string cmdline;  ///< without the NUL
+  std::string cmdline; ///< without the NUL
   std::vector<E820Entry> e820;
   /// The firmware's ACPI root pointer (0 = let the kernel search for it, which works only
   /// with legacy BIOS).
@@ -48,4 +48,4 @@ struct BootParamsRequest {
 /// e820 errors of write_e820_table().
 Result<std::vector<std::byte>> build_boot_params(const BootParamsRequest& req);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -38,16 +38,16 @@ inline constexpr std::uint16_t kXlfCanBeLoadedAbove4G = 1u << 1;
 inline constexpr std::uint64_t kEntry64Offset = 0x200;
 
 struct BzImage {
-  std::uint16_t protocol = 0;           ///< 0x020f = 2.15
-  std::size_t setup_size = 0;           ///< (setup_sects + 1) * 512: where the payload starts
-  std::size_t header_end = 0;           ///< end of the setup header (0x202 + the jump's byte)
-  std::uint64_t payload_size = 0;       ///< file size - setup_size (may include a signature)
+  std::uint16_t protocol = 0;     ///< 0x020f = 2.15
+  std::size_t setup_size = 0;     ///< (setup_sects + 1) * 512: where the payload starts
+  std::size_t header_end = 0;     ///< end of the setup header (0x202 + the jump's byte)
+  std::uint64_t payload_size = 0; ///< file size - setup_size (may include a signature)
   std::uint16_t xloadflags = 0;
   bool relocatable = false;
   std::uint32_t kernel_alignment = 0;
   std::uint64_t pref_address = 0;
-  std::uint32_t init_size = 0;          ///< memory the kernel needs from its load address
-  std::uint32_t cmdline_size = 0;       ///< longest command line, without the NUL
+  std::uint32_t init_size = 0;    ///< memory the kernel needs from its load address
+  std::uint32_t cmdline_size = 0; ///< longest command line, without the NUL
   std::uint32_t initrd_addr_max = 0;
 };
 
@@ -60,4 +60,4 @@ struct BzImage {
 Result<BzImage> parse_bzimage(std::span<const std::byte> head, std::uint64_t file_size,
                               const std::string& name);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

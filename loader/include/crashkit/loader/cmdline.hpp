@@ -40,4 +40,4 @@ std::string filter_cmdline(std::string_view cmdline, const CmdlineFilter& filter
 /// any "--". Same-named parameters are not replaced: console= and friends may repeat.
 std::string append_cmdline(std::string_view cmdline, std::string_view extra);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

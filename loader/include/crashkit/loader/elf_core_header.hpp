@@ -78,8 +78,8 @@ Result<PhysChunk> parse_vmcoreinfo(std::string_view text);
 /// Where the running kernel's image and direct map are, from /proc/kcore's program headers
 /// (KASLR randomises both).
 struct KcoreLayout {
-  std::uint64_t kernel_text_vaddr = 0;  ///< p_vaddr of the PT_LOAD for the kernel image
-  std::uint64_t page_offset = 0;        ///< p_vaddr - p_paddr of a direct-map RAM PT_LOAD
+  std::uint64_t kernel_text_vaddr = 0; ///< p_vaddr of the PT_LOAD for the kernel image
+  std::uint64_t page_offset = 0;       ///< p_vaddr - p_paddr of a direct-map RAM PT_LOAD
   bool operator==(const KcoreLayout&) const = default;
 };
 

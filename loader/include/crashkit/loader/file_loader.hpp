@@ -38,7 +38,7 @@ struct LoadRequest {
   Slot slot = Slot::panic;
   std::string kernel;
   std::optional<std::string> initrd;
-  std::string cmdline;  ///< without the NUL; the loader adds it
+  std::string cmdline; ///< without the NUL; the loader adds it
   SyscallChoice syscall = SyscallChoice::automatic;
   /// kexec_load only: store a wrong digest so the purgatory halts at panic time (tests).
   bool test_corrupt_digest = false;
@@ -46,8 +46,8 @@ struct LoadRequest {
 
 /// What load() did.
 struct LoadReport {
-  const char* syscall = "kexec_file_load";  ///< or "kexec_load"
-  std::string cmdline;                        ///< as the loaded kernel gets it
+  const char* syscall = "kexec_file_load"; ///< or "kexec_load"
+  std::string cmdline;                     ///< as the loaded kernel gets it
 };
 
 /// Loads req.kernel into its slot. Before a panic load it refuses, without calling the kernel,
@@ -70,4 +70,4 @@ Status exec_reboot_kernel(KexecSys& sys);
 
 const char* slot_name(Slot s);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -17,7 +17,7 @@ namespace crashkit::loader {
 inline constexpr unsigned long kKexecFileUnload = 0x01;
 inline constexpr unsigned long kKexecFileOnCrash = 0x02;
 inline constexpr unsigned long kKexecFileNoInitramfs = 0x04;
-inline constexpr unsigned long kKexecFileDebug = 0x08;  ///< ~v6.8+, EINVAL on older kernels
+inline constexpr unsigned long kKexecFileDebug = 0x08; ///< ~v6.8+, EINVAL on older kernels
 
 /// Flags of kexec_load(2).
 inline constexpr unsigned long kKexecOnCrash = 0x01;
@@ -40,7 +40,7 @@ struct OpenedImage {
 
 /// Abstract syscall interface. Implementations are not thread-safe.
 class KexecSys {
- public:
+public:
   virtual ~KexecSys() = default;
 
   /// Opens path read-only (O_CLOEXEC) and reports its size. Errors: no_input (ENOENT, EACCES).
@@ -76,7 +76,7 @@ class KexecSys {
 /// The real kernel. Reads of /proc and /sys are made below sysroot when it is non-empty (tests
 /// and `crashkit --sysroot`); syscalls always go to the running kernel.
 class RealKexecSys final : public KexecSys {
- public:
+public:
   explicit RealKexecSys(std::string sysroot = {}) : sysroot_(std::move(sysroot)) {}
 
   Result<OpenedImage> open_image(const std::string& path) override;
@@ -90,8 +90,8 @@ class RealKexecSys final : public KexecSys {
   Status reboot_kexec() override;
   Status write_control(const std::string& path, const std::string& text) override;
 
- private:
+private:
   std::string sysroot_;
 };
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

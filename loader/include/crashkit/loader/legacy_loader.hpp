@@ -24,12 +24,12 @@ namespace crashkit::loader {
 /// The images as load() opened and checked them: the legacy path maps these descriptors and
 /// never reopens the paths, so the file whose header was checked is the one loaded.
 struct LegacyLoadRequest {
-  std::string kernel;                        ///< path, for messages
-  const OpenedImage* kernel_file = nullptr;  ///< required
-  BzImage kernel_header;                     ///< parse_bzimage() of kernel_file
-  std::optional<std::string> initrd;         ///< path, for messages
-  const OpenedImage* initrd_file = nullptr;  ///< set exactly when initrd is
-  std::string cmdline;  ///< the user's line; "elfcorehdr=0x... " is put in front of it
+  std::string kernel;                       ///< path, for messages
+  const OpenedImage* kernel_file = nullptr; ///< required
+  BzImage kernel_header;                    ///< parse_bzimage() of kernel_file
+  std::optional<std::string> initrd;        ///< path, for messages
+  const OpenedImage* initrd_file = nullptr; ///< set exactly when initrd is
+  std::string cmdline; ///< the user's line; "elfcorehdr=0x... " is put in front of it
   /// Test hook (tests/loader/corrupt_digest_load.cpp): store a wrong digest so the purgatory
   /// must refuse to boot the capture kernel at panic time.
   bool corrupt_digest = false;
@@ -38,9 +38,9 @@ struct LegacyLoadRequest {
 /// Everything kexec_load gets, ready to pass: the segments point into buffers and file
 /// mappings this object owns (movable, not copyable).
 struct PreparedLegacyLoad {
-  std::uint64_t entry = 0;  ///< the purgatory's address
-  std::string cmdline;      ///< as the capture kernel gets it
-  std::vector<KexecSegment> segments;  ///< sorted by address
+  std::uint64_t entry = 0;            ///< the purgatory's address
+  std::string cmdline;                ///< as the capture kernel gets it
+  std::vector<KexecSegment> segments; ///< sorted by address
   static constexpr unsigned long kFlags = kKexecOnCrash | kKexecArchX86_64;
 
   struct Storage;
@@ -56,4 +56,4 @@ struct PreparedLegacyLoad {
 Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState& state,
                                                const LegacyLoadRequest& req);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -18,11 +18,11 @@ struct AdviceContext {
   bool unload = false;
   std::uint64_t kernel_size = 0;
   std::optional<std::uint64_t> initrd_size;
-  std::uint64_t cmdline_len = 0;            ///< including the NUL
-  std::optional<std::uint64_t> crash_size;  ///< /sys/kernel/kexec_crash_size or iomem
+  std::uint64_t cmdline_len = 0;           ///< including the NUL
+  std::optional<std::uint64_t> crash_size; ///< /sys/kernel/kexec_crash_size or iomem
   Lockdown lockdown = Lockdown::unknown;
   bool cap_sys_boot = true;
-  std::optional<bool> load_disabled;  ///< /proc/sys/kernel/kexec_load_disabled
+  std::optional<bool> load_disabled; ///< /proc/sys/kernel/kexec_load_disabled
 };
 
 /// x86 bzImage: setup_header.cmdline_size 2047 minus 30 bytes kept for "elfcorehdr=0x...".
@@ -35,4 +35,4 @@ std::string load_advice(int err, const AdviceContext& ctx);
 /// (EKEYREJECTED, ENOKEY, EBADMSG, ENODATA, ENOPKG, ELIBBAD, EMSGSIZE).
 bool is_signature_errno(int err);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

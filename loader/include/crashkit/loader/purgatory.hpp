@@ -28,8 +28,8 @@ std::size_t purgatory_size();
 std::span<const std::byte> purgatory_template();
 
 struct PurgatoryRequest {
-  std::uint64_t entry_rip = 0;  ///< kernel load address + 0x200
-  std::uint64_t entry_rsi = 0;  ///< boot_params physical address
+  std::uint64_t entry_rip = 0; ///< kernel load address + 0x200
+  std::uint64_t entry_rsi = 0; ///< boot_params physical address
   std::vector<DigestRegion> regions;
   /// Test hook: flip one bit of the stored digest so the purgatory must refuse to boot.
   bool corrupt_digest = false;
@@ -42,4 +42,4 @@ std::array<std::uint8_t, 32> segments_digest(std::span<const DigestRegion> regio
 /// image's parameter block does not carry the expected magic (a build mismatch).
 Result<std::vector<std::byte>> build_purgatory(const PurgatoryRequest& req);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -17,7 +17,7 @@ inline constexpr std::uint64_t k4GiB = 1ull << 32;
 /// One /proc/iomem line: "<start>-<end> : <name>", end inclusive, two spaces per nesting level.
 struct IomemEntry {
   std::uint64_t start = 0;
-  std::uint64_t end = 0;  ///< inclusive, as printed
+  std::uint64_t end = 0; ///< inclusive, as printed
   std::string name;
   unsigned depth = 0;
   std::uint64_t size() const { return end - start + 1; }
@@ -73,4 +73,4 @@ Result<std::uint64_t> parse_sysfs_u64(std::string_view text);
 /// "512 MiB", "1.5 GiB", "4096 bytes": sizes for people.
 std::string human_size(std::uint64_t bytes);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader

@@ -29,14 +29,14 @@ struct SystemState {
   bool crash_supported = false;
   bool crash_loaded = false;
   bool reboot_loaded = false;
-  std::optional<std::uint64_t> crash_size;  ///< /sys/kernel/kexec_crash_size
-  Lockdown lockdown = Lockdown::unknown;    ///< unknown when securityfs is not mounted
+  std::optional<std::uint64_t> crash_size; ///< /sys/kernel/kexec_crash_size
+  Lockdown lockdown = Lockdown::unknown;   ///< unknown when securityfs is not mounted
   std::optional<bool> load_disabled;
   /// /proc/iomem as parsed (kexec_load builds the ELF core header and e820 map from it);
   /// empty when it was unreadable.
   std::vector<IomemEntry> iomem;
-  std::optional<Reservation> reservation;  ///< absent when /proc/iomem was unreadable
-  std::optional<Error> iomem_error;        ///< why reservation is absent
+  std::optional<Reservation> reservation; ///< absent when /proc/iomem was unreadable
+  std::optional<Error> iomem_error;       ///< why reservation is absent
 
   /// Crash memory in bytes: kexec_crash_size when readable, else the iomem ranges.
   std::optional<std::uint64_t> crash_bytes() const;
@@ -55,4 +55,4 @@ std::string describe_status(const SystemState& s);
 /// The lines `crashkit showmem` prints (each crash range, low/high, and the total).
 std::string describe_reservation(const SystemState& s);
 
-}  // namespace crashkit::loader
+} // namespace crashkit::loader
