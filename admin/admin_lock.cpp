@@ -48,7 +48,7 @@ Result<AdminLock> AdminLock::acquire(const std::string& path, int timeout_s) {
       const std::string pid = std::to_string(::getpid()) + "\n";
       if (::ftruncate(fd.get(), 0) != 0)
         return std::move(Error::from_errno(errno, "cannot write the lock").with_path(path));
-      CK_TRY_STATUS(pwrite_full(fd.get(), pid.data(), pid.size(), 0, path));
+      CK_TRY(pwrite_full(fd.get(), pid.data(), pid.size(), 0, path));
       return AdminLock(std::move(fd));
     }
     if (errno != EWOULDBLOCK && errno != EINTR)

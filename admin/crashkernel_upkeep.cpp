@@ -127,10 +127,10 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
       rep.message = kWhat + d.why;
     return rep;
   }
-  CK_TRY_STATUS(bootcfg::execute_plan(*plan));
+  CK_TRY(bootcfg::execute_plan(*plan));
   const CrashkernelRecord fresh{wanted,
                                 choice.automatic ? ChosenBy::default_value : ChosenBy::config};
-  CK_TRY_STATUS(write_crashkernel_record(root, fresh));
+  CK_TRY(write_crashkernel_record(root, fresh));
   rep.changed = true;
   rep.diff = bootcfg::format_plan(*plan);
   std::string where;

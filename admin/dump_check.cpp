@@ -47,7 +47,7 @@ struct Layout {
 // The header and sub-header, and the extents they imply; nothing past the sub-header is read.
 Result<Layout> read_layout(int fd, const std::string& path, std::uint64_t size) {
   Layout l;
-  CK_TRY_STATUS(pread_full(fd, &l.h, std::min<std::uint64_t>(size, sizeof l.h), 0, path));
+  CK_TRY(pread_full(fd, &l.h, std::min<std::uint64_t>(size, sizeof l.h), 0, path));
   if (size < sizeof kd::kSignature ||
       std::memcmp(l.h.signature, kd::kSignature, sizeof kd::kSignature) != 0)
     return bad(path, "no \"KDUMP   \" signature", 0);
@@ -68,7 +68,7 @@ Result<Layout> read_layout(int fd, const std::string& path, std::uint64_t size) 
   if (size < l.block + sizeof l.sh)
     return bad(path, "the file ends inside the sub-header (" + std::to_string(size) + " bytes)",
                l.block);
-  CK_TRY_STATUS(pread_full(fd, &l.sh, sizeof l.sh, l.block, path));
+  CK_TRY(pread_full(fd, &l.sh, sizeof l.sh, l.block, path));
   // max_mapnr_64 arrived with header version 6 (makedumpfile 1.5.3); before, the 32-bit field.
   l.max_mapnr = l.h.header_version >= 6 ? l.sh.max_mapnr_64 : l.h.max_mapnr;
   if (l.h.bitmap_blocks == 0 || l.h.bitmap_blocks % 2 != 0)
@@ -99,8 +99,8 @@ template <class Fn> Status scan_bitmaps(int fd, const std::string& path, const L
   std::vector<std::uint8_t> b1(kChunk), b2(kChunk);
   for (std::uint64_t at = 0; at < bytes; at += kChunk) {
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, bytes - at));
-    CK_TRY_STATUS(pread_full(fd, b1.data(), n, l.bitmap1 + at, path));
-    CK_TRY_STATUS(pread_full(fd, b2.data(), n, l.bitmap1 + l.bitmap_len + at, path));
+    CK_TRY(pread_full(fd, b1.data(), n, l.bitmap1 + at, path));
+    CK_TRY(pread_full(fd, b2.data(), n, l.bitmap1 + l.bitmap_len + at, path));
     for (std::size_t i = 0; i < n; ++i) {
       if ((b1[i] | b2[i]) == 0)
         continue;
@@ -110,7 +110,7 @@ template <class Fn> Status scan_bitmaps(int fd, const std::string& path, const L
           break;
         const bool r = (b1[i] >> bit) & 1, d = (b2[i] >> bit) & 1;
         if (r || d)
-          CK_TRY_STATUS(fn(pfn, r, d));
+          CK_TRY(fn(pfn, r, d));
       }
     }
   }
@@ -190,8 +190,8 @@ Result<DumpCheck> check_kdump(int fd, const std::string& path, std::uint64_t siz
         if (i >= buffered_from + buffered) {
           buffered_from = i;
           buffered = std::min<std::uint64_t>(descs.size(), dumpable - i);
-          CK_TRY_STATUS(pread_full(fd, descs.data(), buffered * sizeof(kd::PageDesc),
-                                   l.desc + i * sizeof(kd::PageDesc), path));
+          CK_TRY(pread_full(fd, descs.data(), buffered * sizeof(kd::PageDesc),
+                            l.desc + i * sizeof(kd::PageDesc), path));
         }
         const kd::PageDesc& d = descs[i - buffered_from];
         const std::uint64_t at = l.desc + i * sizeof(kd::PageDesc);
@@ -223,7 +223,7 @@ Result<DumpCheck> check_kdump(int fd, const std::string& path, std::uint64_t siz
                          " name no single compression",
                      at);
         if (i % stride == 0 && c.sampled < sample) {
-          CK_TRY_STATUS(pread_full(fd, payload.data(), d.size, off, path));
+          CK_TRY(pread_full(fd, payload.data(), d.size, off, path));
           if (!capture::PageCompressor::decompress(d.flags, payload.data(), d.size, page.data(),
                                                    l.block))
             return bad(path,
@@ -335,7 +335,7 @@ Status mark_kdump_incomplete(const std::string& path) {
     return std::move(lay).error();
   Layout& l = *lay;
   l.h.status |= kd::kStatusIncomplete;
-  CK_TRY_STATUS(pwrite_full(fd.get(), &l.h, sizeof l.h, 0, path));
+  CK_TRY(pwrite_full(fd.get(), &l.h, sizeof l.h, 0, path));
   // Bitmap bytes the stream never delivered read as zero (no page); so do the descriptors of
   // the pages that are marked but were never reached (offset 0: not in the dump).
   const auto extend = [&](std::uint64_t to) -> Status {
@@ -347,7 +347,7 @@ Status mark_kdump_incomplete(const std::string& path) {
     size = to;
     return {};
   };
-  CK_TRY_STATUS(extend(l.desc));
+  CK_TRY(extend(l.desc));
   std::uint64_t dumpable = 0;
   const Status counted =
       scan_bitmaps(fd.get(), path, l, [&](std::uint64_t, bool, bool dump) -> Status {
@@ -356,7 +356,7 @@ Status mark_kdump_incomplete(const std::string& path) {
       });
   if (!counted)
     return counted.error();
-  CK_TRY_STATUS(extend(l.desc + dumpable * sizeof(kd::PageDesc)));
+  CK_TRY(extend(l.desc + dumpable * sizeof(kd::PageDesc)));
   if (::fdatasync(fd.get()) != 0)
     return std::move(Error::from_errno(errno, "fdatasync").with_path(path));
   return {};

@@ -48,9 +48,9 @@ Status zero_range(int fd, const std::string& dev, std::uint64_t begin, std::uint
       return std::move(Error::from_errno(errno, "punch a hole").with_path(dev).with_offset(begin));
     std::vector<char> zeros(1u << 20, 0);
     for (std::uint64_t at = begin; at < end; at += zeros.size())
-      CK_TRY_STATUS(pwrite_full(
-          fd, zeros.data(),
-          static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), end - at)), at, dev));
+      CK_TRY(pwrite_full(fd, zeros.data(),
+                         static_cast<std::size_t>(std::min<std::uint64_t>(zeros.size(), end - at)),
+                         at, dev));
   }
   if (::fsync(fd) != 0)
     return std::move(Error::from_errno(errno, "cannot sync").with_path(dev));
@@ -115,7 +115,7 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   // The copy is durable: clear the stream's signature, as kdumpctl's save_raw wipes the
   // device's first block after makedumpfile -R, so no later start copies this stream again.
   std::vector<char> zeros(kFlatHeaderBytes, 0);
-  CK_TRY_STATUS(pwrite_full(in.get(), zeros.data(), zeros.size(), 0, dev));
+  CK_TRY(pwrite_full(in.get(), zeros.data(), zeros.size(), 0, dev));
   if (::fsync(in.get()) != 0)
     return std::move(Error::from_errno(errno, "cannot sync").with_path(dev));
   // Then its records: the next crash's stream, cut short at a record boundary, would otherwise

@@ -73,7 +73,7 @@ Status run_test(loader::KexecSys& sys, const std::string& root, const std::strin
   auto boot_id = sys.read_file(kBootIdPath);
   nlohmann::json j{{"started", now_utc}, {"boot_id", boot_id ? trim(*boot_id) : ""}};
   const std::string pending = state_path(root, kPendingTestFile);
-  CK_TRY_STATUS(write_state_json(pending, j));
+  CK_TRY(write_state_json(pending, j));
   ::sync();
   Status st = sys.write_control(kSysrqPath, "1\n");
   std::string left = saved;
@@ -116,7 +116,7 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
                    {"opens", o.opens},
                    {"dump_dir", o.dump_dir},
                    {"detail", o.detail}};
-  CK_TRY_STATUS(write_state_json(state_path(root, kLastTestFile), j));
+  CK_TRY(write_state_json(state_path(root, kLastTestFile), j));
   ::unlink(state_path(root, kPendingTestFile).c_str());
   return o;
 }

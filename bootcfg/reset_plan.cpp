@@ -322,7 +322,7 @@ std::string format_plan(const ResetPlan& plan) {
 
 Status apply_plan(const ResetPlan& plan) {
   for (const auto& e : plan.edits)
-    CK_TRY_STATUS(apply_file_edit(e));
+    CK_TRY(apply_file_edit(e));
   return {};
 }
 
@@ -345,10 +345,10 @@ Status run_command(const std::vector<std::string>& argv) {
 } // namespace
 
 Status execute_plan(const ResetPlan& plan) {
-  CK_TRY_STATUS(apply_plan(plan));
+  CK_TRY(apply_plan(plan));
   for (const auto& c : plan.commands)
     if (c.skip_reason.empty())
-      CK_TRY_STATUS(run_command(c.argv));
+      CK_TRY(run_command(c.argv));
   return {};
 }
 

@@ -76,19 +76,19 @@ Status DirectWriter::flush_region(Region& r, bool everything) {
     const std::size_t head_end = std::min(r.len, (start / kAlign + 1) * kAlign);
     if (!everything && head_end != (start / kAlign + 1) * kAlign)
       return {};
-    CK_TRY_STATUS(write_buffered(r.base + start, p + start, head_end - start));
+    CK_TRY(write_buffered(r.base + start, p + start, head_end - start));
     start = head_end;
   }
   const std::size_t aligned_end = r.len / kAlign * kAlign;
   if (aligned_end > start) {
     if (dfd_ >= 0)
-      CK_TRY_STATUS(write_direct(r.base + start, p + start, aligned_end - start));
+      CK_TRY(write_direct(r.base + start, p + start, aligned_end - start));
     else
-      CK_TRY_STATUS(write_buffered(r.base + start, p + start, aligned_end - start));
+      CK_TRY(write_buffered(r.base + start, p + start, aligned_end - start));
     start = aligned_end;
   }
   if (everything && r.len > start) {
-    CK_TRY_STATUS(write_buffered(r.base + start, p + start, r.len - start));
+    CK_TRY(write_buffered(r.base + start, p + start, r.len - start));
     start = r.len;
   }
   // Keep the unwritten tail (less than one block) at the front of the buffer.
@@ -113,7 +113,7 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
       continue;
     const std::uint64_t a = r->base + r->skip, b = r->next_off();
     if (off < b && off + len > a && off != b)
-      CK_TRY_STATUS(flush_region(*r, true));
+      CK_TRY(flush_region(*r, true));
   }
   Region* cont = nullptr;
   for (auto& r : regions_)
@@ -126,7 +126,7 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
       auto lru =
           std::min_element(regions_.begin(), regions_.end(),
                            [](const auto& x, const auto& y) { return x->last_use < y->last_use; });
-      CK_TRY_STATUS(flush_region(**lru, true));
+      CK_TRY(flush_region(**lru, true));
       regions_.erase(lru);
     }
     auto r = std::make_unique<Region>();
@@ -148,7 +148,7 @@ Status DirectWriter::write_at(std::uint64_t off, const void* data, std::size_t l
     src += n;
     len -= n;
     if (cont->len >= kStage)
-      CK_TRY_STATUS(flush_region(*cont, false));
+      CK_TRY(flush_region(*cont, false));
   }
   return {};
 }

@@ -442,7 +442,7 @@ Status dump_plain(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dmesg
   const std::uint64_t sym_buf = k.symbol("log_buf");
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_end = k.symbol("log_end");
-  CK_TRY_STATUS(k.check("dmesg: log_buf (plain)"));
+  CK_TRY(k.check("dmesg: log_buf (plain)"));
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
     return std::move(lb).error();
@@ -507,11 +507,11 @@ Status dump_records(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dme
   const std::uint64_t off_len = k.offset(type + ".len");
   const std::uint64_t off_text_len = k.offset(type + ".text_len");
   const std::string what = "log_buf records";
-  CK_TRY_STATUS(k.check("dmesg: " + what));
+  CK_TRY(k.check("dmesg: " + what));
   k.fits(off_ts, 8, hdr, type + ".ts_nsec");
   k.fits(off_len, 2, hdr, type + ".len");
   k.fits(off_text_len, 2, hdr, type + ".text_len");
-  CK_TRY_STATUS(k.check("dmesg: " + what));
+  CK_TRY(k.check("dmesg: " + what));
 
   auto lb = read_log_buf(mem, sym_buf, sym_len);
   if (!lb)
@@ -599,7 +599,7 @@ Status write_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const DmesgSink& s
 
 Result<std::string> extract_dmesg(KernelMemory& mem, const Vmcoreinfo& info, DmesgStats& stats) {
   std::string text;
-  CK_TRY_STATUS(write_dmesg(
+  CK_TRY(write_dmesg(
       mem, info,
       [&](std::string_view piece) {
         text.append(piece);
@@ -629,8 +629,8 @@ Result<SavedDmesg> save_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const s
   };
   SavedDmesg saved;
   auto to_file = [&](std::string_view piece) -> Status {
-    CK_TRY_STATUS(open());
-    CK_TRY_STATUS(file->write_at(saved.bytes, piece.data(), piece.size()));
+    CK_TRY(open());
+    CK_TRY(file->write_at(saved.bytes, piece.data(), piece.size()));
     saved.bytes += piece.size();
     saved.tail.append(piece);
     if (saved.tail.size() > 2 * kSavedDmesgTail)
@@ -638,9 +638,9 @@ Result<SavedDmesg> save_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const s
     return {};
   };
   // On error, path.incomplete keeps what was written.
-  CK_TRY_STATUS(write_dmesg(mem, info, to_file, saved.stats));
-  CK_TRY_STATUS(open());
-  CK_TRY_STATUS(file->finish());
+  CK_TRY(write_dmesg(mem, info, to_file, saved.stats));
+  CK_TRY(open());
+  CK_TRY(file->finish());
   if (saved.tail.size() > kSavedDmesgTail)
     saved.tail.erase(0, saved.tail.size() - kSavedDmesgTail);
   return saved;

@@ -72,13 +72,13 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
       const std::uint64_t ce = std::min(cb + cycle, filter.max_mapnr());
       // A cycle holds several segments: count its exclusions once.
       const bool count = !alias && counted_cycles.insert(cb).second;
-      CK_TRY_STATUS(filter.build(cb, ce, ram, dumpable, count ? &stats.excluded : nullptr,
-                                 count ? &stats.warnings : nullptr));
+      CK_TRY(filter.build(cb, ce, ram, dumpable, count ? &stats.excluded : nullptr,
+                          count ? &stats.warnings : nullptr));
       const std::uint64_t lo = std::max(cb, pfn_first), hi = std::min(ce, pfn_last);
       if (level & kExcludeZero) {
         // Zero pages must be known before any PT_LOAD is final: read the dumpable ones now.
         std::uint64_t cursor = lo;
-        CK_TRY_STATUS(pipe.run(
+        CK_TRY(pipe.run(
             [&](Batch& b) {
               return fill_batch_from_bitmap(dumpable, cursor, b, hi, ctx.batch_pages);
             },
@@ -151,7 +151,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
     eh.e_shentsize = sizeof(Elf64_Shdr);
     eh.e_shnum = 1;
   }
-  CK_TRY_STATUS(sink.write_at(0, &eh, sizeof eh));
+  CK_TRY(sink.write_at(0, &eh, sizeof eh));
   std::vector<Elf64_Phdr> ph(nph);
   ph[0].p_type = PT_NOTE;
   ph[0].p_offset = notes_off;
@@ -166,14 +166,14 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
     p.p_filesz = out[i].filesz;
     p.p_memsz = out[i].memsz;
   }
-  CK_TRY_STATUS(sink.write_at(sizeof eh, ph.data(), ph.size() * sizeof(Elf64_Phdr)));
+  CK_TRY(sink.write_at(sizeof eh, ph.data(), ph.size() * sizeof(Elf64_Phdr)));
   if (xnum) {
     Elf64_Shdr sh{};
     sh.sh_info = static_cast<Elf64_Word>(nph);
-    CK_TRY_STATUS(sink.write_at(shdr_off, &sh, sizeof sh));
+    CK_TRY(sink.write_at(shdr_off, &sh, sizeof sh));
   }
   if (!notes.empty())
-    CK_TRY_STATUS(sink.write_at(notes_off, notes.data(), notes.size()));
+    CK_TRY(sink.write_at(notes_off, notes.data(), notes.size()));
 
   // Pass 2: copy the file part of every output segment.
   std::vector<std::uint8_t> buf(kCopyChunk);
@@ -193,7 +193,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
           }
         }
       }
-      CK_TRY_STATUS(sink.write_at(o.offset + done, buf.data(), n));
+      CK_TRY(sink.write_at(o.offset + done, buf.data(), n));
       done += n;
       copied += n >> shift;
       if (ctx.progress)
@@ -207,7 +207,7 @@ Status write_elf(const CaptureContext& ctx, OutputSink& sink, CaptureStats& stat
 
   if (provisional) {
     eh.e_flags &= ~kElfIncomplete;
-    CK_TRY_STATUS(sink.write_at(0, &eh, sizeof eh));
+    CK_TRY(sink.write_at(0, &eh, sizeof eh));
   }
   return {};
 }

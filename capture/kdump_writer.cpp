@@ -57,7 +57,7 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
     const std::size_t n =
         static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - i));
     const std::uint64_t off = desc_off + i * sizeof(kdump::PageDesc);
-    CK_TRY_STATUS(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+    CK_TRY(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
     bool changed = false;
     for (std::size_t k = 0; k < n; ++k) {
       auto& d = chunk[k];
@@ -67,7 +67,7 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
       }
     }
     if (changed)
-      CK_TRY_STATUS(pwrite_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+      CK_TRY(pwrite_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
   }
   ::fdatasync(fd);
   return {};
@@ -105,7 +105,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   std::uint64_t num_dumpable = 0;
   std::vector<std::uint64_t> cycle_counts;
   for (std::uint64_t b = 0; b < max_mapnr; b += cycle) {
-    CK_TRY_STATUS(filter.build(b, std::min(max_mapnr, b + cycle), ram, dumpable, nullptr));
+    CK_TRY(filter.build(b, std::min(max_mapnr, b + cycle), ram, dumpable, nullptr));
     cycle_counts.push_back(dumpable.popcount());
     num_dumpable += cycle_counts.back();
   }
@@ -160,13 +160,13 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
                                       " bytes for headers and the page table")
           .with_path(sink.name());
   }
-  CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
-  CK_TRY_STATUS(sink.write_at(B, &sh, sizeof sh));
+  CK_TRY(sink.write_at(0, &h, sizeof h));
+  CK_TRY(sink.write_at(B, &sh, sizeof sh));
   if (!notes.empty())
-    CK_TRY_STATUS(sink.write_at(sh.offset_note, notes.data(), notes.size()));
+    CK_TRY(sink.write_at(sh.offset_note, notes.data(), notes.size()));
   if (share_zero) {
     std::vector<std::uint8_t> zero(B, 0);
-    CK_TRY_STATUS(sink.write_at(data_start, zero.data(), zero.size()));
+    CK_TRY(sink.write_at(data_start, zero.data(), zero.size()));
   }
 
   // Pass 2: pages through the pipeline. Descriptors must sit in rank order, but payload
@@ -178,13 +178,13 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   std::uint64_t data_flushed = data_cur, desc_buf_rank = 0, descs_written = 0;
   auto flush = [&]() -> Status {
     if (!data_buf.empty()) {
-      CK_TRY_STATUS(sink.write_at(data_flushed, data_buf.data(), data_buf.size()));
+      CK_TRY(sink.write_at(data_flushed, data_buf.data(), data_buf.size()));
       data_flushed += data_buf.size();
       data_buf.clear();
     }
     if (!desc_buf.empty()) {
-      CK_TRY_STATUS(sink.write_at(desc_off + desc_buf_rank * sizeof(kdump::PageDesc),
-                                  desc_buf.data(), desc_buf.size() * sizeof(kdump::PageDesc)));
+      CK_TRY(sink.write_at(desc_off + desc_buf_rank * sizeof(kdump::PageDesc), desc_buf.data(),
+                           desc_buf.size() * sizeof(kdump::PageDesc)));
       desc_buf_rank += desc_buf.size();
       desc_buf.clear();
     }
@@ -305,7 +305,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
       const PageRecord& r = b.records[i];
       if (b.ranks[i] != desc_buf_rank + desc_buf.size()) {
         // A gap in rank order (pages of another phase): start a new descriptor run.
-        CK_TRY_STATUS(flush());
+        CK_TRY(flush());
         desc_buf_rank = b.ranks[i];
       }
       kdump::PageDesc d{};
@@ -337,7 +337,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
     done += b.records.size();
     // Data before descriptors: a descriptor on disk always points at written data.
     if (data_buf.size() >= kDataFlush || desc_buf.size() * sizeof(kdump::PageDesc) >= kDescFlush)
-      CK_TRY_STATUS(flush());
+      CK_TRY(flush());
     if (ctx.progress)
       ctx.progress(done, num_dumpable);
     return {};
@@ -371,11 +371,11 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   if (provisional) {
     // Every page on disk before the header says complete: a writer killed (or a power cut)
     // between the two leaves an .incomplete that says so, not one whose tail is missing.
-    CK_TRY_STATUS(sink.flush_staged());
+    CK_TRY(sink.flush_staged());
     if (sink.file_fd() >= 0 && ::fdatasync(sink.file_fd()) != 0)
       return Error::from_errno(errno, "fdatasync").with_path(sink.name());
     h.status &= ~kdump::kStatusIncomplete;
-    CK_TRY_STATUS(sink.write_at(0, &h, sizeof h));
+    CK_TRY(sink.write_at(0, &h, sizeof h));
   }
   stats.bytes_written = data_cur;
   return {};

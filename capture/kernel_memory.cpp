@@ -19,7 +19,7 @@ Status KernelMemory::read_virt(std::uint64_t vaddr, void* buf, std::size_t len) 
         break;
       chunk += std::min<std::size_t>(len - chunk, 4096);
     }
-    CK_TRY_STATUS(read_phys(*pa, out, chunk));
+    CK_TRY(read_phys(*pa, out, chunk));
     out += chunk;
     vaddr += chunk;
     len -= chunk;
@@ -29,13 +29,13 @@ Status KernelMemory::read_virt(std::uint64_t vaddr, void* buf, std::size_t len) 
 
 Result<std::uint64_t> KernelMemory::read_u64(std::uint64_t vaddr) {
   std::uint64_t v = 0;
-  CK_TRY_STATUS(read_virt(vaddr, &v, sizeof v));
+  CK_TRY(read_virt(vaddr, &v, sizeof v));
   return v;
 }
 
 Result<std::uint32_t> KernelMemory::read_u32(std::uint64_t vaddr) {
   std::uint32_t v = 0;
-  CK_TRY_STATUS(read_virt(vaddr, &v, sizeof v));
+  CK_TRY(read_virt(vaddr, &v, sizeof v));
   return v;
 }
 

@@ -78,16 +78,16 @@ FileSink::~FileSink() = default;
 
 Status FileSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
   if (direct_)
-    CK_TRY_STATUS(direct_->write_at(off, data, len));
+    CK_TRY(direct_->write_at(off, data, len));
   else
-    CK_TRY_STATUS(pwrite_full(fd_.get(), data, len, off, tmp_path_));
+    CK_TRY(pwrite_full(fd_.get(), data, len, off, tmp_path_));
   bytes_ += len;
   return {};
 }
 
 Status FileSink::finish() {
   if (direct_)
-    CK_TRY_STATUS(direct_->flush_all());
+    CK_TRY(direct_->flush_all());
   return finish_file(fd_.get(), tmp_path_, path_);
 }
 
@@ -106,20 +106,20 @@ Status FlatSink::ensure_header() {
   const std::uint64_t ver = htobe64(static_cast<std::uint64_t>(kFlatVersion));
   std::memcpy(h.data() + 16, &type, 8);
   std::memcpy(h.data() + 24, &ver, 8);
-  CK_TRY_STATUS(write_full(fd_, h.data(), h.size(), name_));
+  CK_TRY(write_full(fd_, h.data(), h.size(), name_));
   bytes_ += h.size();
   header_done_ = true;
   return {};
 }
 
 Status FlatSink::write_at(std::uint64_t off, const void* data, std::size_t len) {
-  CK_TRY_STATUS(ensure_header());
+  CK_TRY(ensure_header());
   const auto* p = static_cast<const std::uint8_t*>(data);
   while (len > 0) { // never a zero-length record: -R treats it as the end
     const std::size_t n = std::min(len, kMaxRecord);
     std::uint64_t rec[2] = {htobe64(off), htobe64(static_cast<std::uint64_t>(n))};
-    CK_TRY_STATUS(write_full(fd_, rec, sizeof rec, name_));
-    CK_TRY_STATUS(write_full(fd_, p, n, name_));
+    CK_TRY(write_full(fd_, rec, sizeof rec, name_));
+    CK_TRY(write_full(fd_, p, n, name_));
     bytes_ += sizeof rec + n;
     p += n;
     off += n;
@@ -129,9 +129,9 @@ Status FlatSink::write_at(std::uint64_t off, const void* data, std::size_t len) 
 }
 
 Status FlatSink::finish() {
-  CK_TRY_STATUS(ensure_header());
+  CK_TRY(ensure_header());
   std::uint64_t end[2] = {~0ULL, ~0ULL};
-  CK_TRY_STATUS(write_full(fd_, end, sizeof end, name_));
+  CK_TRY(write_full(fd_, end, sizeof end, name_));
   bytes_ += sizeof end;
   return {};
 }
@@ -222,7 +222,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
         whole = false;
         break;
       }
-      CK_TRY_STATUS(pwrite_full(fd->get(), buf.data(), chunk, dst, tmp));
+      CK_TRY(pwrite_full(fd->get(), buf.data(), chunk, dst, tmp));
       dst += chunk;
       left -= chunk;
     }
@@ -231,14 +231,14 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
     pos = rec_pos + sizeof rec + static_cast<std::uint64_t>(size);
   }
   if (out.complete) {
-    CK_TRY_STATUS(finish_file(fd->get(), tmp, output));
+    CK_TRY(finish_file(fd->get(), tmp, output));
     out.output = output;
     return out;
   }
   // Kept as it is: durable before anyone discards the stream it came from.
   if (::fdatasync(fd->get()) != 0)
     return Error::from_errno(errno, "fdatasync").with_path(tmp);
-  CK_TRY_STATUS(fsync_parent_dir(tmp));
+  CK_TRY(fsync_parent_dir(tmp));
   return out;
 }
 

@@ -69,7 +69,7 @@ Status PageFilter::build(std::uint64_t begin, std::uint64_t end, Bitmap& ram, Bi
                    (!important || memo_.has_important);
   if (!hit) {
     memo_ = Memo{};
-    CK_TRY_STATUS(compute(begin, end, important != nullptr));
+    CK_TRY(compute(begin, end, important != nullptr));
   }
   ram = memo_.ram;
   dumpable = memo_.dumpable;
@@ -99,12 +99,12 @@ Status PageFilter::compute(std::uint64_t begin, std::uint64_t end, bool want_imp
   if (want_important)
     m.important = m.ram;
   if (mem_map_ && classifier_->needs_scan()) {
-    CK_TRY_STATUS(scan(*classifier_, begin, end, m.ram, m.dumpable, &m.counts, &m.warnings));
+    CK_TRY(scan(*classifier_, begin, end, m.ram, m.dumpable, &m.counts, &m.warnings));
     if (want_important && importance_) {
       if (!importance_differs())
         m.important = m.dumpable; // same classification: no second scan
       else
-        CK_TRY_STATUS(scan(*importance_, begin, end, m.ram, m.important, nullptr, nullptr));
+        CK_TRY(scan(*importance_, begin, end, m.ram, m.important, nullptr, nullptr));
     }
   }
   m.begin = begin;

@@ -187,7 +187,7 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
   for (auto [off, size] : note_ranges) {
     std::size_t base = f->notes_.size();
     f->notes_.resize(base + size);
-    CK_TRY_STATUS(pread_full(f->fd_.get(), f->notes_.data() + base, size, off, path));
+    CK_TRY(pread_full(f->fd_.get(), f->notes_.data() + base, size, off, path));
     Elf_Data* d = elf_getdata_rawchunk(elf.get(), static_cast<int64_t>(off), size, ELF_T_NHDR);
     if (!d)
       return data_error(path, "PT_NOTE at offset " + hex(off) + ": " + elf_errmsg(-1));
@@ -290,7 +290,7 @@ Status VmcoreFile::read_phys(std::uint64_t paddr, void* buf, std::size_t len,
     std::size_t from_file = 0;
     if (in_seg < s->filesz) {
       from_file = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, s->filesz - in_seg));
-      CK_TRY_STATUS(pread_full(fd_.get(), out, from_file, s->offset + in_seg, path_));
+      CK_TRY(pread_full(fd_.get(), out, from_file, s->offset + in_seg, path_));
     }
     std::memset(out + from_file, 0, chunk - from_file);
     out += chunk;

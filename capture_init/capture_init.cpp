@@ -425,7 +425,7 @@ Status Init::mount_device(const std::string& spec, std::string fstype, const std
       return std::move(t).error();
     fstype = *t;
   }
-  CK_TRY_STATUS(mkdir_p(mountpoint, 0755));
+  CK_TRY(mkdir_p(mountpoint, 0755));
   auto st = sys_.mount(*dev, mountpoint, fstype, 0, flags);
   if (!st)
     return std::move(st).error();
@@ -591,7 +591,7 @@ void Init::write_report(const Status& result) {
 Status Init::save_into(const std::string& dumps, int path_fd, const std::string& name,
                        const capture::CaptureRequest& req, capture::OpenDump& dump) {
   const std::string dir = join_path(dumps, name);
-  CK_TRY_STATUS(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
+  CK_TRY(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   DumpReport& rep = report_;
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
   // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
@@ -608,7 +608,7 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   }
 
   std::vector<std::string> remove_after;
-  CK_TRY_STATUS(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
+  CK_TRY(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
 
   Status result;
   {
@@ -658,7 +658,7 @@ Status Init::dump_to_raw(const std::string& spec) {
   auto dev = wait_for_device(spec);
   if (!dev)
     return std::move(dev).error();
-  CK_TRY_STATUS(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
+  CK_TRY(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   UniqueFd fd(::open(dev->c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(*dev));
@@ -675,7 +675,7 @@ Status Init::dump_to_raw(const std::string& spec) {
     out_.status = DumpStatus::incomplete;
     return std::move(stats).error();
   }
-  CK_TRY_STATUS(sink.finish());
+  CK_TRY(sink.finish());
   if (::fsync(fd.get()) != 0)
     return std::move(Error::from_errno(errno, "fsync").with_path(*dev));
   out_.status = DumpStatus::complete;
@@ -785,10 +785,10 @@ Status Init::capture() {
   const conf::Target& t = cfg_.target.value;
   switch (t.kind) {
   case conf::Target::Kind::filesystem:
-    CK_TRY_STATUS(mount_device(t.device.str(), t.fstype, {}, paths_.target_mount));
+    CK_TRY(mount_device(t.device.str(), t.fstype, {}, paths_.target_mount));
     return dump_to_directory(paths_.target_mount);
   case conf::Target::Kind::root_fs:
-    CK_TRY_STATUS(mount_rootfs());
+    CK_TRY(mount_rootfs());
     return dump_to_directory(paths_.rootfs_mount);
   case conf::Target::Kind::raw:
     return dump_to_raw(t.device.str());
@@ -932,7 +932,7 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
   capture::Bitmap ram, dumpable;
   std::uint64_t pages = 0;
   for (std::uint64_t b = 0; b < f.max_mapnr(); b += f.cycle_pfns()) {
-    CK_TRY_STATUS(f.build(b, std::min(f.max_mapnr(), b + f.cycle_pfns()), ram, dumpable, nullptr));
+    CK_TRY(f.build(b, std::min(f.max_mapnr(), b + f.cycle_pfns()), ram, dumpable, nullptr));
     pages += dumpable.popcount();
   }
   const std::uint64_t B = f.page_size();
@@ -948,7 +948,7 @@ Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string
   if (!fd.valid())
     return std::move(Error::from_errno(errno, "open").with_path(mountpoint));
   std::string shown = mountpoint;
-  CK_TRY_STATUS(check_trusted_dir(fd.get(), shown));
+  CK_TRY(check_trusted_dir(fd.get(), shown));
   std::size_t pos = 0;
   while (pos < path.size()) {
     auto slash = path.find('/', pos);
@@ -978,7 +978,7 @@ Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string
     }
     if (made)
       ::fchmod(next->get(), 0755); // not narrowed by the umask
-    CK_TRY_STATUS(check_trusted_dir(next->get(), shown));
+    CK_TRY(check_trusted_dir(next->get(), shown));
     fd = std::move(*next);
   }
   return fd;

@@ -97,11 +97,11 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
       if (!needs && value)
         return bad("core_collector: --" + name + " takes no value");
       if (name == "message-level") {
-        CK_TRY_STATUS(set_uint(c.message_level, "--message-level", *value));
+        CK_TRY(set_uint(c.message_level, "--message-level", *value));
       } else if (name == "num-threads" || name == "threads") {
-        CK_TRY_STATUS(set_uint(c.threads, "--" + name, *value));
+        CK_TRY(set_uint(c.threads, "--" + name, *value));
       } else if (name == "dump-level") {
-        CK_TRY_STATUS(set_level(*value));
+        CK_TRY(set_level(*value));
       } else if (name == "non-mmap") {
         c.non_mmap = true;
       } else if (c.program == CollectorProgram::crashkit_capture && name == "compress") {
@@ -145,7 +145,7 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
           v = argv[++i];
         }
         if (o == 'd')
-          CK_TRY_STATUS(set_level(v));
+          CK_TRY(set_level(v));
         else
           c.unmapped.push_back(std::string("-") + o + " " + v);
         break;

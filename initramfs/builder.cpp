@@ -86,7 +86,7 @@ Status add_hook(const RootDir& root, ImageContents& img,
   if (!data)
     return std::move(data).error().context(where);
   if (is_elf(*data)) {
-    CK_TRY_STATUS(add_elf_closure(root, img, *data, exe, dirname_of(exe)));
+    CK_TRY(add_elf_closure(root, img, *data, exe, dirname_of(exe)));
   } else if (const auto script = shebang_interpreter(*data)) {
     // A script runs only with its interpreter; take it (and its libraries) from the tree.
     const std::string& interp = *script;
@@ -104,7 +104,7 @@ Status add_hook(const RootDir& root, ImageContents& img,
     if (!idata)
       return std::move(idata).error().context(where + ": interpreter");
     if (is_elf(*idata))
-      CK_TRY_STATUS(add_elf_closure(root, img, *idata, interp, dirname_of(interp)));
+      CK_TRY(add_elf_closure(root, img, *idata, interp, dirname_of(interp)));
     img.add_file(interp, std::move(*idata), 0755);
     spdlog::warn("{}: a script; the image has {} but no other commands", where, interp);
   }
@@ -166,7 +166,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
   }
   if (!capture)
     return std::move(capture).error().context("capture program");
-  CK_TRY_STATUS(add_elf_closure(*root, img, *capture, capture_name, capture_dir));
+  CK_TRY(add_elf_closure(*root, img, *capture, capture_name, capture_dir));
   img.add_file("/init", std::move(*capture), 0755);
 
   // Configuration.
@@ -204,8 +204,8 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
   img.add_file(kModulesLoad, load_list, 0644);
   plan.modules = std::move(*modules);
 
-  CK_TRY_STATUS(add_hook(*root, img, config.kdump_pre, "kdump_pre", kHookPre));
-  CK_TRY_STATUS(add_hook(*root, img, config.kdump_post, "kdump_post", kHookPost));
+  CK_TRY(add_hook(*root, img, config.kdump_pre, "kdump_pre", kHookPre));
+  CK_TRY(add_hook(*root, img, config.kdump_post, "kdump_post", kHookPost));
 
   // Mount points for the capture init, and a console before devtmpfs is mounted.
   for (const char* d : {"/dev", "/proc", "/sys", "/run", "/mnt"})
@@ -235,9 +235,9 @@ Result<std::uint64_t> write_image(ImagePlan& plan, const std::string& output, in
     return std::move(bytes).error().context("write " + output);
   plan.manifest.image_sha256 = sha256_hex(*bytes);
   const std::string dir = dirname_of(output);
-  CK_TRY_STATUS(ensure_private_dir(dir, private_dir));
-  CK_TRY_STATUS(write_file_atomic(output, *bytes, 0600));
-  CK_TRY_STATUS(write_file_atomic(manifest_path(output), plan.manifest.to_json(), 0600));
+  CK_TRY(ensure_private_dir(dir, private_dir));
+  CK_TRY(write_file_atomic(output, *bytes, 0600));
+  CK_TRY(write_file_atomic(manifest_path(output), plan.manifest.to_json(), 0600));
   return static_cast<std::uint64_t>(bytes->size());
 }
 

@@ -141,7 +141,7 @@ Result<std::map<std::string, std::string>> resolve_elf_closure(const RootDir& ro
         return Error(ErrorCategory::no_input, cur.label + ": ELF interpreter " +
                                                   needs->interpreter + " not found below " +
                                                   (root.prefix().empty() ? "/" : root.prefix()));
-      CK_TRY_STATUS(add(needs->interpreter));
+      CK_TRY(add(needs->interpreter));
     }
     // ld.so ignores DT_RPATH when DT_RUNPATH is present.
     std::vector<std::string> dirs;
@@ -171,7 +171,7 @@ Result<std::map<std::string, std::string>> resolve_elf_closure(const RootDir& ro
                                                   " not found in " + searched + " below " +
                                                   (root.prefix().empty() ? "/" : root.prefix()));
       }
-      CK_TRY_STATUS(add(found));
+      CK_TRY(add(found));
     }
   }
   return files;

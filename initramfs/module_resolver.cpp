@@ -57,14 +57,14 @@ public:
       kmod_list* l = nullptr;
       kmod_list_foreach(l, pre.get()) {
         ModPtr dep(kmod_module_get_module(l));
-        CK_TRY_STATUS(visit(dep.get(), "softdep of " + name));
+        CK_TRY(visit(dep.get(), "softdep of " + name));
       }
     }
     ListPtr deps(kmod_module_get_dependencies(mod));
     kmod_list* l = nullptr;
     kmod_list_foreach(l, deps.get()) {
       ModPtr dep(kmod_module_get_module(l));
-      CK_TRY_STATUS(visit(dep.get(), "needed by " + name));
+      CK_TRY(visit(dep.get(), "needed by " + name));
     }
     const std::string p = path;
     const std::string prefix = dir_ + "/";
@@ -141,7 +141,7 @@ ModuleResolver::resolve(const std::vector<ModuleRequest>& requests) const {
     kmod_list* l = nullptr;
     kmod_list_foreach(l, list.get()) {
       ModPtr mod(kmod_module_get_module(l));
-      CK_TRY_STATUS(walk.visit(mod.get(), req.why));
+      CK_TRY(walk.visit(mod.get(), req.why));
     }
   }
   return walk.take();

@@ -113,7 +113,7 @@ Status chain(const fs::path& block_dir, const SystemView& sys, std::vector<Chain
     std::string sd = canonical_or_empty(fs::path(sys.sysfs) / "class/block" / s);
     if (sd.empty())
       continue;
-    CK_TRY_STATUS(chain(sd, sys, out, depth + 1));
+    CK_TRY(chain(sd, sys, out, depth + 1));
   }
   if (name.rfind("dm-", 0) == 0) {
     add_unique(out, "dm_mod");
@@ -224,7 +224,7 @@ find_target_device(const conf::Config& config, const std::string& root, const Sy
 Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_dir,
                                                       const SystemView& sys) {
   std::vector<ChainModule> out;
-  CK_TRY_STATUS(chain(sysfs_dir, sys, out, 0));
+  CK_TRY(chain(sysfs_dir, sys, out, 0));
   return out;
 }
 

@@ -97,7 +97,7 @@ Result<Invocation> parse_options(int argc, char** argv) {
     return Error(ErrorCategory::usage, e.what());
   }
   if (load_app->parsed()) {
-    CK_TRY_STATUS(validate_load(load));
+    CK_TRY(validate_load(load));
     inv.command = load;
   } else if (unload_app->parsed()) {
     inv.command = unload;

@@ -2,6 +2,27 @@
 /// Error values and Result<T>: the std::expected-shaped type every crashkit library returns.
 /// Libraries never throw and never log the errors they return; main() maps the category to an
 /// exit code and prints Error::message() as one line.
+///
+/// The three ways to deal with a Result:
+///
+///   // 1. Propagate: CK_TRY yields the value (nothing for Result<void>) or returns the error.
+///   std::string text = CK_TRY(read_file(path));
+///   CK_TRY(write_file_atomic(path, text));
+///
+///   // 2. Propagate with context: CK_TRY_CONTEXT prepends "outer: " to the error's text.
+///   auto note = CK_TRY_CONTEXT(read_note(fd, off), "PT_NOTE #2");
+///
+///   // 3. Handle: test the Result and decide; the error is a value to inspect or drop.
+///   auto r = read_file(path);
+///   if (!r) {
+///     if (r.error().sys_errno() != ENOENT)
+///       return std::move(r).error();
+///     r = std::string{}; // a missing file reads as empty
+///   }
+///
+/// Errors are built by value: `return Error(ErrorCategory::data, "bad magic").with_path(p);`
+/// The path and offset go in with_path / with_offset, never in the text, so message() places
+/// them the same way everywhere.
 
 #include <cerrno>
 #include <cstdint>
@@ -42,16 +63,16 @@ public:
     return Error(c, std::move(what), err);
   }
 
-  Error&& with_path(std::string path) && {
+  Error with_path(std::string path) && {
     path_ = std::move(path);
     return std::move(*this);
   }
-  Error&& with_offset(std::uint64_t off) && {
+  Error with_offset(std::uint64_t off) && {
     offset_ = off;
     return std::move(*this);
   }
   /// Prepends an outer context ("read page 0x1234: " + inner).
-  Error&& context(const std::string& outer) && {
+  Error context(const std::string& outer) && {
     what_ = outer + ": " + what_;
     return std::move(*this);
   }
@@ -121,10 +142,30 @@ using Status = Result<void>;
 
 } // namespace crashkit
 
-/// Propagate an error from an expression returning Result<T>; evaluates to nothing.
-#define CK_TRY_STATUS(expr)                                                                        \
-  do {                                                                                             \
+namespace crashkit::detail {
+/// The value CK_TRY yields: T from a Result<T>, nothing from a Result<void>.
+template <typename T> T take_value(Result<T>&& r) {
+  return std::move(r).value();
+}
+inline void take_value(Result<void>&&) {}
+} // namespace crashkit::detail
+
+/// Evaluates EXPR (a Result<T>): on error returns the error from the enclosing function, else
+/// yields the value (T, or nothing for Result<void>). A GNU statement expression (gcc and clang;
+/// __extension__ keeps -Wpedantic quiet), as bpftrace's TRY.
+#define CK_TRY(expr)                                                                               \
+  __extension__({                                                                                  \
     auto ck_try_r_ = (expr);                                                                       \
     if (!ck_try_r_)                                                                                \
       return std::move(ck_try_r_).error();                                                         \
-  } while (0)
+    ::crashkit::detail::take_value(std::move(ck_try_r_));                                          \
+  })
+
+/// CK_TRY that prepends "OUTER: " to the error's text before returning it.
+#define CK_TRY_CONTEXT(expr, outer)                                                                \
+  __extension__({                                                                                  \
+    auto ck_try_r_ = (expr);                                                                       \
+    if (!ck_try_r_)                                                                                \
+      return std::move(ck_try_r_).error().context(outer);                                          \
+    ::crashkit::detail::take_value(std::move(ck_try_r_));                                          \
+  })
