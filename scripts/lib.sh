@@ -9,6 +9,7 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libelf-dev libdw-de
   nlohmann-json3-dev libfuse3-dev libssl-dev libarchive-dev libkmod-dev libblkid-dev
   kmod xz-utils  # depmod and xz build the fake module trees of initramfs_tests
   clang-format-14  # scripts/check-format, run by ctest as style.clang-format
+  python3  # tests/cli/run-case, the black-box command-line tests
   clang-14 libclang-rt-14-dev)  # the libFuzzer + ASan/UBSan build (build-fuzz)
 RIG_PACKAGES=(qemu-system-x86 busybox-static cpio crash gdb makedumpfile
   python3-libkdumpfile time xz-utils zstd fuse3 mandoc ovmf osslsigncode openssl
