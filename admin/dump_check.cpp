@@ -10,7 +10,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstddef>
-#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/kdump_format.hpp"
 #include "crashkit/capture/page_compressor.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 namespace {
@@ -48,8 +48,8 @@ struct Layout {
 Result<Layout> read_layout(int fd, const std::string& path, std::uint64_t size) {
   Layout l;
   CK_TRY(pread_full(fd, &l.h, std::min<std::uint64_t>(size, sizeof l.h), 0, path));
-  if (size < sizeof kd::kSignature ||
-      std::memcmp(l.h.signature, kd::kSignature, sizeof kd::kSignature) != 0)
+  if (capture_init::probe_dump_format(&l.h, std::min<std::uint64_t>(size, sizeof l.h)) !=
+      capture_init::DumpFileFormat::kdump)
     return bad(path, "no \"KDUMP   \" signature", 0);
   if (size < sizeof l.h)
     return bad(path,
@@ -315,11 +315,7 @@ Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
   if (!opened)
     return std::move(opened).error();
   auto& [fd, size] = *opened;
-  char head[SELFMAG] = {};
-  auto n = pread_some(fd.get(), head, sizeof head, 0, path);
-  if (!n)
-    return std::move(n).error();
-  if (*n == SELFMAG && std::memcmp(head, ELFMAG, SELFMAG) == 0)
+  if (CK_TRY(capture_init::probe_dump_file(fd.get(), path)) == capture_init::DumpFileFormat::elf)
     return check_elf(fd.get(), path, size);
   return check_kdump(fd.get(), path, size, sample);
 }

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/output_sink.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 namespace fs = std::filesystem;
@@ -69,12 +69,7 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   UniqueFd in(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
   if (!in.valid())
     return std::move(Error::from_errno(errno, "raw dump target").with_path(dev));
-  char head[sizeof capture::kFlatSignature] = {};
-  auto n = pread_some(in.get(), head, sizeof head, 0, dev);
-  if (!n)
-    return std::move(n).error();
-  if (*n < sizeof head ||
-      std::memcmp(head, capture::kFlatSignature, sizeof capture::kFlatSignature - 1) != 0)
+  if (CK_TRY(capture_init::probe_dump_file(in.get(), dev)) != capture_init::DumpFileFormat::flat)
     return out;
 
   const fs::path dir = fs::path(root + c.path.value) / stamp;
@@ -85,14 +80,15 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   // A failed copy leaves nothing behind: the next start tries again with the device unchanged,
   // and no boot adds a directory the disk has to hold.
   const auto discard = [&](Error e) -> Error {
-    fs::remove(dir / "vmcore.incomplete", ec);
+    fs::remove(dir / capture_init::kIncompleteVmcoreFile, ec);
     ::rmdir(dir.c_str());
     return e;
   };
   // Durable on return: the file is fdatasynced (and renamed when complete), the directory
   // fsynced. A stream cut short (the capture kernel died, the device filled) keeps its whole
   // records in vmcore.incomplete.
-  auto re = capture::reassemble_flattened_partial(in.get(), dev, (dir / "vmcore").string(), false);
+  auto re = capture::reassemble_flattened_partial(
+      in.get(), dev, (dir / capture_init::kVmcoreFile).string(), false);
   if (!re)
     return discard(std::move(re).error());
   out.found = true;

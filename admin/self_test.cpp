@@ -9,7 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "crashkit/capture_init/retention.hpp"
+#include "crashkit/base/path.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
 
@@ -35,13 +36,13 @@ TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntr
     if (d.name < pending.started)
       continue;
     o.dump_dir = d.dir;
-    if (d.status != "complete") {
+    if (d.status != capture_init::DumpStatus::complete) {
       o.detail = "test of " + pending.started + ": FAILED, the dump in " + d.dir + " is " +
-                 d.status + " (its report.json says why)";
+                 std::string(capture_init::status_name(d.status)) + " (its report.json says why)";
       continue; // a later complete one wins
     }
     o.saved = true;
-    auto h = check_dump(d.dir + "/vmcore");
+    auto h = check_dump(join_path(d.dir, capture_init::kVmcoreFile));
     o.opens = h && !h->incomplete;
     o.detail = "test of " + pending.started + ": dump saved in " + d.dir + " (complete, " +
                (!h              ? "but " + h.error().message()

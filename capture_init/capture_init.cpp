@@ -26,7 +26,7 @@
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
-#include "crashkit/capture_init/retention.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/conf/crashkernel.hpp"
 
@@ -580,7 +580,7 @@ void Init::write_report(const Status& result) {
     report_.message = result.error().message();
   }
   out_.status = report_.status;
-  const std::string path = join_path(out_.dump_dir, "report.json");
+  const std::string path = join_path(out_.dump_dir, kReportFile);
   if (auto st = write_file_atomic(path, report_json(report_), 0600); !st)
     spdlog::warn("{}", st.error().message());
   dir_fd_.reset();
@@ -597,7 +597,7 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
   {
     auto saved = dump.mem
-                     ? capture::save_dmesg(*dump.mem, dump.info, join_path(dir, "dmesg.txt"), false)
+                     ? capture::save_dmesg(*dump.mem, dump.info, join_path(dir, kDmesgFile), false)
                      : Result<capture::SavedDmesg>(*dump.mem_error);
     if (saved) {
       rep.panic = find_panic_line(saved->tail);
@@ -612,7 +612,7 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
 
   Status result;
   {
-    auto sink = capture::FileSink::create(join_path(dir, "vmcore"), false, /*direct_io=*/true);
+    auto sink = capture::FileSink::create(join_path(dir, kVmcoreFile), false, /*direct_io=*/true);
     if (!sink) {
       result = std::move(sink).error();
     } else {
