@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "state_file.hpp"
 
 namespace crashkit::admin {
@@ -47,6 +48,26 @@ Status write_crashkernel_record(const std::string& root, const CrashkernelRecord
   nlohmann::json j{{"value", record.value},
                    {"chosen_by", kChosenNames[static_cast<int>(record.chosen_by)]}};
   return write_state_json(state_path(root, kCrashkernelRecordFile), j);
+}
+
+Status apply_crashkernel_plan(const std::string& root, const bootcfg::ResetPlan& plan,
+                              const CrashkernelRecord& record) {
+  CK_TRY(bootcfg::execute_plan(plan));
+  return write_crashkernel_record(root, record);
+}
+
+Result<CrashkernelReset> plan_crashkernel_reset(bootcfg::ResetRequest req,
+                                                const std::optional<std::string>& value) {
+  std::string fallback;
+  if (!value)
+    fallback = CK_TRY(default_crashkernel(running_machine()));
+  req.setting = CK_TRY(bootcfg::resolve_crashkernel_value(
+      value ? std::optional<std::string_view>(*value) : std::nullopt, fallback));
+  CrashkernelReset out;
+  out.plan = CK_TRY(bootcfg::plan_reset(req));
+  out.record = {conf::format_crashkernel(req.setting),
+                value ? ChosenBy::option : ChosenBy::default_value};
+  return out;
 }
 
 UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
@@ -127,10 +148,9 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
       rep.message = kWhat + d.why;
     return rep;
   }
-  CK_TRY(bootcfg::execute_plan(*plan));
   const CrashkernelRecord fresh{wanted,
                                 choice.automatic ? ChosenBy::default_value : ChosenBy::config};
-  CK_TRY(write_crashkernel_record(root, fresh));
+  CK_TRY(apply_crashkernel_plan(root, *plan, fresh));
   rep.changed = true;
   rep.diff = bootcfg::format_plan(*plan);
   std::string where;

@@ -9,8 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "crashkit/admin/dump_location.hpp"
 #include "crashkit/base/path.hpp"
 #include "crashkit/capture_init/dump_dir.hpp"
+#include "crashkit/conf/config_parser.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "state_file.hpp"
 
@@ -136,6 +138,39 @@ std::optional<std::string> last_test_detail(const std::string& root) {
   } catch (const nlohmann::json::exception&) {
     return std::string("test-last.json is malformed");
   }
+}
+
+std::optional<std::string> test_status_line(loader::KexecSys& sys, const std::string& root,
+                                            const conf::Config* start_config) {
+  const bool only_to_judge = start_config != nullptr;
+  auto pending = read_pending_test(sys, root);
+  if (!pending)
+    return "last test: " + pending.error().message();
+  if (only_to_judge && !(pending->pending && pending->from_earlier_boot))
+    return std::nullopt;
+  if (pending->pending && !pending->from_earlier_boot)
+    return "last test: started " + pending->pending->started + ", the machine has not crashed yet";
+  if (pending->pending) {
+    std::optional<conf::ConfigParse> parse;
+    if (!start_config) {
+      parse = conf::load_config(root);
+      if (!parse->ok())
+        return std::string("last test: cannot judge it, the configuration has errors");
+    }
+    auto dir = dump_directory(start_config ? *start_config : parse->config, root);
+    if (!dir)
+      return "last test: cannot judge it yet: " + dir.error().message();
+    auto dumps = list_dumps(*dir);
+    if (!dumps)
+      return "last test: " + dumps.error().message();
+    auto outcome = settle_test(root, *pending->pending, *dumps);
+    if (!outcome)
+      return "last test: " + outcome.error().message();
+    return "last " + outcome->detail;
+  }
+  if (auto detail = last_test_detail(root))
+    return "last " + *detail;
+  return std::nullopt;
 }
 
 } // namespace crashkit::admin

@@ -4,6 +4,7 @@
 
 #include "crashkit/admin/dump_location.hpp"
 #include "crashkit/admin/raw_salvage.hpp"
+#include "crashkit/admin/self_test.hpp"
 #include "crashkit/loader/cmdline.hpp"
 #include "crashkit/loader/system_state.hpp"
 
@@ -78,6 +79,16 @@ Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req) {
     return std::move(loaded).error();
   rep.load = std::move(*loaded);
   return rep;
+}
+
+ServiceStart start_service(loader::KexecSys& sys, const StartRequest& req,
+                           const std::string& default_crashkernel) {
+  ServiceStart out;
+  out.upkeep = keep_crashkernel_current(req.config, req.root, default_crashkernel);
+  out.armed = start(sys, req);
+  if (out.armed || req.config.target.value.kind != conf::Target::Kind::raw)
+    out.test = test_status_line(sys, req.root, &req.config);
+  return out;
 }
 
 Status stop(loader::KexecSys& sys) {

@@ -22,6 +22,7 @@
 #include "crashkit/base/path.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/capture/dump_output.hpp"
 #include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
@@ -610,38 +611,32 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   std::vector<std::string> remove_after;
   CK_TRY(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
 
+  capture::DumpOutput out;
+  out.path = join_path(dir, kVmcoreFile);
+  capture::DumpedOutput done;
   Status result;
-  {
-    auto sink = capture::FileSink::create(join_path(dir, kVmcoreFile), false, /*direct_io=*/true);
-    if (!sink) {
-      result = std::move(sink).error();
+  if (auto stats = capture::dump_to_output(req, {}, dump, out, done, console_progress()); !stats)
+    result = std::move(stats).error();
+  if (done.stats) {
+    rep.stats = done.stats;
+    rep.dump_level = done.stats->dump_level;
+  }
+  if (!done.staged.empty()) {
+    // The file's size, not the bytes handed over: the writer rewrites headers in place.
+    struct stat vst {};
+    const std::string& written = result ? done.final_path : done.staged;
+    const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
+    rep.vmcore_bytes = stat_ok ? static_cast<std::uint64_t>(vst.st_size) : done.bytes;
+    if (result) {
+      rep.status = DumpStatus::complete;
+      if (rep.stats && rep.stats->unreadable_pages) {
+        rep.exit_code = capture::kExitUnreadablePages;
+        rep.message = std::to_string(rep.stats->unreadable_pages) +
+                      " pages could not be read; recorded as missing";
+      }
     } else {
-      auto stats = capture::run_capture(req, dump, **sink, console_progress());
-      if (stats) {
-        rep.stats = *stats;
-        rep.dump_level = stats->dump_level;
-        result = (*sink)->finish();
-      } else {
-        (void)(*sink)->flush();
-        result = std::move(stats).error();
-      }
-      // The file's size, not the bytes handed over: the writer rewrites headers in place.
-      struct stat vst {};
-      const std::string& written = result ? (*sink)->final_path() : (*sink)->name();
-      const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
-      rep.vmcore_bytes =
-          stat_ok ? static_cast<std::uint64_t>(vst.st_size) : (*sink)->bytes_written();
-      if (result) {
-        rep.status = DumpStatus::complete;
-        if (rep.stats && rep.stats->unreadable_pages) {
-          rep.exit_code = capture::kExitUnreadablePages;
-          rep.message = std::to_string(rep.stats->unreadable_pages) +
-                        " pages could not be read; recorded as missing";
-        }
-      } else {
-        const bool partial = stat_ok && vst.st_size > 0;
-        rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
-      }
+      const bool partial = stat_ok && vst.st_size > 0;
+      rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
     }
   }
   if (result) {
@@ -668,18 +663,24 @@ Status Init::dump_to_raw(const std::string& spec) {
     req.format = capture::DumpFormat::kdump;
     req.compression = capture::Compression::zstd;
   }
-  capture::FlatSink sink(fd.get(), *dev);
+  capture::DumpOutput out;
+  out.flat = true;
+  out.stream_fd = fd.get();
+  out.stream_name = *dev;
   spdlog::info("writing the flattened dump to {} ({})", spec, *dev);
-  auto stats = capture::run_capture(req, sink, console_progress());
+  auto dump = capture::open_dump(req.vmcore);
+  capture::DumpedOutput done;
+  auto stats = dump ? capture::dump_to_output(req, {}, *dump, out, done, console_progress())
+                    : Result<capture::CaptureStats>(std::move(dump).error());
   if (!stats) {
-    out_.status = DumpStatus::incomplete;
+    if (!done.stats) // the capture itself failed: the device may hold part of the stream
+      out_.status = DumpStatus::incomplete;
     return std::move(stats).error();
   }
-  CK_TRY(sink.finish());
   if (::fsync(fd.get()) != 0)
-    return std::move(Error::from_errno(errno, "fsync").with_path(*dev));
+    return Error::from_errno(errno, "fsync").with_path(*dev);
   out_.status = DumpStatus::complete;
-  spdlog::info("dump complete: {} bytes on {}", sink.bytes_written(), *dev);
+  spdlog::info("dump complete: {} bytes on {}", done.bytes, *dev);
   return {};
 }
 
