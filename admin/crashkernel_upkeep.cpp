@@ -20,12 +20,10 @@ std::string shown(const std::string& value) {
 
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
   const std::string path = state_path(root, kCrashkernelRecordFile);
-  auto read = read_state_json(path);
+  auto read = CK_TRY(read_state_json(path));
   if (!read)
-    return std::move(read).error();
-  if (!*read)
     return std::optional<CrashkernelRecord>{};
-  const nlohmann::json& j = **read;
+  const nlohmann::json& j = *read;
   try {
     CrashkernelRecord r;
     r.value = j.at("value").get<std::string>();
@@ -114,11 +112,9 @@ constexpr const char* kWhat = "auto_reset_crashkernel: ";
 Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
                             const std::string& default_value) {
   UpkeepReport rep;
-  auto record = read_crashkernel_record(root);
-  if (!record)
-    return std::move(record).error();
+  auto record = CK_TRY(read_crashkernel_record(root));
   // Never managed by crashkit: the boot configuration is the administrator's alone.
-  if (!*record)
+  if (!record)
     return rep;
 
   const auto& choice = config.crashkernel.value;
@@ -126,10 +122,7 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   if (choice.automatic) {
     if (default_value.empty())
       return rep; // no default for this architecture
-    auto s = bootcfg::resolve_crashkernel_value(std::nullopt, default_value);
-    if (!s)
-      return std::move(s).error();
-    setting = std::move(*s);
+    setting = CK_TRY(bootcfg::resolve_crashkernel_value(std::nullopt, default_value));
   } else {
     setting = choice.setting;
   }
@@ -138,10 +131,8 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   bootcfg::ResetRequest req;
   req.root = root; // "" is the running system to plan_reset too
   req.setting = setting;
-  auto plan = bootcfg::plan_reset(req);
-  if (!plan)
-    return std::move(plan).error();
-  const auto d = decide_upkeep(*plan, *record, wanted, !choice.automatic);
+  auto plan = CK_TRY(bootcfg::plan_reset(req));
+  const auto d = decide_upkeep(plan, record, wanted, !choice.automatic);
   if (!d.apply) {
     spdlog::debug("{}{}", kWhat, d.why);
     if (d.tell)
@@ -150,13 +141,13 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   }
   const CrashkernelRecord fresh{wanted,
                                 choice.automatic ? ChosenBy::default_value : ChosenBy::config};
-  CK_TRY(apply_crashkernel_plan(root, *plan, fresh));
+  CK_TRY(apply_crashkernel_plan(root, plan, fresh));
   rep.changed = true;
-  rep.diff = bootcfg::format_plan(*plan);
+  rep.diff = bootcfg::format_plan(plan);
   std::string where;
-  for (const auto& s : plan->sources)
+  for (const auto& s : plan.sources)
     where += (where.empty() ? "" : ", ") + s;
-  rep.message = "crashkernel= changed from " + (*record)->value + " to " + shown(wanted) + " in " +
+  rep.message = "crashkernel= changed from " + record->value + " to " + shown(wanted) + " in " +
                 where + " (" + (choice.automatic ? "crashkit's default" : "crashkit.conf") +
                 "); it takes effect at the next boot";
   return rep;

@@ -64,10 +64,8 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
       return out;
     return Error::from_errno(errno, "cannot list dumps").with_path(path);
   }
-  auto names = list_dir_fd(path_fd.get(), path);
-  if (!names)
-    return std::move(names).error().context("cannot list dumps");
-  for (const auto& name : *names) {
+  auto names = CK_TRY_CONTEXT(list_dir_fd(path_fd.get(), path), "cannot list dumps");
+  for (const auto& name : names) {
     // Only directories the capture made: a link or a directory another user planted under a
     // dump's name is not a dump.
     auto dir_fd = capture_init::open_dump_dir(path_fd.get(), name, ::geteuid(), path);

@@ -60,19 +60,16 @@ TestOutcome evaluate_test(const PendingTest& pending, const std::vector<DumpEntr
 }
 
 Status run_test(loader::KexecSys& sys, const std::string& root, const std::string& now_utc) {
-  auto state = loader::probe_system(sys);
-  if (!state)
-    return std::move(state).error();
-  if (!state->crash_loaded)
+  auto state = CK_TRY(loader::probe_system(sys));
+  if (!state.crash_loaded)
     return Error(ErrorCategory::unsupported,
                  "kdump is not armed (no panic kernel loaded): run `crashkit start` first; the "
                  "machine was not crashed");
   // sysrq may be restricted to a bitmask without "crash": enable all for this one write, and
   // give the administrator's value back whenever the machine is still running afterwards.
-  auto sysrq = sys.read_file(kSysrqPath);
-  if (!sysrq)
-    return std::move(sysrq).error().context("kernel.sysrq; the machine was not crashed");
-  const std::string saved = trim(*sysrq);
+  auto sysrq =
+      CK_TRY_CONTEXT(sys.read_file(kSysrqPath), "kernel.sysrq; the machine was not crashed");
+  const std::string saved = trim(sysrq);
   auto boot_id = sys.read_file(kBootIdPath);
   nlohmann::json j{{"started", now_utc}, {"boot_id", boot_id ? trim(*boot_id) : ""}};
   const std::string pending = state_path(root, kPendingTestFile);
@@ -95,16 +92,13 @@ Status run_test(loader::KexecSys& sys, const std::string& root, const std::strin
 Result<PendingState> read_pending_test(loader::KexecSys& sys, const std::string& root) {
   PendingState s;
   const std::string path = state_path(root, kPendingTestFile);
-  auto j = read_state_json(path);
+  auto j = CK_TRY(read_state_json(path));
   if (!j)
-    return std::move(j).error();
-  if (!*j)
     return s;
   try {
-    s.pending = PendingTest{(*j)->at("started").get<std::string>(), (*j)->value("boot_id", "")};
+    s.pending = PendingTest{j->at("started").get<std::string>(), j->value("boot_id", "")};
   } catch (const nlohmann::json::exception& e) {
-    return std::move(
-        Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
+    return Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path);
   }
   auto now = sys.read_file(kBootIdPath);
   s.from_earlier_boot = !now || trim(*now) != s.pending->boot_id;
