@@ -4,6 +4,7 @@
 
 #include <iterator>
 
+#include "crashkit/admin/default_crashkernel.hpp"
 #include "state_file.hpp"
 
 namespace crashkit::admin {
@@ -19,12 +20,10 @@ std::string shown(const std::string& value) {
 
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root) {
   const std::string path = state_path(root, kCrashkernelRecordFile);
-  auto read = read_state_json(path);
+  auto read = CK_TRY(read_state_json(path));
   if (!read)
-    return std::move(read).error();
-  if (!*read)
     return std::optional<CrashkernelRecord>{};
-  const nlohmann::json& j = **read;
+  const nlohmann::json& j = *read;
   try {
     CrashkernelRecord r;
     r.value = j.at("value").get<std::string>();
@@ -47,6 +46,26 @@ Status write_crashkernel_record(const std::string& root, const CrashkernelRecord
   nlohmann::json j{{"value", record.value},
                    {"chosen_by", kChosenNames[static_cast<int>(record.chosen_by)]}};
   return write_state_json(state_path(root, kCrashkernelRecordFile), j);
+}
+
+Status apply_crashkernel_plan(const std::string& root, const bootcfg::ResetPlan& plan,
+                              const CrashkernelRecord& record) {
+  CK_TRY(bootcfg::execute_plan(plan));
+  return write_crashkernel_record(root, record);
+}
+
+Result<CrashkernelReset> plan_crashkernel_reset(bootcfg::ResetRequest req,
+                                                const std::optional<std::string>& value) {
+  std::string fallback;
+  if (!value)
+    fallback = CK_TRY(default_crashkernel(running_machine()));
+  req.setting = CK_TRY(bootcfg::resolve_crashkernel_value(
+      value ? std::optional<std::string_view>(*value) : std::nullopt, fallback));
+  CrashkernelReset out;
+  out.plan = CK_TRY(bootcfg::plan_reset(req));
+  out.record = {conf::format_crashkernel(req.setting),
+                value ? ChosenBy::option : ChosenBy::default_value};
+  return out;
 }
 
 UpkeepDecision decide_upkeep(const bootcfg::ResetPlan& plan,
@@ -93,11 +112,9 @@ constexpr const char* kWhat = "auto_reset_crashkernel: ";
 Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
                             const std::string& default_value) {
   UpkeepReport rep;
-  auto record = read_crashkernel_record(root);
-  if (!record)
-    return std::move(record).error();
+  auto record = CK_TRY(read_crashkernel_record(root));
   // Never managed by crashkit: the boot configuration is the administrator's alone.
-  if (!*record)
+  if (!record)
     return rep;
 
   const auto& choice = config.crashkernel.value;
@@ -105,10 +122,7 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   if (choice.automatic) {
     if (default_value.empty())
       return rep; // no default for this architecture
-    auto s = bootcfg::resolve_crashkernel_value(std::nullopt, default_value);
-    if (!s)
-      return std::move(s).error();
-    setting = std::move(*s);
+    setting = CK_TRY(bootcfg::resolve_crashkernel_value(std::nullopt, default_value));
   } else {
     setting = choice.setting;
   }
@@ -117,26 +131,23 @@ Result<UpkeepReport> upkeep(const conf::Config& config, const std::string& root,
   bootcfg::ResetRequest req;
   req.root = root; // "" is the running system to plan_reset too
   req.setting = setting;
-  auto plan = bootcfg::plan_reset(req);
-  if (!plan)
-    return std::move(plan).error();
-  const auto d = decide_upkeep(*plan, *record, wanted, !choice.automatic);
+  auto plan = CK_TRY(bootcfg::plan_reset(req));
+  const auto d = decide_upkeep(plan, record, wanted, !choice.automatic);
   if (!d.apply) {
     spdlog::debug("{}{}", kWhat, d.why);
     if (d.tell)
       rep.message = kWhat + d.why;
     return rep;
   }
-  CK_TRY(bootcfg::execute_plan(*plan));
   const CrashkernelRecord fresh{wanted,
                                 choice.automatic ? ChosenBy::default_value : ChosenBy::config};
-  CK_TRY(write_crashkernel_record(root, fresh));
+  CK_TRY(apply_crashkernel_plan(root, plan, fresh));
   rep.changed = true;
-  rep.diff = bootcfg::format_plan(*plan);
+  rep.diff = bootcfg::format_plan(plan);
   std::string where;
-  for (const auto& s : plan->sources)
+  for (const auto& s : plan.sources)
     where += (where.empty() ? "" : ", ") + s;
-  rep.message = "crashkernel= changed from " + (*record)->value + " to " + shown(wanted) + " in " +
+  rep.message = "crashkernel= changed from " + record->value + " to " + shown(wanted) + " in " +
                 where + " (" + (choice.automatic ? "crashkit's default" : "crashkit.conf") +
                 "); it takes effect at the next boot";
   return rep;

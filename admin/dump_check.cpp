@@ -10,7 +10,6 @@
 #include <bit>
 #include <cerrno>
 #include <cstddef>
-#include <cstring>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -21,6 +20,7 @@
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/kdump_format.hpp"
 #include "crashkit/capture/page_compressor.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 namespace {
@@ -31,7 +31,7 @@ namespace kd = capture::kdump;
 constexpr std::size_t kChunk = 1u << 16;
 
 Error bad(const std::string& path, std::string what, std::uint64_t off) {
-  return std::move(Error(ErrorCategory::data, std::move(what)).with_path(path).with_offset(off));
+  return Error(ErrorCategory::data, std::move(what)).with_path(path).with_offset(off);
 }
 
 struct Layout {
@@ -48,8 +48,8 @@ struct Layout {
 Result<Layout> read_layout(int fd, const std::string& path, std::uint64_t size) {
   Layout l;
   CK_TRY(pread_full(fd, &l.h, std::min<std::uint64_t>(size, sizeof l.h), 0, path));
-  if (size < sizeof kd::kSignature ||
-      std::memcmp(l.h.signature, kd::kSignature, sizeof kd::kSignature) != 0)
+  if (capture_init::probe_dump_format(&l.h, std::min<std::uint64_t>(size, sizeof l.h)) !=
+      capture_init::DumpFileFormat::kdump)
     return bad(path, "no \"KDUMP   \" signature", 0);
   if (size < sizeof l.h)
     return bad(path,
@@ -130,10 +130,8 @@ Result<DumpCheck> check_kdump(int fd, const std::string& path, std::uint64_t siz
   DumpCheck c;
   c.format = DumpCheck::Format::kdump;
   c.file_bytes = size;
-  auto lay = read_layout(fd, path, size);
-  if (!lay)
-    return std::move(lay).error();
-  const Layout& l = *lay;
+  auto lay = CK_TRY(read_layout(fd, path, size));
+  const Layout& l = lay;
   c.incomplete = (l.h.status & kd::kStatusIncomplete) != 0;
   const auto within = [&](std::uint64_t off, std::uint64_t len) {
     return off <= size && len <= size - off;
@@ -311,29 +309,19 @@ std::string DumpCheck::summary() const {
 }
 
 Result<DumpCheck> check_dump(const std::string& path, std::uint64_t sample) {
-  auto opened = open_regular_at(AT_FDCWD, path, O_RDONLY, path);
-  if (!opened)
-    return std::move(opened).error();
-  auto& [fd, size] = *opened;
-  char head[SELFMAG] = {};
-  auto n = pread_some(fd.get(), head, sizeof head, 0, path);
-  if (!n)
-    return std::move(n).error();
-  if (*n == SELFMAG && std::memcmp(head, ELFMAG, SELFMAG) == 0)
+  auto opened = CK_TRY(open_regular_at(AT_FDCWD, path, O_RDONLY, path));
+  auto& [fd, size] = opened;
+  if (CK_TRY(capture_init::probe_dump_file(fd.get(), path)) == capture_init::DumpFileFormat::elf)
     return check_elf(fd.get(), path, size);
   return check_kdump(fd.get(), path, size, sample);
 }
 
 Status mark_kdump_incomplete(const std::string& path) {
-  auto opened = open_regular_at(AT_FDCWD, path, O_RDWR, path);
-  if (!opened)
-    return std::move(opened).error();
-  UniqueFd& fd = opened->fd;
-  std::uint64_t& size = opened->size;
-  auto lay = read_layout(fd.get(), path, size);
-  if (!lay)
-    return std::move(lay).error();
-  Layout& l = *lay;
+  auto opened = CK_TRY(open_regular_at(AT_FDCWD, path, O_RDWR, path));
+  UniqueFd& fd = opened.fd;
+  std::uint64_t& size = opened.size;
+  auto lay = CK_TRY(read_layout(fd.get(), path, size));
+  Layout& l = lay;
   l.h.status |= kd::kStatusIncomplete;
   CK_TRY(pwrite_full(fd.get(), &l.h, sizeof l.h, 0, path));
   // Bitmap bytes the stream never delivered read as zero (no page); so do the descriptors of
@@ -342,8 +330,7 @@ Status mark_kdump_incomplete(const std::string& path) {
     if (size >= to)
       return {};
     if (::ftruncate(fd.get(), static_cast<off_t>(to)) != 0)
-      return std::move(
-          Error::from_errno(errno, "extend to " + std::to_string(to) + " bytes").with_path(path));
+      return Error::from_errno(errno, "extend to " + std::to_string(to) + " bytes").with_path(path);
     size = to;
     return {};
   };
@@ -358,7 +345,7 @@ Status mark_kdump_incomplete(const std::string& path) {
     return counted.error();
   CK_TRY(extend(l.desc + dumpable * sizeof(kd::PageDesc)));
   if (::fdatasync(fd.get()) != 0)
-    return std::move(Error::from_errno(errno, "fdatasync").with_path(path));
+    return Error::from_errno(errno, "fdatasync").with_path(path);
   return {};
 }
 

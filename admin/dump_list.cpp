@@ -10,8 +10,7 @@
 #include "crashkit/base/file_at.hpp"
 #include "crashkit/base/path.hpp"
 #include "crashkit/base/unique_fd.hpp"
-#include "crashkit/capture_init/dump_report.hpp"
-#include "crashkit/capture_init/retention.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 
@@ -31,12 +30,14 @@ DumpEntry read_entry(int dir_fd, const std::string& dir, const std::string& name
   e.dir = dir;
   e.name = name;
   const auto files = capture_init::dump_files_status(dir_fd);
-  e.status = std::string(capture_init::status_name(files));
-  e.vmcore_bytes = regular_size_or_zero(
-      dir_fd, files == capture_init::DumpStatus::complete ? "vmcore" : "vmcore.incomplete");
+  e.status = files;
+  e.vmcore_bytes = regular_size_or_zero(dir_fd, files == capture_init::DumpStatus::complete
+                                                    ? capture_init::kVmcoreFile
+                                                    : capture_init::kIncompleteVmcoreFile);
 
-  const auto text = read_regular_file_at(dir_fd, "report.json", capture_init::kMaxReportBytes,
-                                         join_path(dir, "report.json"));
+  const auto text =
+      read_regular_file_at(dir_fd, capture_init::kReportFile, capture_init::kMaxReportBytes,
+                           join_path(dir, capture_init::kReportFile));
   if (!text) {
     e.problem = text.error().sys_errno() == ENOENT ? "no report.json" : text.error().message();
     return e;
@@ -49,11 +50,7 @@ DumpEntry read_entry(int dir_fd, const std::string& dir, const std::string& name
   e.kernel = report->kernel;
   e.panic = report->panic;
   e.dump_level = report->dump_level;
-  // The files on disk decide completeness; the report may predate a failed rename. A
-  // "failed" report wins only when no complete vmcore exists.
-  if (files != capture_init::DumpStatus::complete &&
-      report->status == capture_init::DumpStatus::failed)
-    e.status = "failed";
+  e.status = capture_init::settled_status(files, report->status);
   return e;
 }
 
@@ -65,12 +62,10 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
   if (!path_fd.valid()) {
     if (errno == ENOENT)
       return out;
-    return std::move(Error::from_errno(errno, "cannot list dumps").with_path(path));
+    return Error::from_errno(errno, "cannot list dumps").with_path(path);
   }
-  auto names = list_dir_fd(path_fd.get(), path);
-  if (!names)
-    return std::move(names).error().context("cannot list dumps");
-  for (const auto& name : *names) {
+  auto names = CK_TRY_CONTEXT(list_dir_fd(path_fd.get(), path), "cannot list dumps");
+  for (const auto& name : names) {
     // Only directories the capture made: a link or a directory another user planted under a
     // dump's name is not a dump.
     auto dir_fd = capture_init::open_dump_dir(path_fd.get(), name, ::geteuid(), path);
@@ -78,7 +73,7 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
       DumpEntry e;
       e.dir = join_path(path, name);
       e.name = name;
-      e.status = "failed";
+      e.status = capture_init::DumpStatus::failed;
       e.problem = dir_fd.error().message();
       out.push_back(std::move(e));
       continue;
@@ -93,8 +88,9 @@ Result<std::vector<DumpEntry>> list_dumps(const std::string& path) {
 }
 
 nlohmann::json to_json(const DumpEntry& e) {
-  nlohmann::json j{{"dir", e.dir},     {"date", e.name},         {"kernel", e.kernel},
-                   {"panic", e.panic}, {"size", e.vmcore_bytes}, {"status", e.status}};
+  nlohmann::json j{{"dir", e.dir},           {"date", e.name},
+                   {"kernel", e.kernel},     {"panic", e.panic},
+                   {"size", e.vmcore_bytes}, {"status", capture_init::status_name(e.status)}};
   j["dump_level"] = e.dump_level ? nlohmann::json(*e.dump_level) : nlohmann::json(nullptr);
   if (!e.problem.empty())
     j["problem"] = e.problem;

@@ -78,14 +78,11 @@ Result<std::string> target_fs_root(const conf::Config& c, const std::string& roo
   }
   struct stat st {};
   if (::stat(dev.c_str(), &st) != 0)
-    return std::move(Error::from_errno(errno, "dump target").with_path(dev));
+    return Error::from_errno(errno, "dump target").with_path(dev);
   if (!S_ISBLK(st.st_mode))
-    return std::move(
-        Error(ErrorCategory::data, "dump target is not a block device").with_path(dev));
-  auto mountinfo = read_whole_file("/proc/self/mountinfo");
-  if (!mountinfo)
-    return std::move(mountinfo).error();
-  auto mp = mount_point_of(*mountinfo, major(st.st_rdev), minor(st.st_rdev));
+    return Error(ErrorCategory::data, "dump target is not a block device").with_path(dev);
+  auto mountinfo = CK_TRY(read_whole_file("/proc/self/mountinfo"));
+  auto mp = mount_point_of(mountinfo, major(st.st_rdev), minor(st.st_rdev));
   if (!mp)
     return Error(ErrorCategory::no_input, "the dump target " + t.device.str() + " (" + dev +
                                               ") is not mounted: mount it to see its dumps");
@@ -95,10 +92,8 @@ Result<std::string> target_fs_root(const conf::Config& c, const std::string& roo
 } // namespace
 
 Result<std::string> dump_directory(const conf::Config& c, const std::string& root) {
-  auto fs_root = target_fs_root(c, root);
-  if (!fs_root)
-    return std::move(fs_root).error();
-  return *fs_root + c.path.value;
+  auto fs_root = CK_TRY(target_fs_root(c, root));
+  return fs_root + c.path.value;
 }
 
 Status check_dump_path(const conf::Config& c, const std::string& root) {

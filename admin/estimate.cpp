@@ -18,7 +18,7 @@ namespace crashkit::admin {
 namespace {
 
 Error bad(const std::string& path, const std::string& what) {
-  return std::move(Error(ErrorCategory::data, what).with_path(path));
+  return Error(ErrorCategory::data, what).with_path(path);
 }
 
 } // namespace
@@ -31,27 +31,23 @@ std::uint64_t Estimate::total() const {
 }
 
 Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
-  auto file = read_whole_file(path);
-  if (!file)
-    return std::move(file).error();
-  const auto bytes = std::as_bytes(std::span(file->data(), file->size()));
-  auto img = loader::parse_bzimage(bytes.first(std::min<std::size_t>(bytes.size(), 0x8000)),
-                                   file->size(), path);
-  if (!img)
-    return std::move(img).error();
+  auto file = CK_TRY(read_whole_file(path));
+  const auto bytes = std::as_bytes(std::span(file.data(), file.size()));
+  auto img = CK_TRY(loader::parse_bzimage(bytes.first(std::min<std::size_t>(bytes.size(), 0x8000)),
+                                          file.size(), path));
   std::uint32_t off = 0, len = 0;
-  std::memcpy(&off, file->data() + 0x248, 4);
-  std::memcpy(&len, file->data() + 0x24c, 4);
-  if (img->setup_size + std::uint64_t{off} + len > file->size() || len == 0)
+  std::memcpy(&off, file.data() + 0x248, 4);
+  std::memcpy(&len, file.data() + 0x24c, 4);
+  if (img.setup_size + std::uint64_t{off} + len > file.size() || len == 0)
     return bad(path, "payload_offset/payload_length (0x248/0x24c) point outside the file");
   // The kernel build appends the uncompressed size (4 bytes) to every payload format but gzip;
   // liblzma and friends reject trailing bytes, so try without them when the whole fails.
-  const char* payload = file->data() + img->setup_size + off;
+  const char* payload = file.data() + img.setup_size + off;
   auto vmlinux = initramfs::decompress_whole({payload, len}, path);
   if (!vmlinux && len > 4)
     vmlinux = initramfs::decompress_whole({payload, len - 4}, path);
   if (!vmlinux)
-    return std::move(vmlinux).error().context("kernel payload at " + hex(img->setup_size + off));
+    return std::move(vmlinux).error().context("kernel payload at " + hex(img.setup_size + off));
 
   elf_version(EV_CURRENT);
   std::unique_ptr<Elf, decltype(&elf_end)> elf(elf_memory(vmlinux->data(), vmlinux->size()),
@@ -79,11 +75,9 @@ Result<std::uint64_t> kernel_resident_bytes(const std::string& path) {
 }
 
 Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& path) {
-  auto file = read_whole_file(path);
-  if (!file)
-    return std::move(file).error();
+  auto file = CK_TRY(read_whole_file(path));
   std::unique_ptr<ZSTD_DCtx, decltype(&ZSTD_freeDCtx)> d(ZSTD_createDCtx(), ZSTD_freeDCtx);
-  ZSTD_inBuffer in{file->data(), file->size(), 0};
+  ZSTD_inBuffer in{file.data(), file.size(), 0};
   std::vector<char> out(1 << 20);
   std::uint64_t total = 0;
   while (in.pos < in.size) {
@@ -101,17 +95,13 @@ Result<std::uint64_t> initramfs_unpacked_bytes(const std::string& path) {
 Result<Estimate> estimate_capture_memory(const std::string& kernel, const std::string& initramfs,
                                          std::uint64_t reserved) {
   Estimate e;
-  auto image = kernel_resident_bytes(kernel);
-  if (!image)
-    return std::move(image).error();
-  e.parts.push_back({"kernel image", *image, "resident sections of the vmlinux in " + kernel});
+  auto image = CK_TRY(kernel_resident_bytes(kernel));
+  e.parts.push_back({"kernel image", image, "resident sections of the vmlinux in " + kernel});
   e.parts.push_back({"struct pages", reserved / 4096 * 64, "64 bytes per 4 KiB page reserved"});
   e.parts.push_back({"kernel runtime", kKernelRuntimeBytes,
                      "slab, page tables, early reservations (measured, Debian 6.1)"});
-  auto unpacked = initramfs_unpacked_bytes(initramfs);
-  if (!unpacked)
-    return std::move(unpacked).error();
-  e.parts.push_back({"capture initramfs", *unpacked, "unpacked size of " + initramfs});
+  auto unpacked = CK_TRY(initramfs_unpacked_bytes(initramfs));
+  e.parts.push_back({"capture initramfs", unpacked, "unpacked size of " + initramfs});
   e.parts.push_back({"crashkit-capture", kCaptureToolBytes, "peak RSS, low-memory mode"});
   return e;
 }

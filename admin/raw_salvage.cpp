@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <vector>
 
@@ -16,6 +15,7 @@
 #include "crashkit/base/io.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/output_sink.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 namespace fs = std::filesystem;
@@ -30,10 +30,10 @@ constexpr std::uint64_t kFlatHeaderBytes = 4096;
 Status zero_range(int fd, const std::string& dev, std::uint64_t begin, std::uint64_t end) {
   struct stat st {};
   if (::fstat(fd, &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(dev));
+    return Error::from_errno(errno, "fstat").with_path(dev);
   std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
   if (S_ISBLK(st.st_mode) && ::ioctl(fd, BLKGETSIZE64, &size) != 0)
-    return std::move(Error::from_errno(errno, "device size").with_path(dev));
+    return Error::from_errno(errno, "device size").with_path(dev);
   end = std::min(end, size);
   if (end <= begin)
     return {};
@@ -41,11 +41,11 @@ Status zero_range(int fd, const std::string& dev, std::uint64_t begin, std::uint
     // BLKZEROOUT takes 512-byte units; the device size is one.
     std::uint64_t range[2] = {begin, std::min(size, (end + 511) / 512 * 512) - begin};
     if (::ioctl(fd, BLKZEROOUT, range) != 0)
-      return std::move(Error::from_errno(errno, "BLKZEROOUT").with_path(dev).with_offset(begin));
+      return Error::from_errno(errno, "BLKZEROOUT").with_path(dev).with_offset(begin);
   } else if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(begin),
                          static_cast<off_t>(end - begin)) != 0) {
     if (errno != EOPNOTSUPP)
-      return std::move(Error::from_errno(errno, "punch a hole").with_path(dev).with_offset(begin));
+      return Error::from_errno(errno, "punch a hole").with_path(dev).with_offset(begin);
     std::vector<char> zeros(1u << 20, 0);
     for (std::uint64_t at = begin; at < end; at += zeros.size())
       CK_TRY(pwrite_full(fd, zeros.data(),
@@ -53,7 +53,7 @@ Status zero_range(int fd, const std::string& dev, std::uint64_t begin, std::uint
                          at, dev));
   }
   if (::fsync(fd) != 0)
-    return std::move(Error::from_errno(errno, "cannot sync").with_path(dev));
+    return Error::from_errno(errno, "cannot sync").with_path(dev);
   return {};
 }
 
@@ -68,31 +68,27 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   const std::string dev = root + t.device.value;
   UniqueFd in(::open(dev.c_str(), O_RDWR | O_CLOEXEC));
   if (!in.valid())
-    return std::move(Error::from_errno(errno, "raw dump target").with_path(dev));
-  char head[sizeof capture::kFlatSignature] = {};
-  auto n = pread_some(in.get(), head, sizeof head, 0, dev);
-  if (!n)
-    return std::move(n).error();
-  if (*n < sizeof head ||
-      std::memcmp(head, capture::kFlatSignature, sizeof capture::kFlatSignature - 1) != 0)
+    return Error::from_errno(errno, "raw dump target").with_path(dev);
+  if (CK_TRY(capture_init::probe_dump_file(in.get(), dev)) != capture_init::DumpFileFormat::flat)
     return out;
 
   const fs::path dir = fs::path(root + c.path.value) / stamp;
   std::error_code ec;
   fs::create_directories(dir.parent_path(), ec);
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-    return std::move(Error::from_errno(errno, "cannot create").with_path(dir.string()));
+    return Error::from_errno(errno, "cannot create").with_path(dir.string());
   // A failed copy leaves nothing behind: the next start tries again with the device unchanged,
   // and no boot adds a directory the disk has to hold.
   const auto discard = [&](Error e) -> Error {
-    fs::remove(dir / "vmcore.incomplete", ec);
+    fs::remove(dir / capture_init::kIncompleteVmcoreFile, ec);
     ::rmdir(dir.c_str());
     return e;
   };
   // Durable on return: the file is fdatasynced (and renamed when complete), the directory
   // fsynced. A stream cut short (the capture kernel died, the device filled) keeps its whole
   // records in vmcore.incomplete.
-  auto re = capture::reassemble_flattened_partial(in.get(), dev, (dir / "vmcore").string(), false);
+  auto re = capture::reassemble_flattened_partial(
+      in.get(), dev, (dir / capture_init::kVmcoreFile).string(), false);
   if (!re)
     return discard(std::move(re).error());
   out.found = true;
@@ -117,7 +113,7 @@ Result<SalvageOutcome> salvage_raw_dump(const conf::Config& c, const std::string
   std::vector<char> zeros(kFlatHeaderBytes, 0);
   CK_TRY(pwrite_full(in.get(), zeros.data(), zeros.size(), 0, dev));
   if (::fsync(in.get()) != 0)
-    return std::move(Error::from_errno(errno, "cannot sync").with_path(dev));
+    return Error::from_errno(errno, "cannot sync").with_path(dev);
   // Then its records: the next crash's stream, cut short at a record boundary, would otherwise
   // run on into this one's records and mix two crashes in one dump. The signature went first,
   // so an interruption here never makes a second copy.

@@ -16,7 +16,7 @@ Status write_state_json(const std::string& path, const nlohmann::json& j) {
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
   if (ec)
-    return std::move(Error::from_errno(ec.value(), "cannot create").with_path(path));
+    return Error::from_errno(ec.value(), "cannot create").with_path(path);
   return write_file_atomic(path, json_text(j, 2) + "\n", 0600);
 }
 
@@ -30,8 +30,7 @@ Result<std::optional<nlohmann::json>> read_state_json(const std::string& path) {
   try {
     return std::optional<nlohmann::json>(nlohmann::json::parse(*text));
   } catch (const nlohmann::json::exception& e) {
-    return std::move(
-        Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path));
+    return Error(ErrorCategory::data, std::string("malformed: ") + e.what()).with_path(path);
   }
 }
 

@@ -22,11 +22,12 @@
 #include "crashkit/base/path.hpp"
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
+#include "crashkit/capture/dump_output.hpp"
 #include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
-#include "crashkit/capture_init/retention.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/conf/crashkernel.hpp"
 
@@ -55,10 +56,10 @@ Status mkdir_p(const std::string& path, mode_t mode) {
       continue;
     }
     if (errno != EEXIST)
-      return std::move(Error::from_errno(errno, "mkdir").with_path(cur));
+      return Error::from_errno(errno, "mkdir").with_path(cur);
     struct stat st {};
     if (::stat(cur.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-      return std::move(Error(ErrorCategory::io, "exists and is not a directory").with_path(cur));
+      return Error(ErrorCategory::io, "exists and is not a directory").with_path(cur);
   }
   return {};
 }
@@ -70,29 +71,23 @@ constexpr int kMaxTreeDepth = 8;
 /// Symbolic links are removed, never followed.
 Result<std::uint64_t> walk_tree(int dir_fd, bool remove, const std::string& shown, int depth = 0) {
   if (depth > kMaxTreeDepth)
-    return std::move(Error(ErrorCategory::data, "nested too deep").with_path(shown));
-  auto names = list_dir_fd(dir_fd, shown);
-  if (!names)
-    return std::move(names).error();
+    return Error(ErrorCategory::data, "nested too deep").with_path(shown);
+  auto names = CK_TRY(list_dir_fd(dir_fd, shown));
   std::uint64_t bytes = 0;
-  for (const auto& n : *names) {
+  for (const auto& n : names) {
     const std::string path = join_path(shown, n);
     struct stat st {};
     if (::fstatat(dir_fd, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-      return std::move(Error::from_errno(errno, "stat").with_path(path));
+      return Error::from_errno(errno, "stat").with_path(path);
     if (S_ISDIR(st.st_mode)) {
-      auto sub = open_dir_at(dir_fd, n, path);
-      if (!sub)
-        return std::move(sub).error();
-      auto b = walk_tree(sub->get(), remove, path, depth + 1);
-      if (!b)
-        return std::move(b).error();
-      bytes += *b;
+      auto sub = CK_TRY(open_dir_at(dir_fd, n, path));
+      auto b = CK_TRY(walk_tree(sub.get(), remove, path, depth + 1));
+      bytes += b;
     } else {
       bytes += static_cast<std::uint64_t>(st.st_blocks) * 512;
     }
     if (remove && ::unlinkat(dir_fd, n.c_str(), S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) != 0)
-      return std::move(Error::from_errno(errno, "remove").with_path(path));
+      return Error::from_errno(errno, "remove").with_path(path);
   }
   return bytes;
 }
@@ -109,36 +104,32 @@ uid_t capture_uid() {
 Status check_trusted_dir(int fd, const std::string& shown) {
   struct stat st {};
   if (::fstat(fd, &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(shown));
+    return Error::from_errno(errno, "fstat").with_path(shown);
   if (st.st_uid != 0 && st.st_uid != capture_uid())
-    return std::move(Error(ErrorCategory::data, "owned by uid " + std::to_string(st.st_uid) +
-                                                    ", not root: refusing it on the dump path")
-                         .with_path(shown));
+    return Error(ErrorCategory::data, "owned by uid " + std::to_string(st.st_uid) +
+                                          ", not root: refusing it on the dump path")
+        .with_path(shown);
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", st.st_mode & 07777);
-    return std::move(Error(ErrorCategory::data,
-                           std::string("writable by group or others (mode ") + mode +
-                               "): another user could plant or replace dumps there; refusing "
-                               "it on the dump path (chmod go-w it, or set another path)")
-                         .with_path(shown));
+    return Error(ErrorCategory::data,
+                 std::string("writable by group or others (mode ") + mode +
+                     "): another user could plant or replace dumps there; refusing "
+                     "it on the dump path (chmod go-w it, or set another path)")
+        .with_path(shown);
   }
   return {};
 }
 
 /// Removes path_fd/name when it still is a dump directory the capture made.
 Status remove_dump_dir(int path_fd, const std::string& name, const std::string& dumps) {
-  auto d = open_dump_dir(path_fd, name, capture_uid(), dumps);
-  if (!d)
-    return std::move(d).error();
-  if (!d->valid())
+  auto d = CK_TRY(open_dump_dir(path_fd, name, capture_uid(), dumps));
+  if (!d.valid())
     return {};
   const std::string shown = join_path(dumps, name);
-  auto b = walk_tree(d->get(), /*remove=*/true, shown);
-  if (!b)
-    return std::move(b).error();
+  CK_TRY(walk_tree(d.get(), /*remove=*/true, shown));
   if (::unlinkat(path_fd, name.c_str(), AT_REMOVEDIR) != 0)
-    return std::move(Error::from_errno(errno, "remove").with_path(shown));
+    return Error::from_errno(errno, "remove").with_path(shown);
   return {};
 }
 
@@ -153,33 +144,25 @@ Result<RetentionPlan> plan_retention(int path_fd, const std::string& dumps,
   RetentionPlan plan;
   if (keep == 0)
     return plan;
-  auto names = list_dir_fd(path_fd, dumps);
-  if (!names)
-    return std::move(names).error();
+  auto names = CK_TRY(list_dir_fd(path_fd, dumps));
   std::vector<OldDump> old;
-  for (const auto& n : *names) {
+  for (const auto& n : names) {
     if (n == new_name || !is_dump_dir_name(n))
       continue;
-    auto d = open_dump_dir(path_fd, n, capture_uid(), dumps);
-    if (!d)
-      return std::move(d).error();
-    if (!d->valid()) {
+    auto d = CK_TRY(open_dump_dir(path_fd, n, capture_uid(), dumps));
+    if (!d.valid()) {
       spdlog::warn("{}: not a dump directory the capture made (a link, or not owned by root); "
                    "ignored",
                    join_path(dumps, n));
       continue;
     }
-    old.push_back({n, dump_files_status(d->get())});
+    old.push_back({n, dump_files_status(d.get())});
   }
   plan.remove = dumps_to_remove(std::move(old), keep);
   for (const auto& n : plan.remove) {
-    auto d = open_dump_dir(path_fd, n, capture_uid(), dumps);
-    if (!d)
-      return std::move(d).error();
-    auto b = walk_tree(d->get(), /*remove=*/false, join_path(dumps, n));
-    if (!b)
-      return std::move(b).error();
-    plan.bytes += *b;
+    auto d = CK_TRY(open_dump_dir(path_fd, n, capture_uid(), dumps));
+    auto b = CK_TRY(walk_tree(d.get(), /*remove=*/false, join_path(dumps, n)));
+    plan.bytes += b;
   }
   return plan;
 }
@@ -272,7 +255,7 @@ capture::ProgressFn console_progress() {
 
 Status check_hook(const std::string& path, const struct stat& st, uid_t owner) {
   const auto refuse = [&](std::string why) {
-    return std::move(Error(ErrorCategory::usage, std::move(why)).with_path(path));
+    return Error(ErrorCategory::usage, std::move(why)).with_path(path);
   };
   switch (check_hook_stat(st, owner)) {
   case HookProblem::none:
@@ -416,45 +399,35 @@ Result<std::string> Init::wait_for_device(const std::string& spec) {
 
 Status Init::mount_device(const std::string& spec, std::string fstype, const std::string& flags,
                           const std::string& mountpoint) {
-  auto dev = wait_for_device(spec);
-  if (!dev)
-    return std::move(dev).error();
+  auto dev = CK_TRY(wait_for_device(spec));
   if (fstype.empty()) {
-    auto t = sys_.probe_fstype(*dev);
-    if (!t)
-      return std::move(t).error();
-    fstype = *t;
+    fstype = CK_TRY(sys_.probe_fstype(dev));
   }
   CK_TRY(mkdir_p(mountpoint, 0755));
-  auto st = sys_.mount(*dev, mountpoint, fstype, 0, flags);
-  if (!st)
-    return std::move(st).error();
+  CK_TRY(sys_.mount(dev, mountpoint, fstype, 0, flags));
   mounted_.push_back(mountpoint);
-  spdlog::info("mounted {} ({}, {}) at {}", spec, *dev, fstype, mountpoint);
+  spdlog::info("mounted {} ({}, {}) at {}", spec, dev, fstype, mountpoint);
   return {};
 }
 
 Status Init::mount_rootfs() {
-  auto cmdline = read_whole_file(paths_.cmdline);
-  if (!cmdline)
-    return std::move(cmdline).error();
-  auto root = parse_root_from_cmdline(*cmdline);
-  if (!root)
-    return std::move(root).error().context("crashed system's root from " + paths_.cmdline);
+  auto cmdline = CK_TRY(read_whole_file(paths_.cmdline));
+  auto root = CK_TRY_CONTEXT(parse_root_from_cmdline(cmdline),
+                             "crashed system's root from " + paths_.cmdline);
   // rootflags usually holds "ro"-style options the first kernel remounted later; only keep
   // what a read-write mount can use.
   std::string flags;
   std::size_t pos = 0;
-  while (pos <= root->flags.size() && !root->flags.empty()) {
-    auto comma = root->flags.find(',', pos);
+  while (pos <= root.flags.size() && !root.flags.empty()) {
+    auto comma = root.flags.find(',', pos);
     if (comma == std::string::npos)
-      comma = root->flags.size();
-    const std::string f = root->flags.substr(pos, comma - pos);
+      comma = root.flags.size();
+    const std::string f = root.flags.substr(pos, comma - pos);
     pos = comma + 1;
     if (!f.empty() && f != "ro" && f != "rw")
       flags += (flags.empty() ? "" : ",") + f;
   }
-  return mount_device(root->device, root->fstype, flags, paths_.rootfs_mount);
+  return mount_device(root.device, root.fstype, flags, paths_.rootfs_mount);
 }
 
 std::uint64_t Init::estimate_need(const capture::CaptureRequest& req,
@@ -482,59 +455,51 @@ Status Init::make_room(int path_fd, const std::string& dumps, const std::string&
     spdlog::warn("keep_dumps {}: {}; no old dump removed", keep, plan.error().message());
     plan = RetentionPlan{};
   }
-  auto space = sys_.space(dumps);
-  if (!space)
-    return std::move(space).error();
+  auto space = CK_TRY(sys_.space(dumps));
   const std::uint64_t min_free = cfg_.min_free.value;
   const std::uint64_t want = saturating_add(need, min_free);
-  spdlog::info("space: {} available, dump estimate {} + min_free {}", mib(space->available),
+  spdlog::info("space: {} available, dump estimate {} + min_free {}", mib(space.available),
                mib(need), mib(min_free));
-  if (space->available >= want) {
+  if (space.available >= want) {
     remove_after = std::move(plan->remove);
     return {};
   }
   const auto refuse = [&](std::uint64_t available, const std::string& after) {
-    return std::move(Error(ErrorCategory::no_space,
-                           "not enough space for the dump: " + mib(available) + " available" +
-                               after + ", " + mib(need) + " estimated + " + mib(min_free) +
-                               " min_free needed; vmcore not written",
-                           ENOSPC)
-                         .with_path(dumps));
+    return Error(ErrorCategory::no_space,
+                 "not enough space for the dump: " + mib(available) + " available" + after + ", " +
+                     mib(need) + " estimated + " + mib(min_free) +
+                     " min_free needed; vmcore not written",
+                 ENOSPC)
+        .with_path(dumps);
   };
-  if (plan->remove.empty() || saturating_add(space->available, plan->bytes) < want)
-    return refuse(space->available, plan->remove.empty()
-                                        ? std::string(", old dumps kept")
-                                        : " (" + mib(plan->bytes) + " more if keep_dumps " +
-                                              std::to_string(keep) + " removed " +
-                                              std::to_string(plan->remove.size()) +
-                                              " old dumps: not enough either, so all are kept)");
+  if (plan->remove.empty() || saturating_add(space.available, plan->bytes) < want)
+    return refuse(space.available, plan->remove.empty()
+                                       ? std::string(", old dumps kept")
+                                       : " (" + mib(plan->bytes) + " more if keep_dumps " +
+                                             std::to_string(keep) + " removed " +
+                                             std::to_string(plan->remove.size()) +
+                                             " old dumps: not enough either, so all are kept)");
   for (const auto& name : plan->remove) {
     spdlog::info("keep_dumps {}: removing {} to make room", keep, join_path(dumps, name));
     if (auto st = remove_dump_dir(path_fd, name, dumps); !st)
       spdlog::warn("{}", st.error().message());
   }
-  space = sys_.space(dumps);
-  if (!space)
-    return std::move(space).error();
-  if (space->available < want)
-    return refuse(space->available, " after removing old dumps for keep_dumps");
+  space = CK_TRY(sys_.space(dumps));
+  if (space.available < want)
+    return refuse(space.available, " after removing old dumps for keep_dumps");
   return {};
 }
 
 Status Init::dump_to_directory(const std::string& mountpoint) {
   const std::string dumps = join_path(mountpoint, cfg_.path.value);
-  auto path_fd = open_dump_path(mountpoint, cfg_.path.value, /*create=*/true);
-  if (!path_fd)
-    return std::move(path_fd).error();
+  auto path_fd = CK_TRY(open_dump_path(mountpoint, cfg_.path.value, /*create=*/true));
 
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
   if (cfg_.core_collector.value.format == conf::DumpFormat::flat)
     spdlog::info("core_collector asks for the flattened format; a filesystem target gets the "
                  "kdump-compressed file it reassembles to");
   // Open the vmcore before anything is created: without one there is nothing to save.
-  auto dump = capture::open_dump(req.vmcore);
-  if (!dump)
-    return std::move(dump).error();
+  auto dump = CK_TRY(capture::open_dump(req.vmcore));
 
   const std::int64_t when = sys_.wall_time();
   // A new directory every time: an existing one (an earlier capture's, or one planted under
@@ -543,19 +508,16 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   for (int attempt = 0;; ++attempt) {
     name = dump_dir_name(when + attempt);
     dir = join_path(dumps, name);
-    if (::mkdirat(path_fd->get(), name.c_str(), 0700) == 0)
+    if (::mkdirat(path_fd.get(), name.c_str(), 0700) == 0)
       break;
     if (errno != EEXIST || attempt >= 5)
-      return std::move(Error::from_errno(errno, "mkdir").with_path(dir));
+      return Error::from_errno(errno, "mkdir").with_path(dir);
   }
-  auto dir_fd = open_dump_dir(path_fd->get(), name, capture_uid(), dumps);
-  if (!dir_fd)
-    return std::move(dir_fd).error();
-  if (!dir_fd->valid())
-    return std::move(
-        Error(ErrorCategory::io, "not the directory just made (replaced?)").with_path(dir));
-  ::fchmod(dir_fd->get(), 0700);
-  dir_fd_ = std::move(*dir_fd);
+  auto dir_fd = CK_TRY(open_dump_dir(path_fd.get(), name, capture_uid(), dumps));
+  if (!dir_fd.valid())
+    return Error(ErrorCategory::io, "not the directory just made (replaced?)").with_path(dir);
+  ::fchmod(dir_fd.get(), 0700);
+  dir_fd_ = std::move(dir_fd);
   out_.dump_dir = dir;
   spdlog::info("saving to {}", dir);
 
@@ -564,9 +526,9 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   report_.dump_level = req.dump_level;
   report_.format = req.format == capture::DumpFormat::elf ? "elf" : "kdump";
   report_.compression = capture::compression_name(req.compression);
-  report_.kernel = dump->info.osrelease();
+  report_.kernel = dump.info.osrelease();
   const double t0 = sys_.monotonic();
-  Status result = save_into(dumps, path_fd->get(), name, req, *dump);
+  Status result = save_into(dumps, path_fd.get(), name, req, dump);
   report_.duration_s = sys_.monotonic() - t0;
   write_report(result);
   return result;
@@ -580,7 +542,7 @@ void Init::write_report(const Status& result) {
     report_.message = result.error().message();
   }
   out_.status = report_.status;
-  const std::string path = join_path(out_.dump_dir, "report.json");
+  const std::string path = join_path(out_.dump_dir, kReportFile);
   if (auto st = write_file_atomic(path, report_json(report_), 0600); !st)
     spdlog::warn("{}", st.error().message());
   dir_fd_.reset();
@@ -597,7 +559,7 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
   {
     auto saved = dump.mem
-                     ? capture::save_dmesg(*dump.mem, dump.info, join_path(dir, "dmesg.txt"), false)
+                     ? capture::save_dmesg(*dump.mem, dump.info, join_path(dir, kDmesgFile), false)
                      : Result<capture::SavedDmesg>(*dump.mem_error);
     if (saved) {
       rep.panic = find_panic_line(saved->tail);
@@ -610,38 +572,32 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
   std::vector<std::string> remove_after;
   CK_TRY(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
 
+  capture::DumpOutput out;
+  out.path = join_path(dir, kVmcoreFile);
+  capture::DumpedOutput done;
   Status result;
-  {
-    auto sink = capture::FileSink::create(join_path(dir, "vmcore"), false, /*direct_io=*/true);
-    if (!sink) {
-      result = std::move(sink).error();
+  if (auto stats = capture::dump_to_output(req, {}, dump, out, done, console_progress()); !stats)
+    result = std::move(stats).error();
+  if (done.stats) {
+    rep.stats = done.stats;
+    rep.dump_level = done.stats->dump_level;
+  }
+  if (!done.staged.empty()) {
+    // The file's size, not the bytes handed over: the writer rewrites headers in place.
+    struct stat vst {};
+    const std::string& written = result ? done.final_path : done.staged;
+    const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
+    rep.vmcore_bytes = stat_ok ? static_cast<std::uint64_t>(vst.st_size) : done.bytes;
+    if (result) {
+      rep.status = DumpStatus::complete;
+      if (rep.stats && rep.stats->unreadable_pages) {
+        rep.exit_code = capture::kExitUnreadablePages;
+        rep.message = std::to_string(rep.stats->unreadable_pages) +
+                      " pages could not be read; recorded as missing";
+      }
     } else {
-      auto stats = capture::run_capture(req, dump, **sink, console_progress());
-      if (stats) {
-        rep.stats = *stats;
-        rep.dump_level = stats->dump_level;
-        result = (*sink)->finish();
-      } else {
-        (void)(*sink)->flush();
-        result = std::move(stats).error();
-      }
-      // The file's size, not the bytes handed over: the writer rewrites headers in place.
-      struct stat vst {};
-      const std::string& written = result ? (*sink)->final_path() : (*sink)->name();
-      const bool stat_ok = ::stat(written.c_str(), &vst) == 0;
-      rep.vmcore_bytes =
-          stat_ok ? static_cast<std::uint64_t>(vst.st_size) : (*sink)->bytes_written();
-      if (result) {
-        rep.status = DumpStatus::complete;
-        if (rep.stats && rep.stats->unreadable_pages) {
-          rep.exit_code = capture::kExitUnreadablePages;
-          rep.message = std::to_string(rep.stats->unreadable_pages) +
-                        " pages could not be read; recorded as missing";
-        }
-      } else {
-        const bool partial = stat_ok && vst.st_size > 0;
-        rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
-      }
+      const bool partial = stat_ok && vst.st_size > 0;
+      rep.status = partial ? DumpStatus::incomplete : DumpStatus::failed;
     }
   }
   if (result) {
@@ -655,31 +611,35 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
 }
 
 Status Init::dump_to_raw(const std::string& spec) {
-  auto dev = wait_for_device(spec);
-  if (!dev)
-    return std::move(dev).error();
+  auto dev = CK_TRY(wait_for_device(spec));
   CK_TRY(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
-  UniqueFd fd(::open(dev->c_str(), O_WRONLY | O_CLOEXEC));
+  UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(*dev));
+    return Error::from_errno(errno, "open").with_path(dev);
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
   if (req.format == capture::DumpFormat::elf) {
     spdlog::info("raw target: writing the kdump-compressed format, not ELF, as a flat stream");
     req.format = capture::DumpFormat::kdump;
     req.compression = capture::Compression::zstd;
   }
-  capture::FlatSink sink(fd.get(), *dev);
-  spdlog::info("writing the flattened dump to {} ({})", spec, *dev);
-  auto stats = capture::run_capture(req, sink, console_progress());
+  capture::DumpOutput out;
+  out.flat = true;
+  out.stream_fd = fd.get();
+  out.stream_name = dev;
+  spdlog::info("writing the flattened dump to {} ({})", spec, dev);
+  auto dump = capture::open_dump(req.vmcore);
+  capture::DumpedOutput done;
+  auto stats = dump ? capture::dump_to_output(req, {}, *dump, out, done, console_progress())
+                    : Result<capture::CaptureStats>(std::move(dump).error());
   if (!stats) {
-    out_.status = DumpStatus::incomplete;
+    if (!done.stats) // the capture itself failed: the device may hold part of the stream
+      out_.status = DumpStatus::incomplete;
     return std::move(stats).error();
   }
-  CK_TRY(sink.finish());
   if (::fsync(fd.get()) != 0)
-    return std::move(Error::from_errno(errno, "fsync").with_path(*dev));
+    return Error::from_errno(errno, "fsync").with_path(dev);
   out_.status = DumpStatus::complete;
-  spdlog::info("dump complete: {} bytes on {}", sink.bytes_written(), *dev);
+  spdlog::info("dump complete: {} bytes on {}", done.bytes, dev);
   return {};
 }
 
@@ -946,7 +906,7 @@ Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string
                                 bool create) {
   UniqueFd fd(::open(mountpoint.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(mountpoint));
+    return Error::from_errno(errno, "open").with_path(mountpoint);
   std::string shown = mountpoint;
   CK_TRY(check_trusted_dir(fd.get(), shown));
   std::size_t pos = 0;
@@ -960,20 +920,19 @@ Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string
       continue;
     shown = join_path(shown, part);
     if (part == "..")
-      return std::move(Error(ErrorCategory::data, "\"..\" in the dump path").with_path(shown));
+      return Error(ErrorCategory::data, "\"..\" in the dump path").with_path(shown);
     const bool made = create && ::mkdirat(fd.get(), part.c_str(), 0755) == 0;
     if (create && !made && errno != EEXIST)
-      return std::move(Error::from_errno(errno, "mkdir").with_path(shown));
+      return Error::from_errno(errno, "mkdir").with_path(shown);
     auto next = open_dir_at(fd.get(), part, shown);
     if (!next) {
       const int err = next.error().sys_errno();
       if (err == ENOENT)
-        return std::move(Error(ErrorCategory::no_input, "does not exist yet").with_path(shown));
+        return Error(ErrorCategory::no_input, "does not exist yet").with_path(shown);
       if (err == ELOOP || err == ENOTDIR)
-        return std::move(Error(ErrorCategory::data,
-                               "a symbolic link or not a directory: refusing it on the "
-                               "dump path")
-                             .with_path(shown));
+        return Error(ErrorCategory::data, "a symbolic link or not a directory: refusing it on the "
+                                          "dump path")
+            .with_path(shown);
       return std::move(next).error();
     }
     if (made)
@@ -987,7 +946,7 @@ Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string
 Status check_hook_file(const std::string& path, uid_t owner) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
-    return std::move(Error::from_errno(errno, "stat").with_path(path));
+    return Error::from_errno(errno, "stat").with_path(path);
   return check_hook(path, st, owner);
 }
 

@@ -10,18 +10,6 @@
 
 namespace crashkit::capture_init {
 
-std::string_view status_name(DumpStatus s) {
-  switch (s) {
-  case DumpStatus::complete:
-    return "complete";
-  case DumpStatus::incomplete:
-    return "incomplete";
-  case DumpStatus::failed:
-    break;
-  }
-  return "failed";
-}
-
 std::string iso8601_utc(std::int64_t unix_time) {
   const std::time_t t = static_cast<std::time_t>(unix_time);
   std::tm tm{};
@@ -67,38 +55,6 @@ std::string report_json(const DumpReport& r) {
   j["exit_code"] = r.exit_code;
   j["message"] = r.message;
   return json_text(j, 2) + "\n";
-}
-
-namespace {
-
-// null is how report_json() writes an unknown value.
-std::string string_or_empty(const nlohmann::json& j, const char* key) {
-  const auto it = j.find(key);
-  if (it == j.end() || it->is_null())
-    return {};
-  return it->get<std::string>();
-}
-
-} // namespace
-
-Result<SavedReport> parse_report_json(std::string_view text) {
-  try {
-    const auto j = nlohmann::json::parse(text);
-    if (!j.is_object())
-      return Error(ErrorCategory::data, "not a JSON object");
-    SavedReport r;
-    r.kernel = string_or_empty(j, "kernel");
-    r.panic = string_or_empty(j, "panic");
-    if (j.contains("dump_level") && j["dump_level"].is_number_integer())
-      r.dump_level = j["dump_level"].get<int>();
-    const std::string status = string_or_empty(j, "status");
-    for (auto s : {DumpStatus::complete, DumpStatus::incomplete, DumpStatus::failed})
-      if (status == status_name(s))
-        r.status = s;
-    return r;
-  } catch (const nlohmann::json::exception& e) {
-    return Error(ErrorCategory::data, e.what());
-  }
 }
 
 } // namespace crashkit::capture_init

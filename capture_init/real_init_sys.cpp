@@ -22,14 +22,13 @@ Status RealInitSys::mount(const std::string& source, const std::string& target,
                           const std::string& fstype, unsigned long flags, const std::string& data) {
   if (::mount(source.c_str(), target.c_str(), fstype.c_str(), flags,
               data.empty() ? nullptr : data.c_str()) != 0)
-    return std::move(
-        Error::from_errno(errno, "mount " + source + " (" + fstype + ")").with_path(target));
+    return Error::from_errno(errno, "mount " + source + " (" + fstype + ")").with_path(target);
   return {};
 }
 
 Status RealInitSys::unmount(const std::string& target) {
   if (::umount(target.c_str()) != 0)
-    return std::move(Error::from_errno(errno, "umount").with_path(target));
+    return Error::from_errno(errno, "umount").with_path(target);
   return {};
 }
 
@@ -60,12 +59,12 @@ void RealInitSys::attach_console() {
 Status RealInitSys::load_module(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return std::move(Error::from_errno(errno, "open module").with_path(path));
+    return Error::from_errno(errno, "open module").with_path(path);
   const long rc = ::syscall(SYS_finit_module, fd, "", 0);
   const int err = errno;
   ::close(fd);
   if (rc != 0 && err != EEXIST)
-    return std::move(Error::from_errno(err, "finit_module").with_path(path));
+    return Error::from_errno(err, "finit_module").with_path(path);
   // The kernel has its own copy now; the file's pages in the initramfs (ramfs, never paged
   // out) are memory the capture needs: ext4.ko alone is 2 MB of a ~30 MB budget at 96M.
   ::unlink(path.c_str());
@@ -77,7 +76,7 @@ Result<std::string> RealInitSys::find_device(const std::string& spec) {
   if (eq == std::string::npos || spec.starts_with("/")) {
     struct stat st {};
     if (::stat(spec.c_str(), &st) != 0)
-      return std::move(Error::from_errno(errno, "device").with_path(spec));
+      return Error::from_errno(errno, "device").with_path(spec);
     return spec;
   }
   // A fresh cache each time: a cache from an earlier poll would remember that the device was
@@ -101,7 +100,7 @@ Result<std::string> RealInitSys::probe_fstype(const std::string& device) {
   char* type = blkid_get_tag_value(cache, "TYPE", device.c_str());
   blkid_put_cache(cache);
   if (!type)
-    return std::move(Error(ErrorCategory::no_input, "no filesystem recognised").with_path(device));
+    return Error(ErrorCategory::no_input, "no filesystem recognised").with_path(device);
   std::string out = type;
   std::free(type);
   return out;
@@ -110,7 +109,7 @@ Result<std::string> RealInitSys::probe_fstype(const std::string& device) {
 Result<FsSpace> RealInitSys::space(const std::string& dir) {
   struct statvfs v {};
   if (::statvfs(dir.c_str(), &v) != 0)
-    return std::move(Error::from_errno(errno, "statvfs").with_path(dir));
+    return Error::from_errno(errno, "statvfs").with_path(dir);
   return FsSpace{static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize};
 }
 

@@ -32,8 +32,7 @@ Result<std::optional<std::string>> read_text(const std::string& path) {
 Status write_config(const std::string& path, const std::string& text, bool force) {
   struct stat st {};
   if (!force && ::stat(path.c_str(), &st) == 0)
-    return std::move(
-        Error(ErrorCategory::exists, "exists; give --force to replace it").with_path(path));
+    return Error(ErrorCategory::exists, "exists; give --force to replace it").with_path(path);
   return write_file_atomic(path, text, 0644);
 }
 
@@ -105,8 +104,7 @@ int run_import(const ImportArgs& a) {
   if (!main_text)
     return report_error(main_text.error());
   if (!*main_text)
-    return report_error(
-        std::move(Error(ErrorCategory::no_input, "import: no such file").with_path(file)));
+    return report_error(Error(ErrorCategory::no_input, "import: no such file").with_path(file));
   conf::ImportResult r;
   std::vector<std::string> sources{file};
   if (from == "kdump.conf") {

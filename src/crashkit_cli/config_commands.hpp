@@ -11,7 +11,7 @@
 
 namespace crashkit::cli {
 
-/// Config errors exit 1 (the contract, like kdumpctl), not a sysexits code: scripts
+/// Config errors exit 1, as kdumpctl's do, not a sysexits code: scripts written for kdumpctl
 /// test `crashkit check-config || ...`.
 inline constexpr int kExitBadConfig = 1;
 

@@ -43,7 +43,8 @@ int run_list(const ListArgs& a) {
   }
   std::printf("%-17s  %-10s  %10s  %-24s  %s\n", "DATE", "STATUS", "SIZE", "KERNEL", "PANIC");
   for (const auto& d : *dumps)
-    std::printf("%-17s  %-10s  %10llu  %-24s  %s\n", d.name.c_str(), d.status.c_str(),
+    std::printf("%-17s  %-10s  %10llu  %-24s  %s\n", d.name.c_str(),
+                std::string(capture_init::status_name(d.status)).c_str(),
                 static_cast<unsigned long long>(d.vmcore_bytes),
                 d.kernel.empty() ? "?" : d.kernel.c_str(),
                 d.panic.empty() ? (d.problem.empty() ? "?" : d.problem.c_str()) : d.panic.c_str());

@@ -6,7 +6,6 @@
 #include <iostream>
 
 #include "config_commands.hpp"
-#include "crashkit/admin/crashkernel_upkeep.hpp"
 #include "crashkit/admin/default_crashkernel.hpp"
 #include "crashkit/admin/self_test.hpp"
 #include "crashkit/admin/service.hpp"
@@ -14,7 +13,6 @@
 #include "crashkit/initramfs/builder.hpp"
 #include "exit_codes.hpp"
 #include "rebuild_command.hpp"
-#include "status_command.hpp"
 
 namespace crashkit::cli {
 namespace {
@@ -33,32 +31,27 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   req.syscall = a.syscall == "file"     ? loader::SyscallChoice::file
                 : a.syscall == "legacy" ? loader::SyscallChoice::legacy
                                         : loader::SyscallChoice::automatic;
+  // Said after the crashkernel= upkeep, which start_service does first.
+  std::string initramfs_line;
   req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
-    auto out = initramfs::rebuild_if_needed(build_request(a.root, req.kernel_release), c,
-                                            /*force=*/false);
-    if (!out)
-      return std::move(out).error();
-    std::printf("capture initramfs: %s (%s)\n", out->image.c_str(),
-                out->rebuilt ? "rebuilt" : "up to date");
-    return out->image;
+    auto out = CK_TRY(initramfs::rebuild_if_needed(build_request(a.root, req.kernel_release), c,
+                                                   /*force=*/false));
+    initramfs_line =
+        "capture initramfs: " + out.image + " (" + (out.rebuilt ? "rebuilt" : "up to date") + ")\n";
+    return out.image;
   };
-  // First, and whatever the arming does: a boot without crashkernel= (the entry of a kernel
-  // installed since) is exactly when the next boot needs the value written.
   std::string default_value;
   if (auto d = admin::default_crashkernel(admin::running_machine()))
     default_value = *d;
-  const auto upkeep = admin::keep_crashkernel_current(req.config, a.root, default_value);
-  if (upkeep.changed)
-    std::fputs(upkeep.diff.c_str(), stdout);
-  if (!upkeep.message.empty())
-    std::printf("%s\n", upkeep.message.c_str());
-  auto rep = admin::start(sys, req);
-  // At boot after `crashkit test`, crashkit.service's journal says whether it worked: after
-  // start, which salvages a raw target's dump into path/; when start failed, a raw target may
-  // still hold the dump, so the test waits for a start that gets that far.
-  const bool raw = req.config.target.value.kind == conf::Target::Kind::raw;
-  if (rep || !raw)
-    print_test_status(a.root, sys, &req.config);
+  const auto done = admin::start_service(sys, req, default_value);
+  if (done.upkeep.changed)
+    std::fputs(done.upkeep.diff.c_str(), stdout);
+  if (!done.upkeep.message.empty())
+    std::printf("%s\n", done.upkeep.message.c_str());
+  std::fputs(initramfs_line.c_str(), stdout);
+  if (done.test)
+    std::printf("%s\n", done.test->c_str());
+  const auto& rep = done.armed;
   if (!rep)
     return report_error(rep.error());
   if (const auto& s = rep->salvage; s.found) {

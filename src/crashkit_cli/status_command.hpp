@@ -16,10 +16,7 @@ struct StatusArgs {
 
 CLI::App* add_status_command(CLI::App& app, StatusArgs& args);
 
-/// The `crashkit test` line: pending in this boot, judged now (first boot after the crash), or
-/// the last judged outcome. `start` passes its config: then only a test from an earlier boot
-/// is judged and printed (what crashkit.service says at boot). Problems reading it are
-/// printed, never returned: the exit codes of status and start are about the armed kernel.
+/// Prints admin::test_status_line, when there is one.
 void print_test_status(const std::string& root, loader::KexecSys& sys,
                        const conf::Config* start_config);
 

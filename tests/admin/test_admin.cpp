@@ -46,17 +46,17 @@ TEST_CASE("list_dumps: report.json, files on disk, oldest first", "[admin]") {
   REQUIRE(l->size() == 4);
   const auto& a = (*l)[0];
   CHECK(a.name == "2026-11-26-090000");
-  CHECK(a.status == "incomplete");
+  CHECK(a.status == crashkit::capture_init::DumpStatus::incomplete);
   CHECK(a.vmcore_bytes == 100);
   CHECK(a.kernel == "6.1.0-55-amd64");
   const auto& b = (*l)[1];
-  CHECK(b.status == "complete");
+  CHECK(b.status == crashkit::capture_init::DumpStatus::complete);
   CHECK(b.vmcore_bytes == 4096);
   CHECK(b.panic == "sysrq triggered crash");
   CHECK(b.dump_level == 31);
-  CHECK((*l)[2].status == "failed");
+  CHECK((*l)[2].status == crashkit::capture_init::DumpStatus::failed);
   CHECK_THAT((*l)[2].problem, Contains("report.json"));
-  CHECK((*l)[3].status == "failed");
+  CHECK((*l)[3].status == crashkit::capture_init::DumpStatus::failed);
   const auto j = to_json(b);
   CHECK(j["date"] == "2026-11-27-101752");
   CHECK(j["size"] == 4096);
@@ -78,7 +78,7 @@ TEST_CASE("list_dumps: null kernel and panic (as the capture writes them) are un
   CHECK(d.kernel.empty());
   CHECK(d.panic.empty());
   CHECK(d.dump_level == 31);
-  CHECK(d.status == "failed");
+  CHECK(d.status == crashkit::capture_init::DumpStatus::failed);
 }
 
 TEST_CASE("list_dumps: a FIFO named report.json does not hang it", "[admin]") {
@@ -92,7 +92,8 @@ TEST_CASE("list_dumps: a FIFO named report.json does not hang it", "[admin]") {
   if (pid == 0) {
     ::alarm(20);
     auto l = list_dumps(t.p.string());
-    const bool ok = l && l->size() == 1 && (*l)[0].status == "complete" &&
+    const bool ok = l && l->size() == 1 &&
+                    (*l)[0].status == crashkit::capture_init::DumpStatus::complete &&
                     (*l)[0].problem.find("not a regular file") != std::string::npos;
     ::_exit(ok ? 0 : 1);
   }

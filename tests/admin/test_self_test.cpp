@@ -24,11 +24,12 @@ struct Root : crashkit::admin::testing::TempRoot {
                         const std::string& head) const {
     const auto dir = p / "var/crash" / name;
     fs::create_directories(dir);
-    admin::testing::spit(dir / (status == "complete" ? "vmcore" : "vmcore.incomplete"), head);
+    const bool complete = status == "complete";
+    admin::testing::spit(dir / (complete ? "vmcore" : "vmcore.incomplete"), head);
     admin::DumpEntry e;
     e.dir = dir.string();
     e.name = name;
-    e.status = status;
+    e.status = complete ? capture_init::DumpStatus::complete : capture_init::DumpStatus::incomplete;
     return e;
   }
 };

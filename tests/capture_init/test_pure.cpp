@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "crashkit/capture_init/capture_init.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 #include "crashkit/capture_init/dump_report.hpp"
-#include "crashkit/capture_init/retention.hpp"
 
 using namespace crashkit::capture_init;
 using Names = std::vector<std::string>;
@@ -219,6 +219,32 @@ TEST_CASE("report.json read back", "[report]") {
   auto wrong = parse_report_json(R"({"kernel": 6})");
   REQUIRE_FALSE(wrong);
   CHECK(wrong.error().category() == crashkit::ErrorCategory::data);
+}
+
+TEST_CASE("dump file format from its first bytes", "[dump_dir]") {
+  const auto probe = [](std::string_view head) {
+    return probe_dump_format(head.data(), head.size());
+  };
+  CHECK(probe("KDUMP   \x06") == DumpFileFormat::kdump);
+  CHECK(probe("\x7f"
+              "ELF\x02\x01") == DumpFileFormat::elf);
+  CHECK(probe(std::string_view("makedumpfile\0\0\0\0", 16)) == DumpFileFormat::flat);
+  CHECK(probe("KDUMP  ") == DumpFileFormat::unknown); // one byte short of the signature
+  CHECK(probe("\x7f"
+              "EL") == DumpFileFormat::unknown);
+  CHECK(probe("makedumpfil") == DumpFileFormat::unknown);
+  CHECK(probe("garbage!!") == DumpFileFormat::unknown);
+  CHECK(probe("") == DumpFileFormat::unknown);
+}
+
+TEST_CASE("a dump's status: the files decide, a failed report only without a vmcore",
+          "[dump_dir]") {
+  CHECK(settled_status(DumpStatus::complete, DumpStatus::failed) == DumpStatus::complete);
+  CHECK(settled_status(DumpStatus::incomplete, DumpStatus::failed) == DumpStatus::failed);
+  CHECK(settled_status(DumpStatus::incomplete, DumpStatus::complete) == DumpStatus::incomplete);
+  CHECK(settled_status(DumpStatus::incomplete, std::nullopt) == DumpStatus::incomplete);
+  CHECK(settled_status(DumpStatus::failed, std::nullopt) == DumpStatus::failed);
+  CHECK(status_name(DumpStatus::incomplete) == "incomplete");
 }
 
 TEST_CASE("root= from the capture kernel's command line", "[rootfs]") {

@@ -36,6 +36,21 @@ struct CrashkernelRecord {
 Result<std::optional<CrashkernelRecord>> read_crashkernel_record(const std::string& root);
 Status write_crashkernel_record(const std::string& root, const CrashkernelRecord& record);
 
+/// Carries out `plan` (bootcfg::execute_plan) and records `record` as what crashkit wrote, so
+/// that `start` knows the value is its own. Errors: execute_plan's, then the record's write.
+Status apply_crashkernel_plan(const std::string& root, const bootcfg::ResetPlan& plan,
+                              const CrashkernelRecord& record);
+
+/// `crashkit reset-crashkernel`'s plan: `value` ("off" removes crashkernel=), or without one
+/// the default for this machine (default_crashkernel.hpp); and the record to keep once it is
+/// carried out. Errors: no default for this machine, a value that does not parse, plan_reset's.
+struct CrashkernelReset {
+  bootcfg::ResetPlan plan;
+  CrashkernelRecord record;
+};
+Result<CrashkernelReset> plan_crashkernel_reset(bootcfg::ResetRequest req,
+                                                const std::optional<std::string>& value);
+
 /// The decision for one plan (pure): whether to carry it out, and why (for the log).
 struct UpkeepDecision {
   bool apply = false;

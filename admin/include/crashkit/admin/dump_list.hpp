@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "crashkit/base/result.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::admin {
 
@@ -20,9 +21,9 @@ struct DumpEntry {
   std::string kernel; ///< OSRELEASE of the crashed kernel ("" when unknown)
   std::string panic;  ///< the panic message ("" when unknown)
   std::uint64_t vmcore_bytes = 0;
-  /// "complete" (vmcore present), "incomplete" (vmcore.incomplete only), "failed" (the
-  /// report says so, or no dump file at all).
-  std::string status;
+  /// complete (vmcore present), incomplete (vmcore.incomplete only), failed (the report says
+  /// so, or no dump file at all): capture_init::settled_status.
+  capture_init::DumpStatus status = capture_init::DumpStatus::failed;
   std::optional<int> dump_level;
   std::string problem; ///< why report.json was not used (unreadable, malformed)
 };

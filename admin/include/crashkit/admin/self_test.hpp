@@ -10,6 +10,7 @@
 
 #include "crashkit/admin/dump_list.hpp"
 #include "crashkit/base/result.hpp"
+#include "crashkit/conf/config.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
 
 namespace crashkit::admin {
@@ -59,6 +60,15 @@ Result<TestOutcome> settle_test(const std::string& root, const PendingTest& pend
 /// The last settled outcome's detail line, if any; when test-last.json cannot be read or is
 /// malformed, a line saying so.
 std::optional<std::string> last_test_detail(const std::string& root);
+
+/// The `crashkit test` line of `status` (without "\n"): pending in this boot, judged now (the
+/// first boot after the crash: settle_test against the dumps of the dump directory), or the
+/// last judged outcome; nullopt when there is nothing to say. `start` passes its config: then
+/// only a test from an earlier boot is judged (what crashkit.service says at boot); without
+/// one, crashkit.conf under root gives the dump directory. Problems reading it come back as
+/// the line, never as an error: the exit codes of status and start are about the armed kernel.
+std::optional<std::string> test_status_line(loader::KexecSys& sys, const std::string& root,
+                                            const conf::Config* start_config);
 
 /// Now, UTC, as YYYY-MM-DD-HHMMSS: capture_init::dump_dir_name, the name the capture gives
 /// the dump directory, so a test's start compares with the dumps saved after it.

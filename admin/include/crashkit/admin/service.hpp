@@ -1,14 +1,16 @@
 #pragma once
 /// `crashkit start` and `stop`: arming and disarming kdump as crashkit.service does at boot.
-/// The verb first keeps crashkernel= current (crashkernel_upkeep.hpp: it only changes the next
-/// boot, whatever happens here), then start = config valid → crash memory reserved → capture
+/// start() = config valid → crash memory reserved → a raw target's last dump salvaged → capture
 /// initramfs current → panic kernel loaded with the capture command line. Nothing is loaded when
-/// any step before the load fails, and a failed load reports whether the previous panic kernel is
-/// gone.
+/// any step before the load fails, and a failed load reports whether the previous panic kernel
+/// is gone. start_service() is the whole verb: crashkernel= upkeep first, start(), then the
+/// verdict on a pending `crashkit test`.
 
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "crashkit/admin/crashkernel_upkeep.hpp"
 #include "crashkit/admin/raw_salvage.hpp"
 #include "crashkit/base/result.hpp"
 #include "crashkit/conf/config.hpp"
@@ -51,6 +53,23 @@ std::string capture_kernel_path(const conf::Config& c, const std::string& root,
 /// hand. Errors: the first failing step's error, with advice (no reservation names
 /// crashkernel= and `crashkit reset-crashkernel`).
 Result<StartReport> start(loader::KexecSys& sys, const StartRequest& req);
+
+/// What start_service() did, in the order the verb reports it.
+struct ServiceStart {
+  UpkeepReport upkeep; ///< keep_crashkernel_current's outcome
+  Result<StartReport> armed = Error(ErrorCategory::internal, "not started"); ///< start()'s
+  std::optional<std::string> test; ///< test_status_line (self_test.hpp), when there is one
+};
+
+/// The start verb: keeps crashkernel= current first, whatever the arming does (a boot without
+/// crashkernel=, the entry of a kernel installed since, is exactly when the next boot needs the
+/// value written; default_crashkernel is the value for `crashkernel auto`, "" when the machine
+/// has none); then start(); then judges a `crashkit test` pending from the boot before, so
+/// crashkit.service's journal says whether it worked: after start, which salvages a raw
+/// target's dump into path/; when start failed, a raw target may still hold the dump, so the
+/// test waits for a start that gets that far.
+ServiceStart start_service(loader::KexecSys& sys, const StartRequest& req,
+                           const std::string& default_crashkernel);
 
 /// Disarms kdump (unload the panic slot). Unloading nothing succeeds.
 Status stop(loader::KexecSys& sys);

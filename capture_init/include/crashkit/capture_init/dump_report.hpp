@@ -1,5 +1,6 @@
 #pragma once
-/// report.json: what the capture init writes beside every dump, and what `crashkit list` reads.
+/// report.json: what the capture init writes beside every dump; its readers take it with
+/// parse_report_json (dump_dir.hpp).
 ///
 /// Schema (version 1). Every key is always present; unknown values are null.
 /// {
@@ -40,11 +41,9 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/capture/capture_job.hpp"
+#include "crashkit/capture_init/dump_dir.hpp"
 
 namespace crashkit::capture_init {
-
-enum class DumpStatus { complete, incomplete, failed };
-std::string_view status_name(DumpStatus s);
 
 struct DumpReport {
   std::int64_t time = 0; ///< unix seconds
@@ -62,26 +61,9 @@ struct DumpReport {
   std::string message;
 };
 
-/// The most a reader takes of a report.json: report_json() writes about 1 KiB, the panic line
-/// being one printk record (about 1 KiB at most); anything far larger was not written by it.
-inline constexpr std::size_t kMaxReportBytes = 64 * 1024;
-
 /// The JSON text (pretty, newline-terminated); invalid UTF-8 in kernel or panic becomes
 /// U+FFFD, so this never throws on what the crashed kernel left.
 std::string report_json(const DumpReport& r);
-
-/// What a reader (`crashkit list`) takes from a report.json: the fields describing the dump.
-struct SavedReport {
-  std::string kernel;               ///< empty = unknown (null or absent)
-  std::string panic;                ///< empty = unknown (null or absent)
-  std::optional<int> dump_level;    ///< unset when absent or not an integer
-  std::optional<DumpStatus> status; ///< unset when null, absent or not a known name
-};
-
-/// Reads the text report_json() writes (or an older/partial one): null and absent values are
-/// unknown. Errors: data when the text is not JSON or kernel/panic/status is neither a string
-/// nor null. Thread-safe.
-Result<SavedReport> parse_report_json(std::string_view text);
 
 /// "2026-11-27T10:18:53Z".
 std::string iso8601_utc(std::int64_t unix_time);
