@@ -1,4 +1,4 @@
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 
 #include <spdlog/spdlog.h>
 
