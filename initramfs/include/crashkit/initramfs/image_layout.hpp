@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-namespace crashkit::conf::image_layout {
+namespace crashkit::initramfs::image_layout {
 
 inline constexpr const char* kConfig = "/etc/crashkit/crashkit.conf";
 /// Absolute .ko paths, dependencies first, one a line.
@@ -25,4 +25,4 @@ constexpr bool is_hook(std::string_view path, std::string_view name) {
 static_assert(is_hook(kHookPre, kHookPreName) && is_hook(kHookPost, kHookPostName));
 } // namespace detail
 
-} // namespace crashkit::conf::image_layout
+} // namespace crashkit::initramfs::image_layout
