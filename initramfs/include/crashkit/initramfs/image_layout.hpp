@@ -1,6 +1,6 @@
 #pragma once
 /// Where the capture image keeps what `crashkit rebuild` puts in it and the capture init reads:
-/// the contract between initramfs::build_image() and capture_init::run_init().
+/// the contract between initramfs::plan_image() and capture_init::run_init().
 
 #include <string_view>
 
