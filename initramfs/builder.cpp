@@ -159,7 +159,7 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
 
   // Configuration.
   const std::string config_text = conf::render_config(config);
-  img.add_file(kImageConfig, config_text, 0644);
+  img.add_file(image_layout::kConfig, config_text, 0644);
 
   // Modules.
   auto requests = CK_TRY(target_module_requests(config, req.root, req.system));
@@ -178,11 +178,11 @@ Result<ImagePlan> plan_image(const BuildRequest& req, const conf::Config& config
     img.add_file(path, std::move(data), 0644);
     load_list += path + "\n";
   }
-  img.add_file(kModulesLoad, load_list, 0644);
+  img.add_file(image_layout::kModulesLoad, load_list, 0644);
   plan.modules = std::move(modules);
 
-  CK_TRY(add_hook(root, img, config.kdump_pre, "kdump_pre", kHookPre));
-  CK_TRY(add_hook(root, img, config.kdump_post, "kdump_post", kHookPost));
+  CK_TRY(add_hook(root, img, config.kdump_pre, "kdump_pre", image_layout::kHookPre));
+  CK_TRY(add_hook(root, img, config.kdump_post, "kdump_post", image_layout::kHookPost));
 
   // Mount points for the capture init, and a console before devtmpfs is mounted.
   for (const char* d : {"/dev", "/proc", "/sys", "/run", "/mnt"})

@@ -26,11 +26,6 @@
 
 namespace crashkit::initramfs {
 
-inline constexpr const char* kModulesLoad = image_layout::kModulesLoad;
-inline constexpr const char* kImageConfig = image_layout::kConfig;
-inline constexpr const char* kHookPre = image_layout::kHookPre;
-inline constexpr const char* kHookPost = image_layout::kHookPost;
-
 struct BuildRequest {
   std::string root;                       ///< "" = the live system; else a chroot/image tree
   std::string kernel;                     ///< KVER (required)
