@@ -30,11 +30,9 @@ Result<std::size_t> pread_some(int fd, void* buf, std::size_t len, std::uint64_t
 }
 
 Status pread_full(int fd, void* buf, std::size_t len, std::uint64_t off, const std::string& path) {
-  auto r = pread_some(fd, buf, len, off, path);
-  if (!r)
-    return std::move(r).error();
-  if (*r != len)
-    return Error(ErrorCategory::data, "short read: file ends after " + std::to_string(*r) + " of " +
+  auto r = CK_TRY(pread_some(fd, buf, len, off, path));
+  if (r != len)
+    return Error(ErrorCategory::data, "short read: file ends after " + std::to_string(r) + " of " +
                                           std::to_string(len) + " bytes")
         .with_path(path)
         .with_offset(off);
@@ -92,15 +90,13 @@ Result<std::size_t> read_full(int fd, void* buf, std::size_t len, const std::str
 Result<std::string> read_whole_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(path));
+    return Error::from_errno(errno, "open").with_path(path);
   std::string out;
   char buf[16384];
   for (;;) {
-    auto n = read_full(fd.get(), buf, sizeof buf, path);
-    if (!n)
-      return std::move(n).error();
-    out.append(buf, *n);
-    if (*n < sizeof buf)
+    auto n = CK_TRY(read_full(fd.get(), buf, sizeof buf, path));
+    out.append(buf, n);
+    if (n < sizeof buf)
       return out;
   }
 }
@@ -111,21 +107,21 @@ Status write_file_atomic(const std::string& path, std::string_view data, mode_t 
   std::string tmp = path + ".incomplete.XXXXXX";
   UniqueFd fd(::mkostemp(tmp.data(), O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot create").with_path(tmp));
+    return Error::from_errno(errno, "cannot create").with_path(tmp);
   auto fail = [&](Error e) -> Status {
     ::unlink(tmp.c_str());
     return e;
   };
   // mkostemp creates 0600; the caller's mode is set exactly, whatever the umask.
   if (::fchmod(fd.get(), mode) != 0)
-    return fail(std::move(Error::from_errno(errno, "chmod").with_path(tmp)));
+    return fail(Error::from_errno(errno, "chmod").with_path(tmp));
   if (auto w = write_full(fd.get(), data.data(), data.size(), tmp); !w)
     return fail(std::move(w).error());
   if (::fdatasync(fd.get()) != 0)
-    return fail(std::move(Error::from_errno(errno, "fdatasync").with_path(tmp)));
+    return fail(Error::from_errno(errno, "fdatasync").with_path(tmp));
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0)
-    return fail(std::move(Error::from_errno(errno, "cannot rename to " + path).with_path(tmp)));
+    return fail(Error::from_errno(errno, "cannot rename to " + path).with_path(tmp));
   return fsync_parent_dir(path);
 }
 

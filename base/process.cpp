@@ -46,12 +46,12 @@ Result<int> spawn_wait(const std::vector<std::string>& argv, std::optional<doubl
   pid_t pid = 0;
   const int rc = ::posix_spawn(&pid, args[0], nullptr, &sa.attr, args.data(), environ);
   if (rc != 0)
-    return std::move(Error::from_errno(rc, "cannot run it").with_path(argv[0]));
+    return Error::from_errno(rc, "cannot run it").with_path(argv[0]);
   int status = 0;
   if (!timeout_s) {
     while (::waitpid(pid, &status, 0) < 0)
       if (errno != EINTR)
-        return std::move(Error::from_errno(errno, "waitpid").with_path(argv[0]));
+        return Error::from_errno(errno, "waitpid").with_path(argv[0]);
     return decode(status);
   }
   using Clock = std::chrono::steady_clock;
@@ -63,7 +63,7 @@ Result<int> spawn_wait(const std::vector<std::string>& argv, std::optional<doubl
     if (got == pid)
       return decode(status);
     if (got < 0 && errno != EINTR)
-      return std::move(Error::from_errno(errno, "waitpid").with_path(argv[0]));
+      return Error::from_errno(errno, "waitpid").with_path(argv[0]);
     if (Clock::now() >= deadline)
       break;
     const struct timespec tick { 0, 20 * 1000 * 1000 };
@@ -74,9 +74,9 @@ Result<int> spawn_wait(const std::vector<std::string>& argv, std::optional<doubl
   }
   char secs[32];
   std::snprintf(secs, sizeof secs, "%g", *timeout_s);
-  return std::move(Error(ErrorCategory::io,
-                         std::string("did not finish within ") + secs + " s; killed", ETIMEDOUT)
-                       .with_path(argv[0]));
+  return Error(ErrorCategory::io, std::string("did not finish within ") + secs + " s; killed",
+               ETIMEDOUT)
+      .with_path(argv[0]);
 }
 
 } // namespace crashkit

@@ -153,10 +153,8 @@ Status apply_file_edit(const FileEdit& e) {
     return Error::from_errno(errno, "fstat").with_path(e.path);
   if (!S_ISREG(st.st_mode))
     return Error(ErrorCategory::unsupported, "not a regular file").with_path(e.path);
-  auto current = read_text_file(e.path);
-  if (!current)
-    return std::move(current).error();
-  if (*current != e.old_text)
+  auto current = CK_TRY(read_text_file(e.path));
+  if (current != e.old_text)
     return Error(ErrorCategory::data, "changed since the edit was planned; run again")
         .with_path(e.path);
 
@@ -165,8 +163,7 @@ Status apply_file_edit(const FileEdit& e) {
   if (::lstat(backup.c_str(), &bst) != 0) {
     if (errno != ENOENT)
       return Error::from_errno(errno, "stat the backup").with_path(backup);
-    if (auto r = write_atomically(backup, e.old_text, st, fd.get(), true); !r)
-      return std::move(r).error().context("keep a backup");
+    CK_TRY_CONTEXT(write_atomically(backup, e.old_text, st, fd.get(), true), "keep a backup");
   }
   return write_atomically(e.path, e.new_text, st, fd.get(), false);
 }

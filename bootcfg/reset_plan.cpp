@@ -81,10 +81,7 @@ Result<std::vector<Entry>> read_entries(const std::string& root, std::string& di
       Entry e;
       e.path = here + "/" + name;
       e.shown = std::string(dir) + "/" + name;
-      auto text = read_text_file(e.path);
-      if (!text)
-        return std::move(text).error();
-      e.text = std::move(*text);
+      e.text = CK_TRY(read_text_file(e.path));
       e.version = bls_entry_version(e.text, name);
       out.push_back(std::move(e));
     }
@@ -131,17 +128,15 @@ Result<std::vector<std::string>> grub_dropin_notes(const std::string& root) {
       names.push_back(de.path().filename().string());
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
-    auto text = read_text_file(here + "/" + name);
-    if (!text)
-      return std::move(text).error();
+    auto text = CK_TRY(read_text_file(here + "/" + name));
     std::size_t line = 0;
     std::size_t pos = 0;
-    while (pos < text->size()) {
-      std::size_t end = text->find('\n', pos);
+    while (pos < text.size()) {
+      std::size_t end = text.find('\n', pos);
       if (end == std::string::npos)
-        end = text->size();
+        end = text.size();
       ++line;
-      std::string_view l = std::string_view(*text).substr(pos, end - pos);
+      std::string_view l = std::string_view(text).substr(pos, end - pos);
       std::size_t first = l.find_first_not_of(" \t");
       if (first != std::string_view::npos && l[first] != '#' &&
           l.find("crashkernel=") != std::string_view::npos)
@@ -195,19 +190,17 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
 
   // BLS entries.
   std::string entry_dir;
-  auto entries = read_entries(root, entry_dir);
-  if (!entries)
-    return std::move(entries).error();
-  if (!entries->empty()) {
-    plan.sources.push_back("BLS entries in " + entry_dir + " (" + std::to_string(entries->size()) +
+  auto entries = CK_TRY(read_entries(root, entry_dir));
+  if (!entries.empty()) {
+    plan.sources.push_back("BLS entries in " + entry_dir + " (" + std::to_string(entries.size()) +
                            ")");
     std::vector<const Entry*> selected;
-    for (const auto& e : *entries)
+    for (const auto& e : entries)
       if (version.empty() || e.version == version)
         selected.push_back(&e);
     if (selected.empty()) {
       std::string known;
-      for (const auto& e : *entries)
+      for (const auto& e : entries)
         known += (known.empty() ? "" : ", ") + e.version;
       return Error(ErrorCategory::no_input,
                    "no boot entry for kernel " + version + " (entries are for: " + known + ")")
@@ -247,16 +240,14 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
   // kernel-install's command line.
   if (std::string path = join(root, kKernelCmdline); is_regular(path)) {
     plan.sources.push_back(std::string(kKernelCmdline));
-    auto text = read_text_file(path);
-    if (!text)
-      return std::move(text).error();
-    auto current = conf::parse_crashkernel_in_cmdline(*text);
+    auto text = CK_TRY(read_text_file(path));
+    auto current = conf::parse_crashkernel_in_cmdline(text);
     plan.current.push_back(
         {std::string(kKernelCmdline), current ? std::optional(*current) : std::nullopt});
     if (!(current && *current == setting)) {
-      std::string fresh = conf::replace_crashkernel_in_cmdline(*text, setting);
-      if (fresh != *text)
-        plan.edits.push_back({path, std::string(kKernelCmdline), *text, std::move(fresh)});
+      std::string fresh = conf::replace_crashkernel_in_cmdline(text, setting);
+      if (fresh != text)
+        plan.edits.push_back({path, std::string(kKernelCmdline), text, std::move(fresh)});
     }
     if (!version.empty())
       plan.notes.push_back(std::string(kKernelCmdline) + " " + selection_note);
@@ -265,23 +256,17 @@ Result<ResetPlan> plan_reset(const ResetRequest& req) {
   // GRUB's defaults.
   if (std::string path = join(root, kGrubDefault); is_regular(path)) {
     plan.sources.push_back(std::string(kGrubDefault));
-    auto text = read_text_file(path);
-    if (!text)
-      return std::move(text).error();
-    auto edit = edit_grub_default(*text, setting, std::string(kGrubDefault));
-    if (!edit)
-      return std::move(edit).error();
-    plan.current.push_back({std::string(kGrubDefault), edit->current});
-    plan.notes.insert(plan.notes.end(), edit->notes.begin(), edit->notes.end());
-    auto dropins = grub_dropin_notes(root);
-    if (!dropins)
-      return std::move(dropins).error();
-    plan.notes.insert(plan.notes.end(), dropins->begin(), dropins->end());
+    auto text = CK_TRY(read_text_file(path));
+    auto edit = CK_TRY(edit_grub_default(text, setting, std::string(kGrubDefault)));
+    plan.current.push_back({std::string(kGrubDefault), edit.current});
+    plan.notes.insert(plan.notes.end(), edit.notes.begin(), edit.notes.end());
+    auto dropins = CK_TRY(grub_dropin_notes(root));
+    plan.notes.insert(plan.notes.end(), dropins.begin(), dropins.end());
     if (!version.empty())
       plan.notes.push_back(std::string(kGrubDefault) + " " + selection_note);
-    if (edit->text != *text) {
-      plan.edits.push_back({path, std::string(kGrubDefault), *text, std::move(edit->text)});
-      if (edit->blscfg && !entries->empty()) {
+    if (edit.text != text) {
+      plan.edits.push_back({path, std::string(kGrubDefault), text, std::move(edit.text)});
+      if (edit.blscfg && !entries.empty()) {
         plan.notes.push_back("grub.cfg reads the BLS entries (GRUB_ENABLE_BLSCFG=true); it is not "
                              "regenerated");
       } else if (auto argv = grub_regenerate(root); !argv.empty()) {
@@ -330,13 +315,11 @@ namespace {
 
 // Runs argv without a shell and waits for it.
 Status run_command(const std::vector<std::string>& argv) {
-  auto rc = spawn_wait(argv);
-  if (!rc)
-    return std::move(rc).error();
-  if (*rc == 0)
+  auto rc = CK_TRY(spawn_wait(argv));
+  if (rc == 0)
     return {};
-  std::string how = *rc > 0 ? "exited with status " + std::to_string(*rc)
-                            : "killed by signal " + std::to_string(-*rc);
+  std::string how = rc > 0 ? "exited with status " + std::to_string(rc)
+                           : "killed by signal " + std::to_string(-rc);
   return Error(ErrorCategory::unsupported,
                how + "; the files are written, regenerate the boot configuration by hand")
       .with_path(argv[0]);

@@ -553,7 +553,7 @@ void Init::write_report(const Status& result) {
 Status Init::save_into(const std::string& dumps, int path_fd, const std::string& name,
                        const capture::CaptureRequest& req, capture::OpenDump& dump) {
   const std::string dir = join_path(dumps, name);
-  CK_TRY(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
+  CK_TRY(run_hook(initramfs::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   DumpReport& rep = report_;
   // dmesg first: small, and what an administrator reads first when the vmcore does not fit.
   // Streamed with fixed memory; whatever goes wrong here, the vmcore is still written.
@@ -612,7 +612,7 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
 
 Status Init::dump_to_raw(const std::string& spec) {
   auto dev = CK_TRY(wait_for_device(spec));
-  CK_TRY(run_hook(conf::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
+  CK_TRY(run_hook(initramfs::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
     return Error::from_errno(errno, "open").with_path(dev);
@@ -810,7 +810,7 @@ InitOutcome Init::run() {
     fail(st.error());
   const Status post = guarded("kdump_post", [&] {
     const std::string status(status_name(out_.status));
-    return run_hook(conf::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
+    return run_hook(initramfs::image_layout::kHookPostName, cfg_.kdump_post.value, &status);
   });
   if (!post) {
     fail(post.error());

@@ -11,13 +11,11 @@ namespace crashkit::initramfs {
 Result<std::string> decompress_whole(std::span<const char> data, const std::string& name) {
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
   if (!a)
-    return std::move(
-        Error(ErrorCategory::internal, "cannot decompress: out of memory").with_path(name));
+    return Error(ErrorCategory::internal, "cannot decompress: out of memory").with_path(name);
   auto failed = [&](const char* fallback) {
     const char* why = archive_error_string(a.get());
-    return std::move(
-        Error(ErrorCategory::data, std::string("cannot decompress: ") + (why ? why : fallback))
-            .with_path(name));
+    return Error(ErrorCategory::data, std::string("cannot decompress: ") + (why ? why : fallback))
+        .with_path(name);
   };
   archive_read_support_filter_all(a.get());
   archive_read_support_format_raw(a.get());

@@ -50,24 +50,24 @@ Result<ElfNeeds> read_elf_needs(std::string_view bytes, const std::string& name)
     return Error(ErrorCategory::internal, "libelf: version mismatch");
   std::unique_ptr<Elf, ElfCloser> elf(elf_memory(const_cast<char*>(bytes.data()), bytes.size()));
   if (!elf || elf_kind(elf.get()) != ELF_K_ELF)
-    return std::move(Error(ErrorCategory::data, "not an ELF file").with_path(name));
+    return Error(ErrorCategory::data, "not an ELF file").with_path(name);
   ElfNeeds needs;
   std::size_t phnum = 0;
   if (elf_getphdrnum(elf.get(), &phnum) != 0)
-    return std::move(Error(ErrorCategory::data, std::string("program headers: ") + elf_errmsg(-1))
-                         .with_path(name));
+    return Error(ErrorCategory::data, std::string("program headers: ") + elf_errmsg(-1))
+        .with_path(name);
   for (std::size_t i = 0; i < phnum; ++i) {
     GElf_Phdr ph;
     if (!gelf_getphdr(elf.get(), static_cast<int>(i), &ph))
-      return std::move(
-          Error(ErrorCategory::data, "program header " + std::to_string(i) + ": " + elf_errmsg(-1))
-              .with_path(name));
+      return Error(ErrorCategory::data,
+                   "program header " + std::to_string(i) + ": " + elf_errmsg(-1))
+          .with_path(name);
     if (ph.p_type != PT_INTERP)
       continue;
     if (ph.p_offset > bytes.size() || ph.p_filesz > bytes.size() - ph.p_offset)
-      return std::move(Error(ErrorCategory::data, "PT_INTERP beyond the end of the file")
-                           .with_path(name)
-                           .with_offset(ph.p_offset));
+      return Error(ErrorCategory::data, "PT_INTERP beyond the end of the file")
+          .with_path(name)
+          .with_offset(ph.p_offset);
     std::string interp(bytes.substr(ph.p_offset, ph.p_filesz));
     interp.resize(interp.find('\0') == std::string::npos ? interp.size() : interp.find('\0'));
     needs.interpreter = interp;
@@ -79,8 +79,8 @@ Result<ElfNeeds> read_elf_needs(std::string_view bytes, const std::string& name)
       continue;
     Elf_Data* data = elf_getdata(scn, nullptr);
     if (!data)
-      return std::move(Error(ErrorCategory::data, std::string("dynamic section: ") + elf_errmsg(-1))
-                           .with_path(name));
+      return Error(ErrorCategory::data, std::string("dynamic section: ") + elf_errmsg(-1))
+          .with_path(name);
     const std::size_t count = sh.sh_size / sh.sh_entsize;
     for (std::size_t i = 0; i < count; ++i) {
       GElf_Dyn dyn;
@@ -90,9 +90,9 @@ Result<ElfNeeds> read_elf_needs(std::string_view bytes, const std::string& name)
         continue;
       const char* s = elf_strptr(elf.get(), sh.sh_link, dyn.d_un.d_val);
       if (!s)
-        return std::move(Error(ErrorCategory::data, "dynamic entry " + std::to_string(i) +
-                                                        " points outside the string table")
-                             .with_path(name));
+        return Error(ErrorCategory::data,
+                     "dynamic entry " + std::to_string(i) + " points outside the string table")
+            .with_path(name);
       if (dyn.d_tag == DT_NEEDED)
         needs.needed.emplace_back(s);
       else if (dyn.d_tag == DT_RUNPATH)
@@ -121,34 +121,30 @@ Result<std::map<std::string, std::string>> resolve_elf_closure(const RootDir& ro
     Pending cur = queue.front();
     queue.pop_front();
     std::string_view content = cur.path.empty() ? bytes : std::string_view(files.at(cur.path));
-    auto needs = read_elf_needs(content, cur.label);
-    if (!needs)
-      return std::move(needs).error();
+    auto needs = CK_TRY(read_elf_needs(content, cur.label));
 
     auto add = [&](const std::string& path) -> Status {
       if (files.count(path))
         return {};
-      auto data = root.read_file(path);
-      if (!data)
-        return std::move(data).error().context(cur.label + " needs " + path);
-      files.emplace(path, std::move(*data));
+      auto data = CK_TRY_CONTEXT(root.read_file(path), cur.label + " needs " + path);
+      files.emplace(path, std::move(data));
       queue.push_back({path, path, dirname_of(path)});
       return {};
     };
 
-    if (!needs->interpreter.empty()) {
-      if (!root.is_regular_file(needs->interpreter))
-        return Error(ErrorCategory::no_input, cur.label + ": ELF interpreter " +
-                                                  needs->interpreter + " not found below " +
+    if (!needs.interpreter.empty()) {
+      if (!root.is_regular_file(needs.interpreter))
+        return Error(ErrorCategory::no_input, cur.label + ": ELF interpreter " + needs.interpreter +
+                                                  " not found below " +
                                                   (root.prefix().empty() ? "/" : root.prefix()));
-      CK_TRY(add(needs->interpreter));
+      CK_TRY(add(needs.interpreter));
     }
     // ld.so ignores DT_RPATH when DT_RUNPATH is present.
     std::vector<std::string> dirs;
-    for (const auto& d : needs->runpath.empty() ? needs->rpath : needs->runpath)
+    for (const auto& d : needs.runpath.empty() ? needs.rpath : needs.runpath)
       dirs.push_back(expand_origin(d, cur.origin));
     dirs.insert(dirs.end(), kLibraryDirs.begin(), kLibraryDirs.end());
-    for (const auto& lib : needs->needed) {
+    for (const auto& lib : needs.needed) {
       std::string found;
       if (lib.find('/') != std::string::npos) {
         if (root.is_regular_file(lib))

@@ -54,11 +54,11 @@ std::string Manifest::to_json() const {
 Result<Manifest> Manifest::parse(std::string_view text, const std::string& name) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object())
-    return std::move(Error(ErrorCategory::data, "not JSON").with_path(name));
+    return Error(ErrorCategory::data, "not JSON").with_path(name);
   if (!j.contains("format") || j["format"] != kManifestFormat)
-    return std::move(Error(ErrorCategory::data,
-                           "not a format " + std::to_string(kManifestFormat) + " crashkit manifest")
-                         .with_path(name));
+    return Error(ErrorCategory::data,
+                 "not a format " + std::to_string(kManifestFormat) + " crashkit manifest")
+        .with_path(name);
   Manifest m;
   try {
     m.kernel = j.at("kernel").get<std::string>();
@@ -67,8 +67,7 @@ Result<Manifest> Manifest::parse(std::string_view text, const std::string& name)
     m.binaries = j.at("binaries").get<std::map<std::string, std::string>>();
     m.files = j.at("files").get<std::map<std::string, std::string>>();
   } catch (const nlohmann::json::exception& e) {
-    return std::move(
-        Error(ErrorCategory::data, std::string("bad manifest: ") + e.what()).with_path(name));
+    return Error(ErrorCategory::data, std::string("bad manifest: ") + e.what()).with_path(name);
   }
   return m;
 }
@@ -78,12 +77,10 @@ std::string manifest_path(const std::string& image) {
 }
 
 Result<std::string> stale_reason(const std::string& image, const Manifest& fresh) {
-  auto mtext = read_if_exists(manifest_path(image));
+  auto mtext = CK_TRY(read_if_exists(manifest_path(image)));
   if (!mtext)
-    return std::move(mtext).error();
-  if (!*mtext)
     return std::string("no manifest beside the image");
-  auto old = Manifest::parse(**mtext, manifest_path(image));
+  auto old = Manifest::parse(*mtext, manifest_path(image));
   if (!old)
     return "unreadable manifest (" + old.error().what() + ")";
   if (old->kernel != fresh.kernel)
@@ -94,21 +91,17 @@ Result<std::string> stale_reason(const std::string& image, const Manifest& fresh
     return d;
   if (auto d = first_difference(old->files, fresh.files, "file"); !d.empty())
     return d;
-  auto img = read_if_exists(image);
+  auto img = CK_TRY(read_if_exists(image));
   if (!img)
-    return std::move(img).error();
-  if (!*img)
     return std::string("no image");
-  if (sha256_hex(**img) != old->image_sha256)
+  if (sha256_hex(*img) != old->image_sha256)
     return std::string("the image is not the one the manifest describes");
   return std::string();
 }
 
 Result<bool> is_stale(const std::string& image, const Manifest& fresh) {
-  auto r = stale_reason(image, fresh);
-  if (!r)
-    return std::move(r).error();
-  return !r->empty();
+  auto r = CK_TRY(stale_reason(image, fresh));
+  return !r.empty();
 }
 
 } // namespace crashkit::initramfs

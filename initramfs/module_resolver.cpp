@@ -94,23 +94,22 @@ Result<ModuleResolver> ModuleResolver::create(const RootDir& root, const std::st
   const std::string tree_dir = "/lib/modules/" + kernel;
   const std::string dir = root.host_path(tree_dir);
   if (!root.is_directory(tree_dir))
-    return std::move(Error(ErrorCategory::no_input,
-                           "no module directory for kernel " + kernel + " (is it installed?)")
-                         .with_path(dir));
+    return Error(ErrorCategory::no_input,
+                 "no module directory for kernel " + kernel + " (is it installed?)")
+        .with_path(dir);
   if (!root.is_regular_file(tree_dir + "/modules.dep.bin"))
-    return std::move(Error(ErrorCategory::no_input, "modules.dep.bin missing: run depmod " + kernel)
-                         .with_path(dir));
+    return Error(ErrorCategory::no_input, "modules.dep.bin missing: run depmod " + kernel)
+        .with_path(dir);
   // No modprobe.d: blacklists and options do not change which files are needed, and the
   // capture kernel gets none of them. depmod's modules.softdep is still read by libkmod.
   static const char* const kNoConfig[] = {nullptr};
   kmod_ctx* ctx = kmod_new(dir.c_str(), kNoConfig);
   if (!ctx)
-    return std::move(Error(ErrorCategory::io, "libkmod cannot use this directory").with_path(dir));
+    return Error(ErrorCategory::io, "libkmod cannot use this directory").with_path(dir);
   kmod_set_log_fn(ctx, kmod_log_to_spdlog, nullptr);
   if (int r = kmod_load_resources(ctx); r < 0) {
     kmod_unref(ctx);
-    return std::move(
-        Error(ErrorCategory::data, "libkmod cannot load the module indexes", -r).with_path(dir));
+    return Error(ErrorCategory::data, "libkmod cannot load the module indexes", -r).with_path(dir);
   }
   return ModuleResolver(dir, ctx);
 }
@@ -125,9 +124,9 @@ ModuleResolver::resolve(const std::vector<ModuleRequest>& requests) const {
       r = kmod_module_new_from_lookup(ctx_.get(), req.fallback.c_str(), &raw);
     ListPtr list(raw);
     if (r < 0)
-      return std::move(
-          Error(ErrorCategory::data, "module " + req.name + " (" + req.why + "): lookup failed", -r)
-              .with_path(dir_));
+      return Error(ErrorCategory::data, "module " + req.name + " (" + req.why + "): lookup failed",
+                   -r)
+          .with_path(dir_);
     if (!list) {
       if (req.required)
         return Error(ErrorCategory::no_input,

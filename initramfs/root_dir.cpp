@@ -18,7 +18,7 @@ Result<RootDir> RootDir::open(const std::string& root) {
   const std::string dir = prefix.empty() ? "/" : prefix;
   UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "cannot open the root directory").with_path(dir));
+    return Error::from_errno(errno, "cannot open the root directory").with_path(dir);
   return RootDir(std::move(prefix), std::move(fd));
 }
 
@@ -34,7 +34,7 @@ Result<UniqueFd> RootDir::open_flags(const std::string& path, int flags) const {
   if (fd < 0 && errno == ENOSYS)
     fd = ::openat(fd_.get(), rel.c_str(), flags | O_CLOEXEC);
   if (fd < 0)
-    return std::move(Error::from_errno(errno, "cannot open").with_path(host_path(path)));
+    return Error::from_errno(errno, "cannot open").with_path(host_path(path));
   return UniqueFd(static_cast<int>(fd));
 }
 
@@ -43,12 +43,10 @@ Result<UniqueFd> RootDir::open_file(const std::string& path) const {
 }
 
 Result<struct stat> RootDir::stat(const std::string& path) const {
-  auto fd = open_flags(path, O_PATH);
-  if (!fd)
-    return std::move(fd).error();
+  auto fd = CK_TRY(open_flags(path, O_PATH));
   struct stat st {};
-  if (::fstat(fd->get(), &st) != 0)
-    return std::move(Error::from_errno(errno, "cannot stat").with_path(host_path(path)));
+  if (::fstat(fd.get(), &st) != 0)
+    return Error::from_errno(errno, "cannot stat").with_path(host_path(path));
   return st;
 }
 
@@ -65,24 +63,19 @@ bool RootDir::is_directory(const std::string& path) const {
 Result<std::string> read_fd(int fd, const std::string& name) {
   struct stat st {};
   if (::fstat(fd, &st) != 0)
-    return std::move(Error::from_errno(errno, "cannot stat").with_path(name));
+    return Error::from_errno(errno, "cannot stat").with_path(name);
   if (!S_ISREG(st.st_mode))
-    return std::move(Error(ErrorCategory::data, "not a regular file").with_path(name));
+    return Error(ErrorCategory::data, "not a regular file").with_path(name);
   std::string data(static_cast<std::size_t>(st.st_size), '\0');
-  auto n = pread_some(fd, data.data(), data.size(), 0, name);
-  if (!n)
-    return std::move(n).error();
-  if (*n != data.size())
-    return std::move(
-        Error(ErrorCategory::io, "file changed size while being read").with_path(name));
+  auto n = CK_TRY(pread_some(fd, data.data(), data.size(), 0, name));
+  if (n != data.size())
+    return Error(ErrorCategory::io, "file changed size while being read").with_path(name);
   return data;
 }
 
 Result<std::string> RootDir::read_file(const std::string& path) const {
-  auto fd = open_file(path);
-  if (!fd)
-    return std::move(fd).error();
-  return read_fd(fd->get(), host_path(path));
+  auto fd = CK_TRY(open_file(path));
+  return read_fd(fd.get(), host_path(path));
 }
 
 } // namespace crashkit::initramfs

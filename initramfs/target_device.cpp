@@ -47,9 +47,8 @@ Result<std::string> sysfs_dir_of_node(const std::string& node, const SystemView&
     if (!dir.empty())
       return dir;
   }
-  return std::move(
-      Error(ErrorCategory::no_input, "not a block device found in " + sys.sysfs + "/class/block")
-          .with_path(node));
+  return Error(ErrorCategory::no_input, "not a block device found in " + sys.sysfs + "/class/block")
+      .with_path(node);
 }
 
 struct MountEntry {
@@ -95,8 +94,8 @@ void add_unique(std::vector<ChainModule>& v, const std::string& s, bool guessed 
 Status chain(const fs::path& block_dir, const SystemView& sys, std::vector<ChainModule>& out,
              int depth) {
   if (depth > 16)
-    return std::move(Error(ErrorCategory::data, "stacked block devices nest too deeply")
-                         .with_path(block_dir.string()));
+    return Error(ErrorCategory::data, "stacked block devices nest too deeply")
+        .with_path(block_dir.string());
   fs::path dir = block_dir;
   // A partition has no device link of its own; its disk is the directory above.
   if (!path_exists(dir / "device") && path_exists(dir / "partition"))
@@ -170,16 +169,13 @@ find_target_device(const conf::Config& config, const std::string& root, const Sy
     const conf::DeviceRef& ref = target.device;
     std::string node = ref.value;
     if (ref.kind != conf::DeviceRef::Kind::path) {
-      auto ev = sys.evaluate_tag ? sys.evaluate_tag(ref) : blkid_evaluate(ref);
-      if (!ev)
-        return std::move(ev).error().context("dump target " + ref.str());
-      node = *ev;
+      auto ev = CK_TRY_CONTEXT(sys.evaluate_tag ? sys.evaluate_tag(ref) : blkid_evaluate(ref),
+                               "dump target " + ref.str());
+      node = ev;
     }
-    auto dir = sysfs_dir_of_node(node, sys);
-    if (!dir)
-      return std::move(dir).error().context("dump target " + ref.str());
-    td.sysfs_dir = *dir;
-    td.name = fs::path(*dir).filename().string();
+    auto dir = CK_TRY_CONTEXT(sysfs_dir_of_node(node, sys), "dump target " + ref.str());
+    td.sysfs_dir = dir;
+    td.name = fs::path(dir).filename().string();
     td.described = ref.str();
     if (target.kind == conf::Target::Kind::filesystem)
       td.fstype = target.fstype;
@@ -191,7 +187,7 @@ find_target_device(const conf::Config& config, const std::string& root, const Sy
   struct stat st {};
   while (::stat(p.c_str(), &st) != 0) {
     if (p == p.root_path() || p.empty())
-      return std::move(Error::from_errno(errno, "cannot stat").with_path(root + config.path.value));
+      return Error::from_errno(errno, "cannot stat").with_path(root + config.path.value);
     p = p.parent_path();
   }
   const std::string majmin =
@@ -231,15 +227,12 @@ Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_d
 Result<std::vector<ModuleRequest>>
 target_module_requests(const conf::Config& config, const std::string& root, const SystemView& sys) {
   std::vector<ModuleRequest> reqs;
-  auto dev = find_target_device(config, root, sys);
-  if (!dev)
-    return std::move(dev).error();
-  if (*dev) {
-    const TargetDevice& td = **dev;
-    auto chain_mods = device_chain_modules(td.sysfs_dir, sys);
-    if (!chain_mods)
-      return std::move(chain_mods).error().context("dump target " + td.described);
-    for (const auto& m : *chain_mods)
+  auto dev = CK_TRY(find_target_device(config, root, sys));
+  if (dev) {
+    const TargetDevice& td = *dev;
+    auto chain_mods =
+        CK_TRY_CONTEXT(device_chain_modules(td.sysfs_dir, sys), "dump target " + td.described);
+    for (const auto& m : chain_mods)
       reqs.push_back({m.name,
                       "dump target " + td.described + " (" + td.name + ")" +
                           (m.from_driver_name ? ", driver built into the running kernel" : ""),

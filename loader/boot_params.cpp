@@ -45,9 +45,7 @@ Result<std::vector<std::byte>> build_boot_params(const BootParamsRequest& req) {
   if (req.acpi_rsdp && img.protocol >= 0x020e)
     put<std::uint64_t>(out, kBpAcpiRsdpAddr, req.acpi_rsdp);
 
-  auto st = write_e820_table(std::span(out.data(), kBootParamsSize), req.e820);
-  if (!st)
-    return std::move(st).error();
+  CK_TRY(write_e820_table(std::span(out.data(), kBootParamsSize), req.e820));
   return out;
 }
 

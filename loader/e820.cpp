@@ -64,7 +64,7 @@ Result<std::vector<E820Entry>> capture_e820(const std::vector<IomemEntry>& entri
                                             const std::vector<MemRange>& exclude) {
   auto res = reservation_from_iomem(entries);
   auto err = [](const std::string& w) {
-    return std::move(Error(ErrorCategory::data, "capture e820 map: " + w).with_path("/proc/iomem"));
+    return Error(ErrorCategory::data, "capture e820 map: " + w).with_path("/proc/iomem");
   };
   if (res.addresses_hidden)
     return err("addresses are hidden (read it as root)");

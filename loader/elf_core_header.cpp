@@ -136,7 +136,7 @@ Result<KernelText> kernel_text_from_iomem(const std::vector<IomemEntry>& entries
       bss = &e;
   }
   auto err = [](const std::string& w) {
-    return std::move(Error(ErrorCategory::data, w).with_path("/proc/iomem"));
+    return Error(ErrorCategory::data, w).with_path("/proc/iomem");
   };
   if (!code)
     return err("no 'Kernel code' range");
@@ -149,9 +149,8 @@ Result<KernelText> kernel_text_from_iomem(const std::vector<IomemEntry>& entries
 
 Result<std::vector<MemRange>> dump_ranges(const Reservation& res) {
   if (res.addresses_hidden)
-    return std::move(
-        Error(ErrorCategory::data, "addresses are hidden (read it as root with CAP_SYS_ADMIN)")
-            .with_path("/proc/iomem"));
+    return Error(ErrorCategory::data, "addresses are hidden (read it as root with CAP_SYS_ADMIN)")
+        .with_path("/proc/iomem");
   std::vector<MemRange> ram = res.system_ram;
   std::sort(ram.begin(), ram.end(),
             [](const MemRange& a, const MemRange& b) { return a.start < b.start; });
@@ -168,9 +167,9 @@ Result<std::vector<MemRange>> dump_ranges(const Reservation& res) {
     }
   }
   if (out.empty())
-    return std::move(Error(ErrorCategory::data,
-                           "no System RAM left to dump outside the crash ranges and the first MiB")
-                         .with_path("/proc/iomem"));
+    return Error(ErrorCategory::data,
+                 "no System RAM left to dump outside the crash ranges and the first MiB")
+        .with_path("/proc/iomem");
   return out;
 }
 
@@ -195,9 +194,9 @@ Result<PhysChunk> parse_vmcoreinfo(std::string_view text) {
     s = parse_num(t.substr(sp + 1), 16);
   }
   if (!a || !s)
-    return std::move(Error(ErrorCategory::data,
-                           "expected '<paddr hex> <size hex>', got '" + std::string(t) + "'")
-                         .with_path("/sys/kernel/vmcoreinfo"));
+    return Error(ErrorCategory::data,
+                 "expected '<paddr hex> <size hex>', got '" + std::string(t) + "'")
+        .with_path("/sys/kernel/vmcoreinfo");
   return PhysChunk{*a, *s};
 }
 
@@ -267,7 +266,7 @@ namespace crashkit::loader {
 
 Result<KcoreLayout> parse_kcore_layout(std::span<const std::byte> head) {
   auto bad = [](const std::string& what) {
-    return std::move(Error(ErrorCategory::data, what).with_path("/proc/kcore"));
+    return Error(ErrorCategory::data, what).with_path("/proc/kcore");
   };
   Elf64_Ehdr eh;
   if (head.size() < sizeof eh)

@@ -37,13 +37,13 @@ namespace crashkit::loader {
 Result<OpenedImage> RealKexecSys::open_image(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    return std::move(Error::from_errno(errno, "open").with_path(path));
+    return Error::from_errno(errno, "open").with_path(path);
   OpenedImage img{UniqueFd(fd), 0};
   struct stat st {};
   if (::fstat(fd, &st) != 0)
-    return std::move(Error::from_errno(errno, "fstat").with_path(path));
+    return Error::from_errno(errno, "fstat").with_path(path);
   if (!S_ISREG(st.st_mode))
-    return std::move(Error(ErrorCategory::usage, "not a regular file").with_path(path));
+    return Error(ErrorCategory::usage, "not a regular file").with_path(path);
   img.size = static_cast<std::uint64_t>(st.st_size);
   return img;
 }
@@ -97,12 +97,10 @@ Result<std::string> RealKexecSys::read_prefix(const std::string& path, std::size
   const std::string full = sysroot_ + path;
   UniqueFd fd(::open(full.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(full));
+    return Error::from_errno(errno, "open").with_path(full);
   std::string out(max_bytes, '\0');
-  auto n = read_full(fd.get(), out.data(), out.size(), full);
-  if (!n)
-    return std::move(n).error();
-  out.resize(*n);
+  auto n = CK_TRY(read_full(fd.get(), out.data(), out.size(), full));
+  out.resize(n);
   return out;
 }
 
@@ -118,7 +116,7 @@ Status RealKexecSys::write_control(const std::string& path, const std::string& t
   const std::string full = sysroot_ + path;
   UniqueFd fd(::open(full.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())
-    return std::move(Error::from_errno(errno, "open").with_path(full));
+    return Error::from_errno(errno, "open").with_path(full);
   return write_full(fd.get(), text.data(), text.size(), full);
 }
 

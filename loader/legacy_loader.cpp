@@ -25,10 +25,10 @@ class MappedImage {
 public:
   static Result<MappedImage> map(int fd, std::uint64_t size, const std::string& path) {
     if (size == 0)
-      return Error(ErrorCategory::data, path + ": empty file");
+      return Error(ErrorCategory::data, "empty file").with_path(path);
     void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED)
-      return std::move(Error::from_errno(errno, "mmap").with_path(path));
+      return Error::from_errno(errno, "mmap").with_path(path);
     MappedImage m;
     m.data_ = static_cast<const std::byte*>(p);
     m.size_ = size;
@@ -63,10 +63,8 @@ constexpr std::size_t kKcoreHeadBytes = 64 * 1024;
 Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<IomemEntry>& iomem,
                                            const Reservation& res) {
   ElfCoreInputs in;
-  auto possible = sys.read_file(kPathCpuPossible);
-  if (!possible)
-    return std::move(possible).error();
-  auto cpus = parse_cpu_list(*possible);
+  auto possible = CK_TRY(sys.read_file(kPathCpuPossible));
+  auto cpus = parse_cpu_list(possible);
   if (!cpus)
     return std::move(cpus).error().with_path(kPathCpuPossible);
   for (unsigned cpu : *cpus) {
@@ -74,10 +72,8 @@ Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<Iome
     auto addr = sys.read_file(dir + "/crash_notes");
     if (!addr)
       continue; // possible but never brought up: no notes to describe
-    auto size = sys.read_file(dir + "/crash_notes_size");
-    if (!size)
-      return std::move(size).error();
-    auto note = parse_crash_notes(*addr, *size);
+    auto size = CK_TRY(sys.read_file(dir + "/crash_notes_size"));
+    auto note = parse_crash_notes(*addr, size);
     if (!note)
       return std::move(note).error().with_path(dir + "/crash_notes");
     in.cpu_notes.push_back(*note);
@@ -86,31 +82,17 @@ Result<ElfCoreInputs> read_elf_core_inputs(KexecSys& sys, const std::vector<Iome
     return Error(ErrorCategory::unsupported,
                  "no /sys/devices/system/cpu/cpuN/crash_notes: this kernel has no crash notes "
                  "(CONFIG_CRASH_DUMP off?)");
-  auto vi = sys.read_file(kPathVmcoreinfo);
-  if (!vi)
-    return std::move(vi).error();
-  auto vinote = parse_vmcoreinfo(*vi);
-  if (!vinote)
-    return std::move(vinote).error();
-  in.vmcoreinfo = *vinote;
-  auto text = kernel_text_from_iomem(iomem);
-  if (!text)
-    return std::move(text).error();
-  in.kernel_text = *text;
+  auto vi = CK_TRY(sys.read_file(kPathVmcoreinfo));
+  in.vmcoreinfo = CK_TRY(parse_vmcoreinfo(vi));
+  in.kernel_text = CK_TRY(kernel_text_from_iomem(iomem));
   // KASLR moves both the kernel image and the direct map; /proc/kcore says where they are.
-  auto kcore = sys.read_prefix(kPathKcore, kKcoreHeadBytes);
-  if (!kcore)
-    return std::move(kcore).error().context(
-        "kexec_load needs /proc/kcore's headers for the kernel's virtual layout");
-  auto layout = parse_kcore_layout(as_bytes(*kcore));
-  if (!layout)
-    return std::move(layout).error();
-  in.kernel_text_vaddr = layout->kernel_text_vaddr;
-  in.page_offset = layout->page_offset;
-  auto ram = dump_ranges(res);
-  if (!ram)
-    return std::move(ram).error();
-  in.ram = std::move(*ram);
+  auto kcore =
+      CK_TRY_CONTEXT(sys.read_prefix(kPathKcore, kKcoreHeadBytes),
+                     "kexec_load needs /proc/kcore's headers for the kernel's virtual layout");
+  auto layout = CK_TRY(parse_kcore_layout(as_bytes(kcore)));
+  in.kernel_text_vaddr = layout.kernel_text_vaddr;
+  in.page_offset = layout.page_offset;
+  in.ram = CK_TRY(dump_ranges(res));
   return in;
 }
 
@@ -171,42 +153,34 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
 
   const BzImage& image = req.kernel_header;
   if (!image.relocatable)
-    return Error(ErrorCategory::data, req.kernel +
-                                          ": not relocatable (offset 0x234): it can "
-                                          "only run at " +
+    return Error(ErrorCategory::data, "not relocatable (offset 0x234): it can only run at " +
                                           hex(image.pref_address) +
-                                          ", outside the crash reservation");
-  auto kmap = MappedImage::map(req.kernel_file->fd.get(), req.kernel_file->size, req.kernel);
-  if (!kmap)
-    return std::move(kmap).error();
+                                          ", outside the crash reservation")
+        .with_path(req.kernel);
+  auto kmap =
+      CK_TRY(MappedImage::map(req.kernel_file->fd.get(), req.kernel_file->size, req.kernel));
 
   const OpenedImage* initrd = req.initrd_file;
   std::optional<MappedImage> imap;
   if (initrd) {
-    auto m = MappedImage::map(initrd->fd.get(), initrd->size, *req.initrd);
-    if (!m)
-      return std::move(m).error();
-    imap.emplace(std::move(*m));
+    auto m = CK_TRY(MappedImage::map(initrd->fd.get(), initrd->size, *req.initrd));
+    imap.emplace(std::move(m));
   }
 
   if (!state.reservation)
     return state.iomem_error.value_or(
-        Error(ErrorCategory::no_input, std::string(kPathIomem) + " was not read"));
+        Error(ErrorCategory::no_input, "not read").with_path(kPathIomem));
   const Reservation& res = *state.reservation;
   if (res.addresses_hidden)
-    return Error(ErrorCategory::no_input,
-                 std::string(kPathIomem) + " shows no addresses: kexec_load needs root", EPERM);
+    return Error(ErrorCategory::no_input, "addresses are hidden: kexec_load needs root", EPERM)
+        .with_path(kPathIomem);
   auto crash = res.segment_range();
   if (!crash)
-    return Error(ErrorCategory::unsupported, "no \"Crash kernel\" range in /proc/iomem",
-                 EADDRNOTAVAIL);
+    return Error(ErrorCategory::unsupported, "no \"Crash kernel\" range", EADDRNOTAVAIL)
+        .with_path(kPathIomem);
 
-  auto inputs = read_elf_core_inputs(sys, state.iomem, res);
-  if (!inputs)
-    return std::move(inputs).error();
-  auto elfcorehdr = build_elf_core_header(*inputs);
-  if (!elfcorehdr)
-    return std::move(elfcorehdr).error();
+  auto inputs = CK_TRY(read_elf_core_inputs(sys, state.iomem, res));
+  auto elfcorehdr = CK_TRY(build_elf_core_header(inputs));
 
   // The capture kernel finds its ELF header through elfcorehdr=, put first like the kernel's
   // own loader does so nothing after " -- " (init's arguments) can shadow it.
@@ -222,26 +196,22 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
                           ? UINT64_MAX
                           : std::uint64_t{image.initrd_addr_max} + 1;
   sreq.setup_size = kBootParamsSize + kElfcorehdrArgMax + req.cmdline.size() + 1;
-  sreq.elfcorehdr_size = elfcorehdr->size();
+  sreq.elfcorehdr_size = elfcorehdr.size();
   sreq.purgatory_size = purgatory_size();
-  auto plan = plan_segments(sreq);
-  if (!plan)
-    return std::move(plan).error().context("kexec_load");
-  const auto kseg = *plan->find(SegmentKind::kernel);
-  const auto sseg = *plan->find(SegmentKind::setup);
-  const auto eseg = *plan->find(SegmentKind::elfcorehdr);
-  const auto pseg = *plan->find(SegmentKind::purgatory);
-  const auto iseg = plan->find(SegmentKind::initrd);
+  auto plan = CK_TRY_CONTEXT(plan_segments(sreq), "kexec_load");
+  const auto kseg = *plan.find(SegmentKind::kernel);
+  const auto sseg = *plan.find(SegmentKind::setup);
+  const auto eseg = *plan.find(SegmentKind::elfcorehdr);
+  const auto pseg = *plan.find(SegmentKind::purgatory);
+  const auto iseg = plan.find(SegmentKind::initrd);
 
   PreparedLegacyLoad out;
   out.entry = pseg.mem;
   out.cmdline = "elfcorehdr=" + hex(eseg.mem) + " " + req.cmdline;
 
-  auto e820 = capture_e820(state.iomem, {MemRange{eseg.mem, eseg.mem + eseg.memsz - 1}});
-  if (!e820)
-    return std::move(e820).error();
+  auto e820 = CK_TRY(capture_e820(state.iomem, {MemRange{eseg.mem, eseg.mem + eseg.memsz - 1}}));
   BootParamsRequest breq;
-  breq.image_head = kmap->bytes().first(image.setup_size);
+  breq.image_head = kmap.bytes().first(image.setup_size);
   breq.image = image;
   breq.setup_addr = sseg.mem;
   breq.kernel_addr = kseg.mem;
@@ -250,13 +220,11 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
     breq.initrd_size = initrd->size;
   }
   breq.cmdline = out.cmdline;
-  breq.e820 = std::move(*e820);
+  breq.e820 = std::move(e820);
   breq.acpi_rsdp = find_acpi_rsdp(sys);
-  auto setup = build_boot_params(breq);
-  if (!setup)
-    return std::move(setup).error();
+  auto setup = CK_TRY(build_boot_params(breq));
 
-  const auto payload = kmap->bytes().subspan(image.setup_size);
+  const auto payload = kmap.bytes().subspan(image.setup_size);
   PurgatoryRequest preq;
   preq.entry_rip = kseg.mem + kEntry64Offset;
   preq.entry_rsi = sseg.mem;
@@ -264,17 +232,15 @@ Result<PreparedLegacyLoad> prepare_legacy_load(KexecSys& sys, const SystemState&
   preq.regions.push_back({kseg.mem, payload});
   if (iseg)
     preq.regions.push_back({iseg->mem, imap->bytes()});
-  preq.regions.push_back({sseg.mem, *setup});
-  preq.regions.push_back({eseg.mem, *elfcorehdr});
-  auto purgatory = build_purgatory(preq);
-  if (!purgatory)
-    return std::move(purgatory).error();
+  preq.regions.push_back({sseg.mem, setup});
+  preq.regions.push_back({eseg.mem, elfcorehdr});
+  auto purgatory = CK_TRY(build_purgatory(preq));
 
   auto store = std::make_shared<PreparedLegacyLoad::Storage>(
-      PreparedLegacyLoad::Storage{std::move(*kmap), std::move(imap), std::move(*setup),
-                                  std::move(*elfcorehdr), std::move(*purgatory)});
+      PreparedLegacyLoad::Storage{std::move(kmap), std::move(imap), std::move(setup),
+                                  std::move(elfcorehdr), std::move(purgatory)});
   const auto kernel_payload = store->kernel.bytes().subspan(image.setup_size);
-  for (const auto& p : plan->segments) {
+  for (const auto& p : plan.segments) {
     std::span<const std::byte> b;
     switch (p.kind) {
     case SegmentKind::kernel:

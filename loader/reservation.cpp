@@ -15,8 +15,8 @@ bool parse_hex(std::string_view s, std::uint64_t& out) {
 }
 
 Error line_error(std::size_t lineno, const std::string& what) {
-  return std::move(Error(ErrorCategory::data, "line " + std::to_string(lineno) + ": " + what)
-                       .with_path("/proc/iomem"));
+  return Error(ErrorCategory::data, "line " + std::to_string(lineno) + ": " + what)
+      .with_path("/proc/iomem");
 }
 
 std::string_view trim(std::string_view s) {

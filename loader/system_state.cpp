@@ -40,23 +40,13 @@ std::optional<std::uint64_t> SystemState::crash_bytes() const {
 
 Result<SystemState> probe_system(KexecSys& sys) {
   SystemState s;
-  auto crash = read_optional<bool>(sys, kPathCrashLoaded, parse_sysfs_bool);
-  if (!crash)
-    return std::move(crash).error();
-  s.crash_supported = crash->has_value();
-  s.crash_loaded = crash->value_or(false);
-  auto normal = read_optional<bool>(sys, kPathKexecLoaded, parse_sysfs_bool);
-  if (!normal)
-    return std::move(normal).error();
-  s.reboot_loaded = normal->value_or(false);
-  auto size = read_optional<std::uint64_t>(sys, kPathCrashSize, parse_sysfs_u64);
-  if (!size)
-    return std::move(size).error();
-  s.crash_size = *size;
-  auto disabled = read_optional<bool>(sys, kPathLoadDisabled, parse_sysfs_bool);
-  if (!disabled)
-    return std::move(disabled).error();
-  s.load_disabled = *disabled;
+  auto crash = CK_TRY(read_optional<bool>(sys, kPathCrashLoaded, parse_sysfs_bool));
+  s.crash_supported = crash.has_value();
+  s.crash_loaded = crash.value_or(false);
+  auto normal = CK_TRY(read_optional<bool>(sys, kPathKexecLoaded, parse_sysfs_bool));
+  s.reboot_loaded = normal.value_or(false);
+  s.crash_size = CK_TRY(read_optional<std::uint64_t>(sys, kPathCrashSize, parse_sysfs_u64));
+  s.load_disabled = CK_TRY(read_optional<bool>(sys, kPathLoadDisabled, parse_sysfs_bool));
   if (auto lock = sys.read_file(kPathLockdown))
     s.lockdown = parse_lockdown(*lock);
 
@@ -64,10 +54,7 @@ Result<SystemState> probe_system(KexecSys& sys) {
   if (!iomem) {
     s.iomem_error = std::move(iomem).error();
   } else {
-    auto entries = parse_iomem(*iomem);
-    if (!entries)
-      return std::move(entries).error();
-    s.iomem = std::move(*entries);
+    s.iomem = CK_TRY(parse_iomem(*iomem));
     s.reservation = reservation_from_iomem(s.iomem);
   }
   return s;

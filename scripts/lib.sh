@@ -32,11 +32,13 @@ ensure_packages() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# build_crashkit [TARGET...]: configures $BUILD_DIR and builds the targets given, or all of them
+# (every test suite and fixture too).
 build_crashkit() {
-  log "building in $BUILD_DIR"
+  log "building ${*:-everything} in $BUILD_DIR"
   cmake -S "$CRASHKIT_ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_INSTALL_PREFIX=/usr >/dev/null
-  cmake --build "$BUILD_DIR" -j2
+  cmake --build "$BUILD_DIR" -j2 ${1:+--target "$@"}
 }
 
 # The clang build with libFuzzer coverage, ASan and UBSan: the fuzz targets and a sanitized

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "exit_codes.hpp"
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "crashkit/base/result.hpp"
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
 
 namespace crashkit::cli {

@@ -362,8 +362,8 @@ TEST_CASE("image: hooks must be root-owned and not group/world-writable", "[imag
     auto r = plan_image(tree.req, tree.config());
     REQUIRE(r);
     CHECK(r->contents.entries().count("/bin/sh") == 1);
-    CHECK(r->contents.entries().at(kHookPost).data == "#!/bin/sh\nexit 0\n");
-    CHECK(r->contents.entries().count(kHookPre) == 0);
+    CHECK(r->contents.entries().at(image_layout::kHookPost).data == "#!/bin/sh\nexit 0\n");
+    CHECK(r->contents.entries().count(image_layout::kHookPre) == 0);
   }
   SECTION("a script whose interpreter others can write is refused") {
     fs::copy_file(tree.t.dir / "bin/true", tree.t.dir / "bin/sh");

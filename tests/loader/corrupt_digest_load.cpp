@@ -5,7 +5,7 @@
 // shipped crashkit has no way to arm a capture kernel built to halt.
 #include <cstdio>
 
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
 
 int main(int argc, char** argv) {

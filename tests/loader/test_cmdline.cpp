@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "crashkit/loader/cmdline.hpp"
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"
 #include "samples.hpp"
 

@@ -9,7 +9,7 @@
 
 #include "bzimage_sample.hpp"
 #include "crashkit/loader/boot_params.hpp"
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/legacy_loader.hpp"
 #include "crashkit/loader/purgatory.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "bzimage_sample.hpp"
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/system_state.hpp"
 #include "crashkit/testing/fake_kexec_sys.hpp"
 #include "samples.hpp"

@@ -14,7 +14,7 @@
 #include "crashkit/admin/raw_salvage.hpp"
 #include "crashkit/base/result.hpp"
 #include "crashkit/conf/config.hpp"
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 #include "crashkit/loader/kexec_sys.hpp"
 
 namespace crashkit::admin {

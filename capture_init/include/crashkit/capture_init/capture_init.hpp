@@ -37,16 +37,16 @@
 #include "crashkit/capture_init/dump_report.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
 #include "crashkit/conf/config.hpp"
-#include "crashkit/conf/image_layout.hpp"
+#include "crashkit/initramfs/image_layout.hpp"
 
 namespace crashkit::capture_init {
 
 /// Where run_init() looks and writes. Defaults are the initramfs layout; tests point them into
 /// a temporary directory.
 struct InitPaths {
-  std::string config = conf::image_layout::kConfig;
-  std::string modules = conf::image_layout::kModulesLoad;
-  std::string hooks_dir = conf::image_layout::kHooksDir;
+  std::string config = initramfs::image_layout::kConfig;
+  std::string modules = initramfs::image_layout::kModulesLoad;
+  std::string hooks_dir = initramfs::image_layout::kHooksDir;
   std::string vmcore = "/proc/vmcore";
   std::string cmdline = "/proc/cmdline";
   std::string target_mount = "/mnt/target";

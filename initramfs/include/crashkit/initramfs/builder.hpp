@@ -18,18 +18,13 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/conf/config.hpp"
-#include "crashkit/conf/image_layout.hpp"
+#include "crashkit/initramfs/image_layout.hpp"
 #include "crashkit/initramfs/image_writer.hpp"
 #include "crashkit/initramfs/manifest.hpp"
 #include "crashkit/initramfs/module_resolver.hpp"
 #include "crashkit/initramfs/target_device.hpp"
 
 namespace crashkit::initramfs {
-
-inline constexpr const char* kModulesLoad = conf::image_layout::kModulesLoad;
-inline constexpr const char* kImageConfig = conf::image_layout::kConfig;
-inline constexpr const char* kHookPre = conf::image_layout::kHookPre;
-inline constexpr const char* kHookPost = conf::image_layout::kHookPost;
 
 struct BuildRequest {
   std::string root;                       ///< "" = the live system; else a chroot/image tree

@@ -1,4 +1,4 @@
-#include "crashkit/loader/file_loader.hpp"
+#include "crashkit/loader/kexec_loader.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -42,10 +42,8 @@ Error syscall_error(const Error& e, const AdviceContext& ctx, const std::string&
 } // namespace
 
 Status exec_reboot_kernel(KexecSys& sys) {
-  auto state = probe_system(sys);
-  if (!state)
-    return std::move(state).error();
-  if (!state->reboot_loaded)
+  auto state = CK_TRY(probe_system(sys));
+  if (!state.reboot_loaded)
     return Error(ErrorCategory::unsupported,
                  "no kernel is loaded for reboot: load one first with `crashkit load --reboot "
                  "KERNEL [--initrd FILE] --reuse-cmdline`");
@@ -61,10 +59,8 @@ Result<std::string> build_cmdline(KexecSys& sys, const CmdlineRequest& req) {
   if (req.command_line) {
     base = *req.command_line;
   } else if (req.reuse) {
-    auto text = sys.read_file(kPathCmdline);
-    if (!text)
-      return std::move(text).error().context("--reuse-cmdline");
-    base = join_cmdline(tokenize_cmdline(*text));
+    auto text = CK_TRY_CONTEXT(sys.read_file(kPathCmdline), "--reuse-cmdline");
+    base = join_cmdline(tokenize_cmdline(text));
     if (req.slot == Slot::panic) {
       CmdlineFilter f = default_panic_filter();
       if (req.remove)
@@ -86,21 +82,17 @@ namespace {
 Result<std::optional<BzImage>> precheck_kernel(const OpenedImage& kernel, const std::string& path) {
 #if defined(__x86_64__)
   std::vector<std::byte> head(kBzImageHeaderBytes);
-  auto n = pread_some(kernel.fd.get(), head.data(), head.size(), 0, path);
-  if (!n)
-    return std::move(n).error();
+  auto n = CK_TRY(pread_some(kernel.fd.get(), head.data(), head.size(), 0, path));
   // Fewer bytes than fstat promised: the file shrank after it was opened (rewritten in place
   // while loading), and the kernel would read the same short file.
-  if (*n < std::min<std::uint64_t>(head.size(), kernel.size))
+  if (n < std::min<std::uint64_t>(head.size(), kernel.size))
     return Error(ErrorCategory::data,
                  path + ": truncated: the file has " + std::to_string(kernel.size) +
                      " bytes by fstat, but reading its setup header at offset 0 ended after " +
-                     std::to_string(*n));
-  head.resize(*n);
-  auto img = parse_bzimage(head, kernel.size, path);
-  if (!img)
-    return std::move(img).error();
-  return std::optional<BzImage>(*img);
+                     std::to_string(n));
+  head.resize(n);
+  auto img = CK_TRY(parse_bzimage(head, kernel.size, path));
+  return std::optional<BzImage>(img);
 #else
   (void)kernel, (void)path;
   return std::optional<BzImage>();
@@ -120,9 +112,7 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   if (!kernel)
     return Error(kernel.error().category(), what + ": cannot open the kernel",
                  kernel.error().sys_errno());
-  auto header = precheck_kernel(*kernel, req.kernel);
-  if (!header)
-    return std::move(header).error().context(what);
+  auto header = CK_TRY_CONTEXT(precheck_kernel(*kernel, req.kernel), what);
   std::optional<OpenedImage> initrd;
   if (req.initrd) {
     auto i = sys.open_image(*req.initrd);
@@ -132,10 +122,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     initrd = std::move(*i);
   }
 
-  auto state = probe_system(sys);
-  if (!state)
-    return std::move(state).error().context(what);
-  if (panic && !state->crash_supported)
+  auto state = CK_TRY_CONTEXT(probe_system(sys), what);
+  if (panic && !state.crash_supported)
     return Error(ErrorCategory::unsupported,
                  what + ": this kernel cannot load a panic kernel (CONFIG_CRASH_DUMP off: no " +
                      kPathCrashLoaded + ")");
@@ -149,14 +137,14 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
   if (initrd)
     ctx.initrd_size = initrd->size;
   ctx.cmdline_len = cmdline.size();
-  ctx.crash_size = state->crash_bytes();
+  ctx.crash_size = state.crash_bytes();
   // Segments go into the highest range only; since ~v6.4 kexec_crash_size also counts the low
   // chunk, so the visible high range is the size that has to hold the images.
-  if (state->reservation && !state->reservation->addresses_hidden &&
-      state->reservation->segment_range())
-    ctx.crash_size = state->reservation->segment_range()->size();
-  ctx.lockdown = state->lockdown;
-  ctx.load_disabled = state->load_disabled;
+  if (state.reservation && !state.reservation->addresses_hidden &&
+      state.reservation->segment_range())
+    ctx.crash_size = state.reservation->segment_range()->size();
+  ctx.lockdown = state.lockdown;
+  ctx.load_disabled = state.load_disabled;
   ctx.cap_sys_boot = sys.has_cap_sys_boot();
 
   if (panic) {
@@ -164,8 +152,8 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     if (ctx.crash_size && (*ctx.crash_size == 0 || images > *ctx.crash_size))
       return Error(ErrorCategory::unsupported,
                    what + ": " + load_advice(EADDRNOTAVAIL, ctx) +
-                       (state->crash_loaded ? "; not attempted, the armed panic kernel is kept"
-                                            : "; not attempted"),
+                       (state.crash_loaded ? "; not attempted, the armed panic kernel is kept"
+                                           : "; not attempted"),
                    EADDRNOTAVAIL);
   }
 
@@ -175,16 +163,16 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
       return {};
     auto after = probe_system(sys);
     if (after && !after->crash_loaded)
-      return state->crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
-                                 : "; no panic kernel is armed";
+      return state.crash_loaded ? "; the previous panic kernel was unloaded, none is armed now"
+                                : "; no panic kernel is armed";
     return {};
   };
   auto legacy = [&](const std::string& prefix) -> Result<LoadReport> {
     LegacyLoadRequest lreq;
     lreq.kernel = req.kernel;
     lreq.kernel_file = &*kernel;
-    if (*header)
-      lreq.kernel_header = **header;
+    if (header)
+      lreq.kernel_header = *header;
     lreq.initrd = req.initrd;
     if (initrd)
       lreq.initrd_file = &*initrd;
@@ -192,17 +180,16 @@ Result<LoadReport> load(KexecSys& sys, const LoadRequest& req) {
     lreq.corrupt_digest = req.test_corrupt_digest;
     spdlog::debug("kexec_load (crashkit purgatory) kernel={} initrd={}", req.kernel,
                   req.initrd.value_or("-"));
-    auto prepared = prepare_legacy_load(sys, *state, lreq);
-    if (!prepared)
-      return std::move(prepared).error().context(prefix.empty() ? what : what + ": " + prefix);
-    spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared->entry,
-                  prepared->segments.size(), PreparedLegacyLoad::kFlags);
-    auto rc = sys.kexec_load(prepared->entry, prepared->segments, PreparedLegacyLoad::kFlags);
+    auto prepared = CK_TRY_CONTEXT(prepare_legacy_load(sys, state, lreq),
+                                   prefix.empty() ? what : what + ": " + prefix);
+    spdlog::debug("kexec_load entry={:#x} (purgatory) segments={} flags={:#x}", prepared.entry,
+                  prepared.segments.size(), PreparedLegacyLoad::kFlags);
+    auto rc = sys.kexec_load(prepared.entry, prepared.segments, PreparedLegacyLoad::kFlags);
     if (rc)
-      return LoadReport{"kexec_load", prepared->cmdline};
+      return LoadReport{"kexec_load", prepared.cmdline};
     const Error& e = rc.error();
     std::string suffix = after_failure();
-    if (e.sys_errno() == EPERM && state->lockdown == Lockdown::unknown)
+    if (e.sys_errno() == EPERM && state.lockdown == Lockdown::unknown)
       suffix += "; if kernel lockdown is active (securityfs is not mounted to tell), kexec_load "
                 "is always refused: use --syscall file";
     return syscall_error(e, ctx, what + ": " + (prefix.empty() ? "" : prefix + ": ") + "kexec_load",

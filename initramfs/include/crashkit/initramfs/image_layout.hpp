@@ -1,10 +1,10 @@
 #pragma once
 /// Where the capture image keeps what `crashkit rebuild` puts in it and the capture init reads:
-/// the contract between initramfs::build_image() and capture_init::run_init().
+/// the contract between initramfs::plan_image() and capture_init::run_init().
 
 #include <string_view>
 
-namespace crashkit::conf::image_layout {
+namespace crashkit::initramfs::image_layout {
 
 inline constexpr const char* kConfig = "/etc/crashkit/crashkit.conf";
 /// Absolute .ko paths, dependencies first, one a line.
@@ -25,4 +25,4 @@ constexpr bool is_hook(std::string_view path, std::string_view name) {
 static_assert(is_hook(kHookPre, kHookPreName) && is_hook(kHookPost, kHookPostName));
 } // namespace detail
 
-} // namespace crashkit::conf::image_layout
+} // namespace crashkit::initramfs::image_layout

@@ -1,5 +1,6 @@
 #pragma once
-/// Arming and disarming a kexec slot with kexec_file_load(2), and the command line it gets.
+/// Arming and disarming a kexec slot (kexec_file_load(2), or kexec_load(2) with crashkit's
+/// purgatory), the command line the loaded kernel gets, and rebooting into the reboot slot.
 
 #include <optional>
 #include <string>
@@ -59,7 +60,8 @@ struct LoadReport {
 /// fallback) is refused under lockdown (no_input, EPERM) and for the reboot slot (unsupported).
 Result<LoadReport> load(KexecSys& sys, const LoadRequest& req);
 
-/// Unloads the slot (kexec_file_load with KEXEC_FILE_UNLOAD). Unloading an empty slot succeeds.
+/// Unloads the slot: kexec_file_load with KEXEC_FILE_UNLOAD, or kexec_load with no segments on a
+/// kernel without kexec_file_load (ENOSYS). Unloading an empty slot succeeds.
 Status unload(KexecSys& sys, Slot slot);
 
 /// Reboots now into the kernel in the reboot slot (sync, then reboot(LINUX_REBOOT_CMD_KEXEC)),
