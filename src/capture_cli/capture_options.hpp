@@ -1,5 +1,6 @@
 #pragma once
-// Command line of crashkit-capture: makedumpfile's letters plus long forms, parsed into a plain
+// Command line of crashkit-capture: the options of capture/capture_options.hpp's table
+// (makedumpfile's letters plus long forms) and the positional arguments, parsed into a plain
 // struct. No logic beyond validation lives here.
 
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/capture/capture_job.hpp"
+#include "crashkit/capture/capture_options.hpp"
 
 namespace crashkit::cli {
 
@@ -15,6 +17,7 @@ enum class CaptureMode { dump, flat_stdout, reassemble, dmesg };
 
 struct CaptureOptions {
   CaptureMode mode = CaptureMode::dump;
+  capture::CaptureSettings settings; ///< the options as given (request is made from them)
   capture::CaptureRequest request;
   std::vector<int> dump_levels = {31}; ///< -d 11,31: retry with the next level on ENOSPC
   std::string output;                  ///< OUTPUT (dump / flat file), FILE (dmesg)
