@@ -15,12 +15,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::info);
 
   auto inv = crashkit::cli::parse_options(argc, argv);
+  if (inv && !inv->help.empty()) {
+    std::fputs(inv->help.c_str(), stdout);
+    std::fputc('\n', stdout);
+    return 0;
+  }
   if (!inv) {
-    if (inv.error().path() == "help") {
-      std::fputs(inv.error().what().c_str(), stdout);
-      std::fputc('\n', stdout);
-      return 0;
-    }
     std::fprintf(stderr, "crashkit: %s\n", inv.error().message().c_str());
     return crashkit::exit_code_for(inv.error().category());
   }

@@ -54,10 +54,12 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return Error(ErrorCategory::usage, app.help()).with_path("help");
-  } catch (const CLI::CallForVersion& e) {
-    return Error(ErrorCategory::usage, "crashkit-capture 0.1").with_path("help");
+  } catch (const CLI::CallForHelp&) {
+    o.help = app.help();
+    return o;
+  } catch (const CLI::CallForVersion&) {
+    o.help = "crashkit-capture 0.1";
+    return o;
   } catch (const CLI::ParseError& e) {
     return Error(ErrorCategory::usage, e.what());
   }

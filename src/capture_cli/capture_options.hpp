@@ -16,6 +16,9 @@ namespace crashkit::cli {
 enum class CaptureMode { dump, flat_stdout, reassemble, dmesg };
 
 struct CaptureOptions {
+  /// Non-empty when --help or --version was given: the text to print on stdout (exit 0);
+  /// nothing else is set.
+  std::string help;
   CaptureMode mode = CaptureMode::dump;
   capture::CaptureSettings settings; ///< the options as given (request is made from them)
   capture::CaptureRequest request;
@@ -29,8 +32,8 @@ struct CaptureOptions {
   bool flat = false; ///< flattened stream (to stdout, or into OUTPUT)
 };
 
-/// Parses argv. Returns the options, or an Error of category usage with CLI11's message; for
-/// --help/--version the Error's what() holds the text and errno is 0 with path "help".
+/// Parses argv. Returns the options (only help set for --help/--version), or an Error of
+/// category usage with CLI11's message.
 Result<CaptureOptions> parse_capture_options(int argc, char** argv);
 
 } // namespace crashkit::cli

@@ -144,3 +144,15 @@ TEST_CASE("capture options: the messages of each front end", "[options]") {
   REQUIRE(md);
   CHECK(capture::capture_request(md->settings, "v").compression == capture::Compression::none);
 }
+
+TEST_CASE("capture options: --help and --version are an outcome, not an error", "[options]") {
+  auto help = command_line({"--help"});
+  REQUIRE(help);
+  CHECK_THAT(help->help, Catch::Contains("-d,--dump-level"));
+  auto version = command_line({"--version"});
+  REQUIRE(version);
+  CHECK(version->help == "crashkit-capture 0.1");
+  auto dump = command_line({});
+  REQUIRE(dump);
+  CHECK(dump->help.empty());
+}
