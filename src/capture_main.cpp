@@ -1,4 +1,5 @@
-// crashkit-capture: thin front end over crashkit::capture.
+// crashkit-capture: writes a dump of a crashed kernel (crashkit::capture), or runs as PID 1 of
+// the capture initramfs (crashkit::capture_init).
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>

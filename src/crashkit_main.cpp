@@ -1,4 +1,6 @@
-// crashkit: thin front end over crashkit::loader.
+// crashkit: the administrator's command. Parses the command line (crashkit_cli/options.cpp), runs
+// one subcommand, and prints; the work is done by the admin, loader, conf, bootcfg and
+// initramfs libraries.
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
