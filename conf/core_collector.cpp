@@ -39,15 +39,15 @@ bool makedumpfile_long_takes_arg(std::string_view name) {
 Error bad_value(const capture::CaptureOption& opt, const std::string& spelled,
                 const std::string& value, const std::string& bad_part) {
   using capture::OptionValue;
+  const std::string range = std::to_string(opt.min) + "-" + std::to_string(opt.max);
   if (opt.value == OptionValue::dump_levels)
-    return bad("core_collector: dump level '" + bad_part + "' is not a number 0-31");
+    return bad("core_collector: dump level '" + bad_part + "' is not a number " + range);
   if (opt.value == OptionValue::choice)
     return bad("core_collector: " + spelled + " takes " + std::string(opt.choices) + ", not '" +
                value + "'");
   if (!to_int(value))
     return bad("core_collector: " + spelled + " needs a number, not '" + value + "'");
-  return bad("core_collector: " + spelled + " takes " + std::to_string(opt.min) + "-" +
-             std::to_string(opt.max) + ", not '" + value + "'");
+  return bad("core_collector: " + spelled + " takes " + range + ", not '" + value + "'");
 }
 
 } // namespace

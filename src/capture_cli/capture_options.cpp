@@ -75,8 +75,9 @@ Result<CaptureOptions> parse_capture_options(int argc, char** argv) {
         return Error(ErrorCategory::usage, std::string(table[i].names) + ": '" + *bad + "'");
       if (values[i].empty())
         return Error(ErrorCategory::usage, "-d/--dump-level: empty level list");
-      return Error(ErrorCategory::usage,
-                   "-d/--dump-level: '" + *bad + "' is not a dump level 0..31");
+      return Error(ErrorCategory::usage, "-d/--dump-level: '" + *bad + "' is not a dump level " +
+                                             std::to_string(table[i].min) + ".." +
+                                             std::to_string(table[i].max));
     }
     reassemble |= id == OptionId::reassemble;
     dmesg |= id == OptionId::dump_dmesg;
