@@ -7,8 +7,9 @@ namespace {
 
 using V = OptionValue;
 
-// makedumpfile's dump levels are 0..31 (five exclusion bits); its zstd levels as zstd allows
-// them at speed (-7..19); --message-level is makedumpfile's 0..31 bit mask.
+// Dump levels are makedumpfile's five exclusion bits (0..31), --message-level its five message
+// bits (0..31); --zstd-level spans zstd's fast levels down to -7 and its regular ones up to 19
+// (20..22 are zstd's --ultra levels).
 constexpr CaptureOption kOptions[] = {
     {OptionId::dump_level,
      "-d,--dump-level",
