@@ -202,39 +202,10 @@ std::uint64_t mem_available_kib() {
 }
 
 capture::CaptureRequest request_from(const conf::CoreCollector& cc, const std::string& vmcore) {
-  capture::CaptureRequest req;
-  req.vmcore = vmcore;
-  req.dump_level = static_cast<int>(cc.dump_level.value_or(31));
-  if (cc.compression) {
-    switch (*cc.compression) {
-    case conf::Compression::zlib:
-      req.compression = capture::Compression::zlib;
-      break;
-    case conf::Compression::lzo:
-      req.compression = capture::Compression::lzo;
-      break;
-    case conf::Compression::snappy:
-      req.compression = capture::Compression::snappy;
-      break;
-    case conf::Compression::zstd:
-      req.compression = capture::Compression::zstd;
-      break;
-    case conf::Compression::none:
-      req.compression = capture::Compression::none;
-      break;
-    }
-  }
-  if (cc.format == conf::DumpFormat::elf) {
-    req.format = capture::DumpFormat::elf;
-    req.compression = capture::Compression::none;
-  }
-  if (cc.threads)
-    req.threads = *cc.threads;
-  if (cc.non_mmap)
-    req.read_mode = capture::ReadMode::pread;
+  capture::CaptureRequest req = capture::capture_request(cc.settings, vmcore);
   // In a small reservation every MiB counts (measured at crashkernel=96M on a 2 GiB guest:
   // ~36 MiB free after boot, 9 of it the initramfs itself).
-  req.low_memory = mem_available_kib() < kLowMemoryKib;
+  req.low_memory = req.low_memory || mem_available_kib() < kLowMemoryKib;
   return req;
 }
 
@@ -495,7 +466,7 @@ Status Init::dump_to_directory(const std::string& mountpoint) {
   auto path_fd = CK_TRY(open_dump_path(mountpoint, cfg_.path.value, /*create=*/true));
 
   auto req = request_from(cfg_.core_collector.value, paths_.vmcore);
-  if (cfg_.core_collector.value.format == conf::DumpFormat::flat)
+  if (cfg_.core_collector.value.settings.format == capture::OutputFormat::flat)
     spdlog::info("core_collector asks for the flattened format; a filesystem target gets the "
                  "kdump-compressed file it reassembles to");
   // Open the vmcore before anything is created: without one there is nothing to save.

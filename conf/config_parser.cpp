@@ -462,8 +462,8 @@ ConfigParse ConfigParser::finish() && {
       config_.force_no_rebuild = {false, {}};
     }
   }
-  if (c.target.value.kind == Target::Kind::raw && c.core_collector.value.format &&
-      *c.core_collector.value.format == DumpFormat::elf) {
+  if (c.target.value.kind == Target::Kind::raw && c.core_collector.value.settings.format &&
+      *c.core_collector.value.settings.format == capture::OutputFormat::elf) {
     Origin at = last_of(c.target.origin, c.core_collector.origin);
     const Origin& other = at == c.target.origin ? c.core_collector.origin : c.target.origin;
     add_error(at,

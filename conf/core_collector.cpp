@@ -9,8 +9,8 @@ Error bad(const std::string& what) {
   return Error(ErrorCategory::data, what);
 }
 
-std::optional<unsigned> to_uint(std::string_view s) {
-  unsigned v = 0;
+std::optional<long long> to_int(std::string_view s) {
+  long long v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty())
     return std::nullopt;
@@ -22,20 +22,32 @@ std::string_view basename(std::string_view p) {
   return slash == std::string_view::npos ? p : p.substr(slash + 1);
 }
 
-// makedumpfile short options that take an argument, so an unmapped one swallows it too.
-bool short_takes_arg(char c) {
-  return c == 'd' || c == 'x' || c == 'i' || c == 'g' || c == 'b' || c == 'L' || c == 'C';
+// makedumpfile's options without a crashkit-capture equivalent that take an argument, so an
+// unmapped one swallows it too (makedumpfile(8)).
+bool makedumpfile_short_takes_arg(char c) {
+  return c == 'x' || c == 'i' || c == 'g' || c == 'b' || c == 'L' || c == 'C';
 }
-
-// Long options (of either program) that take an argument.
-bool long_takes_arg(std::string_view name) {
-  for (std::string_view n :
-       {"message-level", "num-threads", "threads", "dump-level", "compress", "format", "zstd-level",
-        "read-mode", "cyclic-buffer", "splitblock-size", "work-dir", "config", "eppic",
-        "partial-dmesg", "vtop", "mem-usage-file"})
+bool makedumpfile_long_takes_arg(std::string_view name) {
+  for (std::string_view n : {"cyclic-buffer", "splitblock-size", "work-dir", "config", "eppic",
+                             "partial-dmesg", "vtop", "mem-usage-file"})
     if (name == n)
       return true;
   return false;
+}
+
+// The message for VALUE (the offending BAD part of it) outside the domain of OPT, spelled SPELLED.
+Error bad_value(const capture::CaptureOption& opt, const std::string& spelled,
+                const std::string& value, const std::string& bad_part) {
+  using capture::OptionValue;
+  const std::string range = std::to_string(opt.min) + "-" + std::to_string(opt.max);
+  if (opt.value == OptionValue::dump_levels)
+    return bad("core_collector: dump level '" + bad_part + "' is not a number " + range);
+  if (opt.value == OptionValue::choice)
+    return bad("core_collector: " + spelled + " takes " + std::string(opt.choices) + ", not '" +
+               value + "'");
+  if (!to_int(value))
+    return bad("core_collector: " + spelled + " needs a number, not '" + value + "'");
+  return bad("core_collector: " + spelled + " takes " + range + ", not '" + value + "'");
 }
 
 } // namespace
@@ -43,7 +55,7 @@ bool long_takes_arg(std::string_view name) {
 CoreCollector default_core_collector() {
   CoreCollector c;
   c.argv = {"crashkit-capture", "-d", "31"};
-  c.dump_level = 31;
+  c.settings.dump_levels = {31};
   return c;
 }
 
@@ -61,22 +73,24 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
     return Error(ErrorCategory::unsupported,
                  "core_collector " + std::string(prog) +
                      " is not supported: use crashkit-capture or makedumpfile options");
+  const bool own = c.program == CollectorProgram::crashkit_capture;
 
-  auto set_level = [&](std::string_view v) -> Status {
-    auto n = to_uint(v);
-    if (!n || *n > 31)
-      return bad("core_collector: dump level '" + std::string(v) + "' is not a number 0-31");
-    c.dump_level = n;
+  // One option as written (SPELLED, its VALUE or ""): stored in the settings when this line may
+  // use it, else listed as unmapped (AS_WRITTEN).
+  auto take = [&](const std::string& spelled, const std::string& value,
+                  std::string as_written) -> Status {
+    const capture::CaptureOption* opt = capture::find_capture_option(spelled);
+    if (!opt || !opt->core_collector || (!own && !opt->makedumpfile)) {
+      c.unmapped.push_back(std::move(as_written));
+      return {};
+    }
+    if (auto bad_part = capture::apply_capture_option(c.settings, *opt, value))
+      return bad_value(*opt, spelled, value, *bad_part);
     return {};
   };
-  auto set_uint = [&](std::optional<unsigned>& field, std::string_view opt,
-                      std::string_view v) -> Status {
-    auto n = to_uint(v);
-    if (!n)
-      return bad("core_collector: " + std::string(opt) + " needs a number, not '" + std::string(v) +
-                 "'");
-    field = n;
-    return {};
+  auto takes_value = [](const std::string& spelled, bool makedumpfile_takes) {
+    const capture::CaptureOption* opt = capture::find_capture_option(spelled);
+    return opt ? opt->value != capture::OptionValue::none : makedumpfile_takes;
   };
 
   for (std::size_t i = 1; i < argv.size(); ++i) {
@@ -88,7 +102,7 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
         value = name.substr(eq + 1);
         name.resize(eq);
       }
-      bool needs = long_takes_arg(name);
+      const bool needs = takes_value("--" + name, makedumpfile_long_takes_arg(name));
       if (needs && !value) {
         if (i + 1 >= argv.size())
           return bad("core_collector: --" + name + " needs a value");
@@ -96,108 +110,38 @@ Result<CoreCollector> parse_core_collector(const std::vector<std::string>& argv)
       }
       if (!needs && value)
         return bad("core_collector: --" + name + " takes no value");
-      if (name == "message-level") {
-        CK_TRY(set_uint(c.message_level, "--message-level", *value));
-      } else if (name == "num-threads" || name == "threads") {
-        CK_TRY(set_uint(c.threads, "--" + name, *value));
-      } else if (name == "dump-level") {
-        CK_TRY(set_level(*value));
-      } else if (name == "non-mmap") {
-        c.non_mmap = true;
-      } else if (c.program == CollectorProgram::crashkit_capture && name == "compress") {
-        if (*value == "zstd")
-          c.compression = Compression::zstd;
-        else if (*value == "zlib")
-          c.compression = Compression::zlib;
-        else if (*value == "lzo")
-          c.compression = Compression::lzo;
-        else if (*value == "snappy")
-          c.compression = Compression::snappy;
-        else if (*value == "none")
-          c.compression = Compression::none;
-        else
-          return bad("core_collector: --compress takes zstd|zlib|lzo|snappy|none, not '" + *value +
-                     "'");
-      } else if (c.program == CollectorProgram::crashkit_capture && name == "format") {
-        if (*value == "kdump")
-          c.format = DumpFormat::kdump;
-        else if (*value == "elf")
-          c.format = DumpFormat::elf;
-        else if (*value == "flat")
-          c.format = DumpFormat::flat;
-        else
-          return bad("core_collector: --format takes kdump|elf|flat, not '" + *value + "'");
-      } else {
-        c.unmapped.push_back(a.find('=') == std::string::npos && value ? a + "=" + *value : a);
-      }
+      CK_TRY(take("--" + name, value.value_or(""),
+                  a.find('=') == std::string::npos && value ? a + "=" + *value : a));
       continue;
     }
     if (a.size() < 2 || a[0] != '-')
       return bad("core_collector: unexpected argument '" + a +
                  "' (input and output are chosen by the capture environment)");
     for (std::size_t j = 1; j < a.size(); ++j) {
-      char o = a[j];
-      if (short_takes_arg(o)) {
-        std::string v = a.substr(j + 1);
-        if (v.empty()) {
-          if (i + 1 >= argv.size())
-            return bad(std::string("core_collector: -") + o + " needs a value");
-          v = argv[++i];
-        }
-        if (o == 'd')
-          CK_TRY(set_level(v));
-        else
-          c.unmapped.push_back(std::string("-") + o + " " + v);
-        break;
+      const std::string letter{'-', a[j]};
+      if (!takes_value(letter, makedumpfile_short_takes_arg(a[j]))) {
+        CK_TRY(take(letter, "", letter));
+        continue;
       }
-      switch (o) {
-      case 'c':
-        c.compression = Compression::zlib;
-        break;
-      case 'l':
-        c.compression = Compression::lzo;
-        break;
-      case 'p':
-        c.compression = Compression::snappy;
-        break;
-      case 'z':
-        c.compression = Compression::zstd;
-        break;
-      case 'E':
-        c.format = DumpFormat::elf;
-        break;
-      case 'F':
-        c.format = DumpFormat::flat;
-        break;
-      case 'f':
-        break; // overwrite: the capture always writes a fresh name
-      default:
-        c.unmapped.push_back(std::string("-") + o);
+      std::string v = a.substr(j + 1);
+      if (v.empty()) {
+        if (i + 1 >= argv.size())
+          return bad("core_collector: " + letter + " needs a value");
+        v = argv[++i];
       }
+      CK_TRY(take(letter, v, letter + " " + v));
+      break;
     }
+  }
+  if (own) {
+    if (auto st = capture::check_capture_settings(c.settings); !st)
+      return bad("core_collector: " + st.error().message());
   }
   return c;
 }
 
 std::vector<std::string> capture_arguments(const CoreCollector& c) {
-  std::vector<std::string> a;
-  if (c.dump_level)
-    a.insert(a.end(), {"-d", std::to_string(*c.dump_level)});
-  if (c.compression) {
-    static const char* const kNames[] = {"zlib", "lzo", "snappy", "zstd", "none"};
-    a.insert(a.end(), {"--compress", kNames[static_cast<int>(*c.compression)]});
-  }
-  if (c.format) {
-    static const char* const kNames[] = {"kdump", "elf", "flat"};
-    a.insert(a.end(), {"--format", kNames[static_cast<int>(*c.format)]});
-  }
-  if (c.message_level)
-    a.insert(a.end(), {"--message-level", std::to_string(*c.message_level)});
-  if (c.threads)
-    a.insert(a.end(), {"--num-threads", std::to_string(*c.threads)});
-  if (c.non_mmap)
-    a.push_back("--non-mmap");
-  return a;
+  return capture::capture_arguments(c.settings);
 }
 
 std::vector<std::string> capture_argv(const CoreCollector& c) {

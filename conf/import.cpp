@@ -205,9 +205,9 @@ ImportResult import_kdump_utils(std::string_view kdump_conf, std::string_view sy
   // kdumpctl strips -F from the collector for filesystem targets; crashkit writes its own
   // kdump format there.
   Config& c = im.result.config;
-  if (c.target.value.kind != Target::Kind::raw && c.core_collector.value.format &&
-      *c.core_collector.value.format == DumpFormat::flat) {
-    c.core_collector.value.format.reset();
+  if (c.target.value.kind != Target::Kind::raw && c.core_collector.value.settings.format &&
+      *c.core_collector.value.settings.format == capture::OutputFormat::flat) {
+    c.core_collector.value.settings.format.reset();
     c.core_collector.value.argv = capture_argv(c.core_collector.value);
     im.changed(c.core_collector.origin, line_text(c.core_collector.origin),
                "-F dropped: a filesystem target gets the kdump-compressed format");

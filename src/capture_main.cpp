@@ -1,4 +1,5 @@
-// crashkit-capture: thin front end over crashkit::capture.
+// crashkit-capture: writes a dump of a crashed kernel (crashkit::capture), or runs as PID 1 of
+// the capture initramfs (crashkit::capture_init).
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/stdout_sinks.h>
@@ -53,12 +54,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::info);
 
   auto opts = crashkit::cli::parse_capture_options(argc, argv);
+  if (opts && !opts->help.empty()) {
+    std::fputs(opts->help.c_str(), stdout);
+    std::fputc('\n', stdout);
+    return 0;
+  }
   if (!opts) {
-    if (opts.error().path() == "help") {
-      std::fputs(opts.error().what().c_str(), stdout);
-      std::fputc('\n', stdout);
-      return 0;
-    }
     std::fprintf(stderr, "crashkit-capture: %s\n", opts.error().message().c_str());
     return crashkit::exit_code_for(opts.error().category());
   }

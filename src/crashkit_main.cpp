@@ -1,4 +1,6 @@
-// crashkit: thin front end over crashkit::loader.
+// crashkit: the administrator's command. Parses the command line (crashkit_cli/options.cpp), runs
+// one subcommand, and prints; the work is done by the admin, loader, conf, bootcfg and
+// initramfs libraries.
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -15,12 +17,12 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::info);
 
   auto inv = crashkit::cli::parse_options(argc, argv);
+  if (inv && !inv->help.empty()) {
+    std::fputs(inv->help.c_str(), stdout);
+    std::fputc('\n', stdout);
+    return 0;
+  }
   if (!inv) {
-    if (inv.error().path() == "help") {
-      std::fputs(inv.error().what().c_str(), stdout);
-      std::fputc('\n', stdout);
-      return 0;
-    }
     std::fprintf(stderr, "crashkit: %s\n", inv.error().message().c_str());
     return crashkit::exit_code_for(inv.error().category());
   }

@@ -1,5 +1,6 @@
 #pragma once
-// Command line of crashkit-capture: makedumpfile's letters plus long forms, parsed into a plain
+// Command line of crashkit-capture: the options of capture/capture_options.hpp's table
+// (makedumpfile's letters plus long forms) and the positional arguments, parsed into a plain
 // struct. No logic beyond validation lives here.
 
 #include <optional>
@@ -8,13 +9,18 @@
 
 #include "crashkit/base/result.hpp"
 #include "crashkit/capture/capture_job.hpp"
+#include "crashkit/capture/capture_options.hpp"
 
 namespace crashkit::cli {
 
 enum class CaptureMode { dump, flat_stdout, reassemble, dmesg };
 
 struct CaptureOptions {
+  /// Non-empty when --help or --version was given: the text to print on stdout (exit 0);
+  /// nothing else is set.
+  std::string help;
   CaptureMode mode = CaptureMode::dump;
+  capture::CaptureSettings settings; ///< the options as given (request is made from them)
   capture::CaptureRequest request;
   std::vector<int> dump_levels = {31}; ///< -d 11,31: retry with the next level on ENOSPC
   std::string output;                  ///< OUTPUT (dump / flat file), FILE (dmesg)
@@ -26,8 +32,8 @@ struct CaptureOptions {
   bool flat = false; ///< flattened stream (to stdout, or into OUTPUT)
 };
 
-/// Parses argv. Returns the options, or an Error of category usage with CLI11's message; for
-/// --help/--version the Error's what() holds the text and errno is 0 with path "help".
+/// Parses argv. Returns the options (only help set for --help/--version), or an Error of
+/// category usage with CLI11's message.
 Result<CaptureOptions> parse_capture_options(int argc, char** argv);
 
 } // namespace crashkit::cli

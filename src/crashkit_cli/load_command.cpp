@@ -48,12 +48,22 @@ CLI::App* add_load_command(CLI::App& app, LoadArgs& a) {
   sub->add_option("--capture-params", a.capture_params,
                   "with --reuse-cmdline --panic: parameters to add, replacing the defaults")
       ->needs(reuse);
-  sub->add_option("--syscall", a.syscall,
-                  "auto (kexec_file_load; kexec_load only if the kernel lacks it), file "
-                  "(kexec_file_load), legacy (kexec_load with crashkit's purgatory; --panic, "
-                  "x86_64, refused under lockdown)")
-      ->check(CLI::IsMember({"auto", "file", "legacy"}));
+  add_syscall_option(sub, a.syscall,
+                     "auto (kexec_file_load; kexec_load only if the kernel lacks it), file "
+                     "(kexec_file_load), legacy (kexec_load with crashkit's purgatory; --panic, "
+                     "x86_64, refused under lockdown)");
   return sub;
+}
+
+CLI::Option* add_syscall_option(CLI::App* sub, std::string& value, const std::string& help) {
+  return sub->add_option("--syscall", value, help)
+      ->check(CLI::IsMember({"auto", "file", "legacy"}));
+}
+
+loader::SyscallChoice syscall_choice(const std::string& value) {
+  return value == "file"     ? loader::SyscallChoice::file
+         : value == "legacy" ? loader::SyscallChoice::legacy
+                             : loader::SyscallChoice::automatic;
 }
 
 Status validate_load(const LoadArgs& a) {
@@ -73,9 +83,7 @@ int run_load(const LoadArgs& a, loader::KexecSys& sys) {
   req.kernel = a.kernel;
   if (!a.initrd.empty())
     req.initrd = a.initrd;
-  req.syscall = a.syscall == "file"     ? SyscallChoice::file
-                : a.syscall == "legacy" ? SyscallChoice::legacy
-                                        : SyscallChoice::automatic;
+  req.syscall = syscall_choice(a.syscall);
   {
     CmdlineRequest creq;
     creq.slot = slot;

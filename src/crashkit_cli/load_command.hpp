@@ -24,6 +24,11 @@ struct LoadArgs {
   std::optional<std::string> capture_params; ///< parameters, "" for none
 };
 
+/// Adds --syscall auto|file|legacy (load, start, restart, reload) to SUB, filling VALUE.
+CLI::Option* add_syscall_option(CLI::App* sub, std::string& value, const std::string& help);
+/// The loader's choice for a --syscall value.
+loader::SyscallChoice syscall_choice(const std::string& value);
+
 /// Registers the subcommand's options, filling args.
 CLI::App* add_load_command(CLI::App& app, LoadArgs& args);
 

@@ -2,9 +2,12 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <optional>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "crashkit/admin/admin_lock.hpp"
 #include "exit_codes.hpp"
@@ -12,13 +15,86 @@
 namespace crashkit::cli {
 namespace {
 
-// The subcommands that change the system: kexec state, the images, boot configuration, state
-// and configuration files. The rest only read (status, list, check-config, showmem, estimate,
-// get-default-crashkernel) and take no lock.
-template <class T, class... U> constexpr bool is_one_of = (std::is_same_v<T, U> || ...);
-template <class T>
-constexpr bool kChangesSystem = is_one_of<T, LoadArgs, UnloadArgs, ExecArgs, ServiceArgs,
-                                          RebuildArgs, ResetCrashkernelArgs, ImportArgs>;
+// One row per subcommand: how its options are added, what is filled in from the global options
+// after parsing, how it runs, and whether it changes the system (kexec state, the images, boot
+// configuration, state and configuration files: it then runs holding the admin lock). The rest
+// only read and take no lock.
+template <class T> struct Subcommand {
+  void (*add)(CLI::App&, T&);
+  int (*run)(const T&, loader::KexecSys&);
+  bool changes_system = false;
+  Status (*prepare)(T&, const Invocation&) = nullptr;
+};
+
+const auto kSubcommands = std::make_tuple(
+    Subcommand<LoadArgs>{[](CLI::App& app, LoadArgs& a) { add_load_command(app, a); }, run_load,
+                         true, [](LoadArgs& a, const Invocation&) { return validate_load(a); }},
+    Subcommand<UnloadArgs>{[](CLI::App& app, UnloadArgs& a) { add_unload_command(app, a); },
+                           run_unload, true},
+    Subcommand<StatusArgs>{[](CLI::App& app, StatusArgs& a) { add_status_command(app, a); },
+                           run_status, false,
+                           [](StatusArgs& a, const Invocation& inv) -> Status {
+                             a.root = inv.sysroot;
+                             return {};
+                           }},
+    Subcommand<ShowmemArgs>{[](CLI::App& app, ShowmemArgs& a) { add_showmem_command(app, a); },
+                            run_showmem, false,
+                            [](ShowmemArgs& a, const Invocation& inv) -> Status {
+                              a.root = inv.sysroot;
+                              return {};
+                            }},
+    Subcommand<ExecArgs>{[](CLI::App& app, ExecArgs& a) { add_exec_command(app, a); }, run_exec,
+                         true},
+    Subcommand<CheckConfigArgs>{
+        [](CLI::App& app, CheckConfigArgs& a) { add_check_config_command(app, a); },
+        [](const CheckConfigArgs& a, loader::KexecSys&) { return run_check_config(a); }},
+    Subcommand<ImportArgs>{[](CLI::App& app, ImportArgs& a) { add_import_command(app, a); },
+                           [](const ImportArgs& a, loader::KexecSys&) { return run_import(a); },
+                           true},
+    Subcommand<ListArgs>{[](CLI::App& app, ListArgs& a) { add_list_command(app, a); },
+                         [](const ListArgs& a, loader::KexecSys&) { return run_list(a); }},
+    Subcommand<DefaultCrashkernelArgs>{
+        [](CLI::App& app, DefaultCrashkernelArgs& a) { add_default_crashkernel_command(app, a); },
+        [](const DefaultCrashkernelArgs& a, loader::KexecSys&) {
+          return run_default_crashkernel(a);
+        }},
+    Subcommand<ServiceArgs>{add_service_commands, run_service, true},
+    Subcommand<ResetCrashkernelArgs>{
+        [](CLI::App& app, ResetCrashkernelArgs& a) { add_reset_crashkernel_command(app, a); },
+        [](const ResetCrashkernelArgs& a, loader::KexecSys&) { return run_reset_crashkernel(a); },
+        true},
+    Subcommand<RebuildArgs>{[](CLI::App& app, RebuildArgs& a) { add_rebuild_command(app, a); },
+                            [](const RebuildArgs& a, loader::KexecSys&) { return run_rebuild(a); },
+                            true,
+                            [](RebuildArgs& a, const Invocation& inv) -> Status {
+                              a.sysroot = inv.sysroot;
+                              return {};
+                            }},
+    Subcommand<EstimateArgs>{[](CLI::App& app, EstimateArgs& a) { add_estimate_command(app, a); },
+                             run_estimate});
+
+template <class T> const Subcommand<T>& row() {
+  return std::get<Subcommand<T>>(kSubcommands);
+}
+
+// The table and Command list the same subcommands in the same order.
+template <class... T> constexpr bool same_list(const std::tuple<Subcommand<T>...>*) {
+  return std::is_same_v<Command, std::variant<T...>>;
+}
+static_assert(same_list(static_cast<decltype(kSubcommands)*>(nullptr)));
+
+template <class V> struct TupleOf;
+template <class... T> struct TupleOf<std::variant<T...>> { using type = std::tuple<T...>; };
+
+// The help CLI11 asks for: the program's, or the innermost parsed subcommand's (CLI11 throws a
+// subcommand's --help from inside it and names it by exit code 0 only).
+std::string help_of(const CLI::App& app) {
+  const CLI::App* sub = &app;
+  for (const auto* s : app.get_subcommands({}))
+    if (s->parsed())
+      sub = s;
+  return sub->help();
+}
 
 // The lock of the tree the command works on: its --root, or this system's.
 template <class T> std::string lock_tree(const T& args) {
@@ -44,19 +120,6 @@ Result<std::optional<admin::AdminLock>> hold_lock(const std::string& root, int t
 
 Result<Invocation> parse_options(int argc, char** argv) {
   Invocation inv;
-  LoadArgs load;
-  UnloadArgs unload;
-  StatusArgs status;
-  ShowmemArgs showmem;
-  ExecArgs exec;
-  CheckConfigArgs check_config;
-  ImportArgs import;
-  ListArgs list;
-  DefaultCrashkernelArgs default_ck;
-  ServiceArgs service;
-  ResetCrashkernelArgs reset;
-  RebuildArgs rebuild;
-  EstimateArgs estimate;
   CLI::App app{"crashkit: arm a capture kernel for kernel crashes (kdump) and load kernels for "
                "fast reboots"};
   app.set_version_flag("--version", "crashkit 0.1");
@@ -66,107 +129,72 @@ Result<Invocation> parse_options(int argc, char** argv) {
   app.add_option("--lock-timeout", inv.lock_timeout_s,
                  "seconds to wait for another crashkit command to finish (default 60)")
       ->check(CLI::Range(0, 86400));
-  auto* load_app = add_load_command(app, load);
-  auto* unload_app = add_unload_command(app, unload);
-  auto* status_app = add_status_command(app, status);
-  auto* showmem_app = add_showmem_command(app, showmem);
-  auto* exec_app = add_exec_command(app, exec);
-  auto* check_app = add_check_config_command(app, check_config);
-  auto* import_app = add_import_command(app, import);
-  auto* list_app = add_list_command(app, list);
-  auto* default_ck_app = add_default_crashkernel_command(app, default_ck);
-  add_service_commands(app, service);
-  auto* reset_app = add_reset_crashkernel_command(app, reset);
-  auto* rebuild_app = add_rebuild_command(app, rebuild);
-  auto* estimate_app = add_estimate_command(app, estimate);
+  // Each row's request, and the subcommands its add() made (service adds five).
+  TupleOf<Command>::type requests;
+  std::array<std::pair<std::size_t, std::size_t>, std::variant_size_v<Command>> apps;
+  std::size_t index = 0;
+  std::apply(
+      [&](auto&... args) {
+        ((apps[index].first = app.get_subcommands({}).size(),
+          row<std::decay_t<decltype(args)>>().add(app, args),
+          apps[index++].second = app.get_subcommands({}).size()),
+         ...);
+      },
+      requests);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
-    return std::move(Error(ErrorCategory::usage, app.help()).with_path("help"));
+    inv.help = app.help();
+    return inv;
   } catch (const CLI::CallForVersion&) {
-    return std::move(Error(ErrorCategory::usage, "crashkit 0.1").with_path("help"));
+    inv.help = "crashkit 0.1";
+    return inv;
   } catch (const CLI::ParseError& e) {
-    // Subcommand help is thrown from inside the subcommand; CLI11 names it by exit code 0.
     if (e.get_exit_code() == 0) {
-      const CLI::App* sub = &app;
-      for (const auto* s : app.get_subcommands({}))
-        if (s->parsed())
-          sub = s;
-      return std::move(Error(ErrorCategory::usage, sub->help()).with_path("help"));
+      inv.help = help_of(app);
+      return inv;
     }
     return Error(ErrorCategory::usage, e.what());
   }
-  if (load_app->parsed()) {
-    CK_TRY(validate_load(load));
-    inv.command = load;
-  } else if (unload_app->parsed()) {
-    inv.command = unload;
-  } else if (status_app->parsed()) {
-    status.root = inv.sysroot;
-    inv.command = status;
-  } else if (exec_app->parsed()) {
-    inv.command = exec;
-  } else if (check_app->parsed()) {
-    inv.command = check_config;
-  } else if (import_app->parsed()) {
-    inv.command = import;
-  } else if (list_app->parsed()) {
-    inv.command = list;
-  } else if (default_ck_app->parsed()) {
-    inv.command = default_ck;
-  } else if (reset_app->parsed()) {
-    inv.command = reset;
-  } else if (rebuild_app->parsed()) {
-    rebuild.sysroot = inv.sysroot;
-    inv.command = rebuild;
-  } else if (estimate_app->parsed()) {
-    inv.command = estimate;
-  } else if (showmem_app->parsed()) {
-    showmem.root = inv.sysroot;
-    inv.command = showmem;
-  } else {
-    inv.command = service; // one of start/stop/restart/reload/test (require_subcommand(1))
-  }
+  const auto subs = app.get_subcommands({});
+  auto parsed = [&](std::size_t i) {
+    for (std::size_t s = apps[i].first; s < apps[i].second; ++s)
+      if (subs[s]->parsed())
+        return true;
+    return false;
+  };
+  Status chosen;
+  index = 0;
+  std::apply(
+      [&](auto&... args) {
+        (
+            [&](auto& a) {
+              using T = std::decay_t<decltype(a)>;
+              if (parsed(index++)) {
+                if (row<T>().prepare)
+                  chosen = row<T>().prepare(a, inv);
+                inv.command = std::move(a);
+              }
+            }(args),
+            ...);
+      },
+      requests);
+  CK_TRY(chosen);
   return inv;
 }
 
 int run(const Invocation& inv, loader::KexecSys& sys) {
   return std::visit(
       [&](const auto& args) -> int {
-        using T = std::decay_t<decltype(args)>;
+        const auto& r = row<std::decay_t<decltype(args)>>();
         std::optional<admin::AdminLock> lock;
-        if constexpr (kChangesSystem<T>) {
+        if (r.changes_system) {
           auto held = hold_lock(lock_tree(args), inv.lock_timeout_s);
           if (!held)
             return report_error(held.error());
           lock = std::move(*held);
         }
-        if constexpr (std::is_same_v<T, LoadArgs>)
-          return run_load(args, sys);
-        else if constexpr (std::is_same_v<T, UnloadArgs>)
-          return run_unload(args, sys);
-        else if constexpr (std::is_same_v<T, StatusArgs>)
-          return run_status(args, sys);
-        else if constexpr (std::is_same_v<T, ExecArgs>)
-          return run_exec(args, sys);
-        else if constexpr (std::is_same_v<T, CheckConfigArgs>)
-          return run_check_config(args);
-        else if constexpr (std::is_same_v<T, ImportArgs>)
-          return run_import(args);
-        else if constexpr (std::is_same_v<T, ListArgs>)
-          return run_list(args);
-        else if constexpr (std::is_same_v<T, DefaultCrashkernelArgs>)
-          return run_default_crashkernel(args);
-        else if constexpr (std::is_same_v<T, ServiceArgs>)
-          return run_service(args, sys);
-        else if constexpr (std::is_same_v<T, EstimateArgs>)
-          return run_estimate(args, sys);
-        else if constexpr (std::is_same_v<T, ResetCrashkernelArgs>)
-          return run_reset_crashkernel(args);
-        else if constexpr (std::is_same_v<T, RebuildArgs>)
-          return run_rebuild(args);
-        else
-          return run_showmem(args, sys);
+        return r.run(args, sys);
       },
       inv.command);
 }

@@ -20,18 +20,22 @@
 
 namespace crashkit::cli {
 
+/// The subcommands' requests, in --help order (options.cpp's table has one row for each).
+using Command = std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs,
+                             CheckConfigArgs, ImportArgs, ListArgs, DefaultCrashkernelArgs,
+                             ServiceArgs, ResetCrashkernelArgs, RebuildArgs, EstimateArgs>;
+
 struct Invocation {
+  /// Non-empty when --help or --version was given (for the program or a subcommand): the text
+  /// to print on stdout, exit 0; nothing else is set.
+  std::string help;
   bool verbose = false;
   std::string sysroot;     ///< read /proc and /sys below this directory (tests)
   int lock_timeout_s = 60; ///< how long a changing command waits for the admin lock
-  std::variant<LoadArgs, UnloadArgs, StatusArgs, ShowmemArgs, ExecArgs, CheckConfigArgs, ImportArgs,
-               ListArgs, ResetCrashkernelArgs, DefaultCrashkernelArgs, RebuildArgs, ServiceArgs,
-               EstimateArgs>
-      command;
+  Command command;
 };
 
-/// Parses argv. Errors: usage with CLI11's message; --help/--version come back as an Error
-/// whose path() is "help" and what() the text to print on stdout.
+/// Parses argv. Errors: usage with CLI11's message (or a subcommand's own check).
 Result<Invocation> parse_options(int argc, char** argv);
 
 /// Runs the chosen subcommand; returns the exit code. A subcommand that changes the system

@@ -12,6 +12,7 @@
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/initramfs/builder.hpp"
 #include "exit_codes.hpp"
+#include "load_command.hpp"
 #include "rebuild_command.hpp"
 
 namespace crashkit::cli {
@@ -28,9 +29,7 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   req.root = a.root;
   req.kernel_release = admin::running_release();
   req.stamp = admin::utc_stamp_now();
-  req.syscall = a.syscall == "file"     ? loader::SyscallChoice::file
-                : a.syscall == "legacy" ? loader::SyscallChoice::legacy
-                                        : loader::SyscallChoice::automatic;
+  req.syscall = syscall_choice(a.syscall);
   // Said after the crashkernel= upkeep, which start_service does first.
   std::string initramfs_line;
   req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
@@ -122,8 +121,7 @@ void add_service_commands(CLI::App& app, ServiceArgs& a) {
     auto* sub = app.add_subcommand(d.name, d.help);
     sub->add_option("--root", a.root, "configuration, images and state below DIR")->group("");
     if (d.verb == Verb::start || d.verb == Verb::restart || d.verb == Verb::reload)
-      sub->add_option("--syscall", a.syscall, "auto|file|legacy, as for load")
-          ->check(CLI::IsMember({"auto", "file", "legacy"}));
+      add_syscall_option(sub, a.syscall, "auto|file|legacy, as for load");
     if (d.verb == Verb::test)
       sub->add_flag("-f,--force", a.force, "do not ask for confirmation");
     const Verb v = d.verb;

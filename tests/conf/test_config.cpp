@@ -3,6 +3,7 @@
 #include "crashkit/conf/config_parser.hpp"
 
 using namespace crashkit::conf;
+namespace cap = crashkit::capture;
 using V = std::vector<std::string>;
 
 namespace {
@@ -79,7 +80,7 @@ TEST_CASE("config: every directive, with its origin", "[config]") {
   CHECK(c.target.value.device.value == "0f2c4e8a-7d1b-4b8e-9c31-5a6f0e9d2b71");
   CHECK(c.target.origin.line == 3);
   CHECK(c.core_collector.value.program == CollectorProgram::makedumpfile);
-  CHECK(c.core_collector.value.compression == Compression::lzo);
+  CHECK(c.core_collector.value.settings.compression == cap::Compression::lzo);
   CHECK(c.core_collector.value.argv == V{"makedumpfile", "-l", "--message-level", "7", "-d", "31"});
   CHECK(c.core_collector.origin.line == 4);
   CHECK(c.extra_modules.value == V{"virtio_blk", "nvme"});
@@ -142,7 +143,7 @@ TEST_CASE("config: value spellings", "[config]") {
   // A whole command in double quotes, as kdump.conf files sometimes have it.
   auto quoted = parse_ok("core_collector \"makedumpfile -c -d 31\"\n").core_collector.value;
   CHECK(quoted.argv == V{"makedumpfile", "-c", "-d", "31"});
-  CHECK(quoted.compression == Compression::zlib);
+  CHECK(quoted.settings.compression == cap::Compression::zlib);
   auto hook = parse_ok("kdump_post \"/usr/bin/logger -t kdump\"\n").kdump_post.value;
   CHECK(hook == V{"/usr/bin/logger", "-t", "kdump"});
   // Single quotes keep a path with a space as one word.
@@ -280,6 +281,15 @@ TEST_CASE("config: duplicates and two targets in one file", "[config]") {
   CHECK(errors_of("keep_dumps x\nkeep_dumps y\n") ==
         V{"t.conf:1: keep_dumps needs a whole number (0 keeps all), not 'x'",
           "t.conf:2: duplicate directive 'keep_dumps' (first at line 1)"});
+}
+
+TEST_CASE("config: core_collector takes crashkit-capture's own options", "[config]") {
+  CHECK(errors_of("core_collector crashkit-capture --no-dedup --zstd-level 3 --read-mode pread "
+                  "--low-memory\n")
+            .empty());
+  CHECK(errors_of("core_collector crashkit-capture -d 11,31\n").empty());
+  CHECK(errors_of("core_collector crashkit-capture -c -l\n") ==
+        V{"t.conf:1: core_collector: choose one compression (-c, -l, -p, -z or --compress)"});
 }
 
 TEST_CASE("config: conflicting settings", "[config]") {

@@ -8,6 +8,7 @@
 #include "crashkit/conf/config_parser.hpp"
 
 using namespace crashkit::conf;
+namespace cap = crashkit::capture;
 using V = std::vector<std::string>;
 namespace fs = std::filesystem;
 
@@ -56,9 +57,9 @@ TEST_CASE("samples: Fedora's shipped kdump.conf is a valid crashkit.conf", "[con
   CHECK(c.auto_reset_crashkernel.origin.line == 31);
   CHECK(c.path.value == "/var/crash");
   CHECK(c.core_collector.value.program == CollectorProgram::makedumpfile);
-  CHECK(c.core_collector.value.compression == Compression::lzo);
-  CHECK(c.core_collector.value.dump_level == 31u);
-  CHECK(c.core_collector.value.message_level == 7u);
+  CHECK(c.core_collector.value.settings.compression == cap::Compression::lzo);
+  CHECK(c.core_collector.value.settings.dump_levels == std::vector<int>{31});
+  CHECK(c.core_collector.value.settings.message_level == 7);
   CHECK(c.target.value.kind == Target::Kind::root_fs);
 }
 
@@ -70,7 +71,7 @@ TEST_CASE("samples: a customised RHEL server kdump.conf", "[config][samples]") {
   CHECK(c.target.value.fstype == "xfs");
   CHECK(c.target.value.device.str() == "UUID=5b8e7c1d-2f4a-4c6b-9e3d-0a1b2c3d4e5f");
   CHECK(c.path.value == "/crash");
-  CHECK(c.core_collector.value.compression == Compression::zlib);
+  CHECK(c.core_collector.value.settings.compression == cap::Compression::zlib);
   CHECK(c.extra_modules.value == V{"megaraid_sas", "mpt3sas"});
   CHECK(c.failure_action.value == Action::dump_to_rootfs);
   CHECK(c.kdump_post.value == V{"/usr/local/sbin/notify-dump"});
@@ -85,7 +86,7 @@ TEST_CASE("samples: a legacy kdump.conf is refused line by line", "[config][samp
         "kdump.conf:7: 'link_delay' is a deprecated kdump.conf directive, not supported\n"
         "kdump.conf:8: 'options' is a deprecated kdump.conf directive, not supported\n");
   // What did parse is still typed: the quoted collector and the deprecated 'default'.
-  CHECK(p.config.core_collector.value.format == DumpFormat::flat);
+  CHECK(p.config.core_collector.value.settings.format == cap::OutputFormat::flat);
   CHECK(p.config.failure_action.value == Action::shell);
 }
 

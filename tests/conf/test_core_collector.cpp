@@ -3,6 +3,7 @@
 #include "crashkit/conf/core_collector.hpp"
 
 using namespace crashkit::conf;
+namespace cap = crashkit::capture;
 using V = std::vector<std::string>;
 
 namespace {
@@ -17,35 +18,36 @@ CoreCollector ok(const V& argv) {
 TEST_CASE("core_collector: Fedora's default makedumpfile line maps fully", "[collector]") {
   auto c = ok({"makedumpfile", "-l", "--message-level", "7", "-d", "31"});
   CHECK(c.program == CollectorProgram::makedumpfile);
-  CHECK(c.compression == Compression::lzo);
-  CHECK(c.message_level == 7u);
-  CHECK(c.dump_level == 31u);
+  CHECK(c.settings.compression == cap::Compression::lzo);
+  CHECK(c.settings.message_level == 7);
+  CHECK(c.settings.dump_levels == std::vector<int>{31});
   CHECK(c.unmapped.empty());
   CHECK(capture_arguments(c) == V{"-d", "31", "--compress", "lzo", "--message-level", "7"});
 }
 
 TEST_CASE("core_collector: option spellings", "[collector]") {
-  CHECK(ok({"/usr/sbin/makedumpfile", "-c", "-d", "17"}).compression == Compression::zlib);
-  CHECK(ok({"makedumpfile", "-p"}).compression == Compression::snappy);
-  CHECK(ok({"makedumpfile", "-z"}).compression == Compression::zstd);
+  CHECK(ok({"/usr/sbin/makedumpfile", "-c", "-d", "17"}).settings.compression ==
+        cap::Compression::zlib);
+  CHECK(ok({"makedumpfile", "-p"}).settings.compression == cap::Compression::snappy);
+  CHECK(ok({"makedumpfile", "-z"}).settings.compression == cap::Compression::zstd);
   auto clustered = ok({"makedumpfile", "-ld31"});
-  CHECK(clustered.compression == Compression::lzo);
-  CHECK(clustered.dump_level == 31u);
-  CHECK(ok({"makedumpfile", "-d1"}).dump_level == 1u);
-  CHECK(ok({"makedumpfile", "--dump-level=3"}).dump_level == 3u);
-  CHECK(ok({"makedumpfile", "-E"}).format == DumpFormat::elf);
-  CHECK(ok({"makedumpfile", "-F"}).format == DumpFormat::flat);
-  CHECK(ok({"makedumpfile", "--message-level=1"}).message_level == 1u);
-  CHECK(ok({"makedumpfile", "--num-threads", "4"}).threads == 4u);
-  CHECK(ok({"makedumpfile", "--non-mmap"}).non_mmap);
+  CHECK(clustered.settings.compression == cap::Compression::lzo);
+  CHECK(clustered.settings.dump_levels == std::vector<int>{31});
+  CHECK(ok({"makedumpfile", "-d1"}).settings.dump_levels == std::vector<int>{1});
+  CHECK(ok({"makedumpfile", "--dump-level=3"}).settings.dump_levels == std::vector<int>{3});
+  CHECK(ok({"makedumpfile", "-E"}).settings.format == cap::OutputFormat::elf);
+  CHECK(ok({"makedumpfile", "-F"}).settings.format == cap::OutputFormat::flat);
+  CHECK(ok({"makedumpfile", "--message-level=1"}).settings.message_level == 1);
+  CHECK(ok({"makedumpfile", "--num-threads", "4"}).settings.threads == 4u);
+  CHECK(ok({"makedumpfile", "--non-mmap"}).settings.read_mode == cap::ReadMode::pread);
   CHECK(ok({"makedumpfile", "-f"}).unmapped.empty());
   auto own = ok({"crashkit-capture", "--compress", "none", "--format", "elf", "--threads=2"});
   CHECK(own.program == CollectorProgram::crashkit_capture);
-  CHECK(own.compression == Compression::none);
-  CHECK(own.format == DumpFormat::elf);
-  CHECK(own.threads == 2u);
+  CHECK(own.settings.compression == cap::Compression::none);
+  CHECK(own.settings.format == cap::OutputFormat::elf);
+  CHECK(own.settings.threads == 2u);
   CHECK(capture_arguments(own) == V{"--compress", "none", "--format", "elf", "--num-threads", "2"});
-  CHECK(default_core_collector().dump_level == 31u);
+  CHECK(default_core_collector().settings.dump_levels == std::vector<int>{31});
   CHECK(ok(default_core_collector().argv) == default_core_collector());
 }
 
@@ -54,7 +56,7 @@ TEST_CASE("core_collector: options without an equivalent are listed", "[collecto
                "--cyclic-buffer", "1024", "-ib"});
   CHECK(c.unmapped ==
         V{"-x /usr/lib/debug/vmlinux", "--split", "-D", "--cyclic-buffer=1024", "-i b"});
-  CHECK(c.dump_level == 31u);
+  CHECK(c.settings.dump_levels == std::vector<int>{31});
 }
 
 TEST_CASE("core_collector: errors", "[collector]") {
@@ -89,4 +91,23 @@ TEST_CASE("core_collector: errors", "[collector]") {
     CHECK(c.error().category() == r.category);
     CHECK_THAT(c.error().what(), Catch::Contains(r.message));
   }
+}
+
+TEST_CASE("core_collector: every crashkit-capture option that shapes the dump", "[collector]") {
+  auto c = ok({"crashkit-capture", "-d", "11,31", "--no-dedup", "--zstd-level", "3", "--read-mode",
+               "mmap", "--low-memory", "--force"});
+  CHECK(c.unmapped.empty());
+  CHECK(c.settings.dump_levels == std::vector<int>{11, 31});
+  CHECK(c.settings.no_dedup);
+  CHECK(c.settings.zstd_level == 3);
+  CHECK(c.settings.read_mode == cap::ReadMode::mmap);
+  CHECK(c.settings.low_memory);
+  CHECK(capture_arguments(c) ==
+        V{"-d", "11,31", "--zstd-level", "3", "--read-mode", "mmap", "--no-dedup", "--low-memory"});
+  // makedumpfile has none of crashkit-capture's long options, and only the command line
+  // chooses what is written where.
+  CHECK(ok({"makedumpfile", "--no-dedup", "--zstd-level", "3", "-d", "31"}).unmapped ==
+        V{"--no-dedup", "--zstd-level=3"});
+  CHECK(ok({"crashkit-capture", "-R", "--dump-dmesg", "--json", "--progress"}).unmapped ==
+        V{"-R", "--dump-dmesg", "--json", "--progress"});
 }

@@ -5,6 +5,7 @@
 #include "crashkit/conf/import.hpp"
 
 using namespace crashkit::conf;
+namespace cap = crashkit::capture;
 using V = std::vector<std::string>;
 
 namespace {
@@ -87,7 +88,7 @@ TEST_CASE("import: a customised kdump.conf and sysconfig", "[import]") {
   CHECK(c.target.value.device.str() == "LABEL=crash");
   CHECK(c.core_collector.value.argv ==
         V{"crashkit-capture", "-d", "31", "--compress", "lzo", "--message-level", "7"});
-  CHECK_FALSE(c.core_collector.value.format.has_value());
+  CHECK_FALSE(c.core_collector.value.settings.format.has_value());
   CHECK(c.failure_action.value == Action::shell);
   CHECK(c.final_action.value == Action::poweroff);
   CHECK(c.kdump_pre.value == V{"/etc/kdump/pre.d/10-stop-watchdog"});
@@ -107,7 +108,7 @@ TEST_CASE("import: kdump.conf targets and collectors", "[import]") {
   auto raw = import_kdump_utils("raw /dev/vdc\ncore_collector makedumpfile -F -c -d 31\n", "");
   CHECK(raw.unmapped.empty());
   CHECK(raw.config.target.value.kind == Target::Kind::raw);
-  CHECK(raw.config.core_collector.value.format == DumpFormat::flat); // kept for raw
+  CHECK(raw.config.core_collector.value.settings.format == cap::OutputFormat::flat); // kept for raw
   auto ssh = import_kdump_utils("ssh kdump@host\nsshkey /root/.ssh/kdump_id_rsa\npath /crash\n"
                                 "core_collector scp\n",
                                 "");
@@ -183,7 +184,7 @@ TEST_CASE("import: a customised kdump-tools file", "[import]") {
               "dropped: the capture initramfs runs crashkit-capture itself"});
   const Config& c = r.config;
   CHECK(c.path.value == "/srv/crash");
-  CHECK(c.core_collector.value.compression == Compression::zlib);
+  CHECK(c.core_collector.value.settings.compression == cap::Compression::zlib);
   CHECK(c.failure_action.value == Action::reboot);
   CHECK(c.failure_action.origin == Origin{"/etc/default/kdump-tools", 6});
   CHECK(c.keep_dumps.value == 3);

@@ -32,6 +32,7 @@ struct CaptureRequest {
   /// Smaller batches and identical-page table (about 5 MiB less): for a capture kernel in a
   /// small reservation. The output is the same except that fewer identical pages may be shared.
   bool low_memory = false;
+  bool operator==(const CaptureRequest&) const = default;
 };
 
 struct CaptureStats {
