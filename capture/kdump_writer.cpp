@@ -110,18 +110,21 @@ Status write_metadata(const CaptureContext& ctx, OutputSink& sink, const KdumpLa
 // After a full disk: payloads end where the first hole after the data start is; descriptors
 // that point past it (their payload never reached the disk) are cleared, so crash reports those
 // pages as missing instead of failing to decompress them. The table itself was preallocated.
-Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t count,
-                                  std::uint64_t data_begin) {
+Status drop_descriptors_past_data(OutputSink& sink, const KdumpLayout& layout) {
+  const int fd = sink.file_fd();
+  const std::uint64_t desc_off = layout.desc_off, count = layout.descriptors;
+  // Preallocated up to here (write_metadata): the first hole is past it.
+  const std::uint64_t data_begin = layout.data_start + layout.block_size;
   const off_t hole = ::lseek(fd, static_cast<off_t>(data_begin), SEEK_HOLE);
   if (hole < 0)
-    return Error::from_errno(errno, "find the end of the written data");
+    return Error::from_errno(errno, "find the end of the written data").with_path(sink.name());
   const auto data_end = static_cast<std::uint64_t>(hole);
   std::vector<kdump::PageDesc> chunk(4096);
   for (std::uint64_t i = 0; i < count; i += chunk.size()) {
     const std::size_t n =
         static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), count - i));
     const std::uint64_t off = desc_off + i * sizeof(kdump::PageDesc);
-    CK_TRY(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+    CK_TRY(pread_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, sink.name()));
     bool changed = false;
     for (std::size_t k = 0; k < n; ++k) {
       auto& d = chunk[k];
@@ -131,9 +134,10 @@ Status drop_descriptors_past_data(int fd, std::uint64_t desc_off, std::uint64_t 
       }
     }
     if (changed)
-      CK_TRY(pwrite_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, "dump"));
+      CK_TRY(pwrite_full(fd, chunk.data(), n * sizeof(kdump::PageDesc), off, sink.name()));
   }
-  ::fdatasync(fd);
+  if (::fdatasync(fd) != 0)
+    return Error::from_errno(errno, "fdatasync").with_path(sink.name());
   return {};
 }
 
@@ -380,7 +384,7 @@ PipelineOptions pipeline_options(const CaptureContext& ctx, bool share_zero) {
 /// One phase through the pipeline. On a full disk, what did get written stays readable:
 /// descriptors whose payload is missing are cleared.
 Status write_phase(Phase phase, PagePipeline& pipe, CycleCursor& cycles, DescriptorWriter& out,
-                   OutputSink& sink, const KdumpLayout& layout) {
+                   OutputSink& sink, const KdumpLayout& layout, CaptureStats& stats) {
   cycles.start(phase);
   auto st = pipe.run([&](Batch& b) { return cycles.fill(b); },
                      [&](const Batch& b) { return out.consume(b); });
@@ -390,8 +394,11 @@ Status write_phase(Phase phase, PagePipeline& pipe, CycleCursor& cycles, Descrip
     if (st.error().category() == ErrorCategory::no_space && sink.file_fd() >= 0) {
       (void)out.flush();
       (void)sink.flush_staged();
-      (void)drop_descriptors_past_data(sink.file_fd(), layout.desc_off, layout.descriptors,
-                                       layout.data_start + layout.block_size);
+      // The full disk stays the error; a repair that fails too leaves descriptors whose
+      // payload is missing (crash then fails on those pages), which the stats say.
+      if (auto repaired = drop_descriptors_past_data(sink, layout); !repaired)
+        stats.warnings.push_back("clearing the descriptors past the written data: " +
+                                 repaired.error().message());
     }
     return st;
   }
@@ -401,9 +408,7 @@ Status write_phase(Phase phase, PagePipeline& pipe, CycleCursor& cycles, Descrip
 /// Every page on disk before the header says complete: a writer killed (or a power cut)
 /// between the two leaves an .incomplete that says so, not one whose tail is missing.
 Status mark_complete(OutputSink& sink, kdump::DiskDumpHeader& h) {
-  CK_TRY(sink.flush_staged());
-  if (sink.file_fd() >= 0 && ::fdatasync(sink.file_fd()) != 0)
-    return Error::from_errno(errno, "fdatasync").with_path(sink.name());
+  CK_TRY(sink.sync_data());
   h.status &= ~kdump::kStatusIncomplete;
   return sink.write_at(0, &h, sizeof h);
 }
@@ -446,7 +451,7 @@ Status write_kdump(const CaptureContext& ctx, OutputSink& sink, CaptureStats& st
   for (Phase phase : {Phase::kernel_image, Phase::kernel_data, Phase::rest}) {
     if (phase == Phase::rest && !filter.importance_differs())
       break; // nothing left over
-    CK_TRY(write_phase(phase, pipe, cycles, out, sink, layout));
+    CK_TRY(write_phase(phase, pipe, cycles, out, sink, layout, stats));
   }
   if (out.descriptors_written() != counts.total)
     return Error(ErrorCategory::internal, "descriptor count changed between passes (" +

@@ -41,9 +41,14 @@ Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::str
   return fd;
 }
 
-Status finish_file(int fd, const std::string& tmp, const std::string& path) {
+Status sync_file(int fd, const std::string& name) {
   if (::fdatasync(fd) != 0)
-    return Error::from_errno(errno, "fdatasync").with_path(tmp);
+    return Error::from_errno(errno, "fdatasync").with_path(name);
+  return {};
+}
+
+Status finish_file(int fd, const std::string& tmp, const std::string& path) {
+  CK_TRY(sync_file(fd, tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return Error::from_errno(errno, "rename to " + path).with_path(tmp);
   return fsync_parent_dir(path);
@@ -93,6 +98,11 @@ Status FileSink::finish() {
 
 Status FileSink::flush() {
   return direct_ ? direct_->flush_all() : Status{};
+}
+
+Status FileSink::sync_data() {
+  CK_TRY(flush());
+  return sync_file(fd_.get(), tmp_path_);
 }
 
 FlatSink::FlatSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
@@ -236,8 +246,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
     return out;
   }
   // Kept as it is: durable before anyone discards the stream it came from.
-  if (::fdatasync(fd->get()) != 0)
-    return Error::from_errno(errno, "fdatasync").with_path(tmp);
+  CK_TRY(sync_file(fd->get(), tmp));
   CK_TRY(fsync_parent_dir(tmp));
   return out;
 }
