@@ -11,10 +11,8 @@ namespace crashkit::capture {
 
 Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
                                  const ProgressFn& progress) {
-  auto dump = open_dump(req.vmcore);
-  if (!dump)
-    return std::move(dump).error();
-  return run_capture(req, *dump, sink, progress);
+  auto dump = CK_TRY(open_dump(req.vmcore));
+  return run_capture(req, dump, sink, progress);
 }
 
 Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, OutputSink& sink,
@@ -38,15 +36,13 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
     else if (dump.mem_error)
       stats.warnings.push_back(dump.mem_error->message());
   }
-  auto filter = PageFilter::create(core, info, mem, req.dump_level, stats.warnings);
-  if (!filter)
-    return std::move(filter).error();
-  stats.dump_level = (*filter)->dump_level();
+  auto filter = CK_TRY(PageFilter::create(core, info, mem, req.dump_level, stats.warnings));
+  stats.dump_level = filter->dump_level();
   stats.requested_dump_level = req.dump_level;
   // Every warning so far is about what the filter can decide: the reasons for a lower level.
   if (stats.dump_level != (req.dump_level & 31))
     stats.level_reasons = stats.warnings;
-  stats.max_mapnr = (*filter)->max_mapnr();
+  stats.max_mapnr = filter->max_mapnr();
   for (const auto& w : stats.warnings)
     spdlog::warn("{}", w);
   const std::size_t warned = stats.warnings.size();
@@ -55,7 +51,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
   ctx.core = &core;
   ctx.info = &info;
   ctx.mem = mem;
-  ctx.filter = filter->get();
+  ctx.filter = filter.get();
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;
   ctx.zstd_level = req.zstd_level;

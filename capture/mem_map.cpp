@@ -117,10 +117,7 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   // Read every entry once now, so an unreadable mem_section is an error here rather than pages
   // silently kept later; nothing is stored per section.
   for (std::uint64_t n = 0; n < m.nr_sections_; ++n) {
-    auto base = m.section_base(n);
-    if (!base)
-      return std::move(base).error();
-    if (*base)
+    if (CK_TRY(m.section_base(n)) != 0)
       m.end_pfn_ = (n + 1) * m.pps_;
   }
   if (m.end_pfn_ > max_pfn)
@@ -135,11 +132,10 @@ Result<std::uint64_t> MemMap::section_base(std::uint64_t n) {
   if (extreme_) {
     const std::uint64_t ri = n / per_root_;
     if (ri != cached_root_idx_) {
-      auto root = mem_->read_u64(sym_ + ri * 8);
-      if (!root)
-        return std::move(root).error().context("read mem_section root " + std::to_string(ri));
+      auto root = CK_TRY_CONTEXT(mem_->read_u64(sym_ + ri * 8),
+                                 "read mem_section root " + std::to_string(ri));
       cached_root_idx_ = ri;
-      cached_root_ = *root;
+      cached_root_ = root;
     }
     if (cached_root_ == 0)
       return std::uint64_t{0};
@@ -147,14 +143,13 @@ Result<std::uint64_t> MemMap::section_base(std::uint64_t n) {
   } else {
     sec_addr = sym_ + n * ms_size_;
   }
-  auto coded = mem_->read_u64(sec_addr + smm_off_);
-  if (!coded)
-    return std::move(coded).error().context("read mem_section[" + std::to_string(n) + "] at " +
-                                            hex(sec_addr));
+  const std::uint64_t coded =
+      CK_TRY_CONTEXT(mem_->read_u64(sec_addr + smm_off_),
+                     "read mem_section[" + std::to_string(n) + "] at " + hex(sec_addr));
   std::uint64_t base = 0;
-  const std::uint64_t enc = *coded & ~kSectionFlagMask;
+  const std::uint64_t enc = coded & ~kSectionFlagMask;
   // The kernel stores mem_map - section_first_pfn * sizeof(struct page).
-  if ((*coded & kSectionMarkedPresent) && enc != 0)
+  if ((coded & kSectionMarkedPresent) && enc != 0)
     base = enc + n * pps_ * page_size_struct_;
   cached_section_ = n;
   cached_base_ = base;

@@ -5,11 +5,8 @@
 namespace crashkit::capture {
 
 Result<OpenDump> open_dump(const std::string& path) {
-  auto core = VmcoreFile::open(path);
-  if (!core)
-    return std::move(core).error();
   OpenDump d;
-  d.core = std::move(core).value();
+  d.core = CK_TRY(VmcoreFile::open(path));
   d.info = Vmcoreinfo::parse(d.core->vmcoreinfo_text());
   if (d.info.empty()) {
     d.mem_error = Error(ErrorCategory::data, "no VMCOREINFO note");

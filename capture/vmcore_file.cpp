@@ -55,10 +55,8 @@ Result<std::unique_ptr<VmcoreFile>> VmcoreFile::open(const std::string& path) {
 
   // Check the identification bytes ourselves first so a non-ELF file gets a plain message.
   unsigned char ident[EI_NIDENT];
-  auto got = pread_some(f->fd_.get(), ident, sizeof ident, 0, path);
-  if (!got)
-    return std::move(got).error();
-  if (*got < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
+  const std::size_t got = CK_TRY(pread_some(f->fd_.get(), ident, sizeof ident, 0, path));
+  if (got < SELFMAG || std::memcmp(ident, ELFMAG, SELFMAG) != 0)
     return data_error(path, "not an ELF file (no \\177ELF magic at offset 0)");
   if (f->regular_ && f->file_size_ < sizeof(Elf64_Ehdr))
     return data_error(path, "file ends at offset " + hex(f->file_size_) +

@@ -78,10 +78,8 @@ Result<std::uint64_t> X86_64Memory::walk(std::uint64_t vaddr) {
     const int shift = shifts[lvl];
     std::uint64_t idx = (vaddr >> shift) & 511;
     std::uint64_t entry = 0;
-    auto st = core_.read_phys(table + idx * 8, &entry, sizeof entry);
-    if (!st)
-      return std::move(st).error().context("translate " + hex(vaddr) + ": read page table at " +
-                                           hex(table + idx * 8));
+    CK_TRY_CONTEXT(core_.read_phys(table + idx * 8, &entry, sizeof entry),
+                   "translate " + hex(vaddr) + ": read page table at " + hex(table + idx * 8));
     if (!(entry & kPresent))
       return Error(ErrorCategory::data, "virtual address " + hex(vaddr) + " is not mapped");
     const bool leaf = shift == 12 || ((shift == 30 || shift == 21) && (entry & kPse));
