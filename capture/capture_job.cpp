@@ -26,7 +26,8 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
     stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
 
   KernelMemory* mem = nullptr;
-  if (core.identity().machine != 62 /* EM_X86_64 */) {
+  const ArchInfo* arch = arch_for_machine(core.identity().machine);
+  if (!arch) {
     stats.warnings.push_back("not an x86_64 vmcore (e_machine " +
                              std::to_string(core.identity().machine) +
                              "): only zero pages can be excluded");
@@ -50,6 +51,7 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
   CaptureContext ctx;
   ctx.core = &core;
   ctx.info = &info;
+  ctx.arch = arch;
   ctx.mem = mem;
   ctx.filter = filter.get();
   ctx.threads = req.threads ? req.threads : online_cpus();

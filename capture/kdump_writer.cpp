@@ -41,7 +41,8 @@ void fill_utsname(const CaptureContext& ctx, kdump::DiskDumpHeader& h) {
   }
   std::snprintf(h.utsname[0], kdump::kUtsFieldLen, "Linux");
   std::snprintf(h.utsname[2], kdump::kUtsFieldLen, "%s", ctx.info->osrelease().c_str());
-  std::snprintf(h.utsname[4], kdump::kUtsFieldLen, "x86_64");
+  if (ctx.arch)
+    std::snprintf(h.utsname[4], kdump::kUtsFieldLen, "%s", ctx.arch->name);
 }
 
 /// disk_dump_header for `layout`; `provisional` marks it incomplete until the last page is on

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "crashkit/base/io.hpp"
+#include "crashkit/capture/arch.hpp"
 
 namespace crashkit::capture {
 namespace {
@@ -235,9 +236,11 @@ std::string VmcoreFile::vmcoreinfo_text() const {
 }
 
 const LoadSegment* VmcoreFile::kernel_text() const {
-  constexpr std::uint64_t kStartKernelMap = 0xffffffff80000000ULL;
+  const ArchInfo* arch = arch_for_machine(identity_.machine);
+  if (!arch)
+    return nullptr;
   for (const auto& s : raw_loads_)
-    if (s.alias && s.vaddr >= kStartKernelMap)
+    if (s.alias && s.vaddr >= arch->kernel_map_start)
       return &s;
   return nullptr;
 }

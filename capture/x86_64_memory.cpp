@@ -3,10 +3,12 @@
 
 #include <cstdio>
 
+#include "crashkit/capture/arch.hpp"
+
 namespace crashkit::capture {
 namespace {
 
-constexpr std::uint64_t kStartKernelMap = 0xffffffff80000000ULL;
+const std::uint64_t kStartKernelMap = kArchX86_64.kernel_map_start;
 constexpr std::uint64_t kPresent = 1ULL << 0;
 constexpr std::uint64_t kPse = 1ULL << 7;
 // Physical address bits 12..51 of a page-table entry (bit 63 is NX, 52..62 software/PKEY).
