@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -25,10 +26,26 @@ namespace kdump = crashkit::capture::kdump;
 using crashkit::fixtures::VmcoreBuilder;
 using crashkit::fixtures::VmcoreSpec;
 
-std::string temp_dir() {
-  char tmpl[] = "/tmp/ck-estimate-XXXXXX";
-  REQUIRE(::mkdtemp(tmpl));
-  return tmpl;
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/ck-estimate-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl));
+    path = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// Two RAM ranges, the second above 4 GiB: the bitmaps cover a hole.
+std::string write_core(const std::string& dir) {
+  VmcoreSpec spec;
+  spec.cpus = 2;
+  spec.ram = {{1, 0x9e}, {0x100, 0x1700}, {0x100000, 0x400}};
+  auto b = VmcoreBuilder::create(spec);
+  REQUIRE(b);
+  REQUIRE(b->fill_mix(11));
+  REQUIRE(b->write(dir + "/vmcore"));
+  return dir + "/vmcore";
 }
 
 void read_at(int fd, void* buf, std::size_t len, std::uint64_t off) {
@@ -38,15 +55,9 @@ void read_at(int fd, void* buf, std::size_t len, std::uint64_t off) {
 } // namespace
 
 TEST_CASE("the estimate is the written kdump file's layout", "[init][estimate]") {
-  const std::string dir = temp_dir();
-  VmcoreSpec spec;
-  spec.ram = {{1, 0x9e}, {0x100, 0x1f00}};
-  spec.sparse_file = true;
-  auto b = VmcoreBuilder::create(spec);
-  REQUIRE(b);
-  REQUIRE(b->fill_mix(7));
-  const std::string vmcore = dir + "/vmcore";
-  REQUIRE(b->write(vmcore));
+  const TempDir tmp;
+  const std::string& dir = tmp.path;
+  const std::string vmcore = write_core(dir);
 
   const int level = GENERATE(0, 1, 31);
   CAPTURE(level);
