@@ -11,10 +11,8 @@ namespace crashkit::capture {
 
 Result<CaptureStats> run_capture(const CaptureRequest& req, OutputSink& sink,
                                  const ProgressFn& progress) {
-  auto dump = open_dump(req.vmcore);
-  if (!dump)
-    return std::move(dump).error();
-  return run_capture(req, *dump, sink, progress);
+  auto dump = CK_TRY(open_dump(req.vmcore));
+  return run_capture(req, dump, sink, progress);
 }
 
 Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, OutputSink& sink,
@@ -28,7 +26,8 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
     stats.warnings.push_back(req.vmcore + ": no VMCOREINFO note");
 
   KernelMemory* mem = nullptr;
-  if (core.identity().machine != 62 /* EM_X86_64 */) {
+  const ArchInfo* arch = arch_for_machine(core.identity().machine);
+  if (!arch) {
     stats.warnings.push_back("not an x86_64 vmcore (e_machine " +
                              std::to_string(core.identity().machine) +
                              "): only zero pages can be excluded");
@@ -38,15 +37,13 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
     else if (dump.mem_error)
       stats.warnings.push_back(dump.mem_error->message());
   }
-  auto filter = PageFilter::create(core, info, mem, req.dump_level, stats.warnings);
-  if (!filter)
-    return std::move(filter).error();
-  stats.dump_level = (*filter)->dump_level();
+  auto filter = CK_TRY(PageFilter::create(core, info, mem, req.dump_level, stats.warnings));
+  stats.dump_level = filter->dump_level();
   stats.requested_dump_level = req.dump_level;
   // Every warning so far is about what the filter can decide: the reasons for a lower level.
   if (stats.dump_level != (req.dump_level & 31))
     stats.level_reasons = stats.warnings;
-  stats.max_mapnr = (*filter)->max_mapnr();
+  stats.max_mapnr = filter->max_mapnr();
   for (const auto& w : stats.warnings)
     spdlog::warn("{}", w);
   const std::size_t warned = stats.warnings.size();
@@ -54,8 +51,9 @@ Result<CaptureStats> run_capture(const CaptureRequest& req, OpenDump& dump, Outp
   CaptureContext ctx;
   ctx.core = &core;
   ctx.info = &info;
+  ctx.arch = arch;
   ctx.mem = mem;
-  ctx.filter = filter->get();
+  ctx.filter = filter.get();
   ctx.threads = req.threads ? req.threads : online_cpus();
   ctx.compression = req.compression;
   ctx.zstd_level = req.zstd_level;

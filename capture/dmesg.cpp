@@ -149,8 +149,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   L.data_size_bits = k.offset("prb_data_ring.size_bits");
   L.data_data = k.offset("prb_data_ring.data");
   L.counter = k.offset("atomic_long_t.counter");
-  if (!k.complete())
-    return std::move(k.check("dmesg: " + what)).error();
+  CK_TRY(k.check("dmesg: " + what));
 
   const std::uint64_t dr = L.rb_desc_ring, tr = L.rb_text_ring;
   k.fits(dr + L.ring_count_bits, 4, L.rb_size, "prb_desc_ring.count_bits");
@@ -165,8 +164,7 @@ Result<PrbLayout> prb_layout(const Vmcoreinfo& info) {
   k.fits(L.desc_lpos + L.lpos_next, kWord, L.desc_size, "prb_desc.text_blk_lpos.next");
   k.fits(L.info_ts, 8, L.info_size, "printk_info.ts_nsec");
   k.fits(L.info_text_len, 2, L.info_size, "printk_info.text_len");
-  if (!k.complete())
-    return std::move(k.check("dmesg: " + what)).error();
+  CK_TRY(k.check("dmesg: " + what));
   return L;
 }
 
@@ -257,30 +255,25 @@ std::optional<TextBlock> text_block(std::uint64_t begin, std::uint64_t next,
 }
 
 Status dump_lockless(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, DmesgStats& st) {
-  auto lay = prb_layout(info);
-  if (!lay)
-    return std::move(lay).error();
-  const PrbLayout& L = *lay;
+  auto lay = CK_TRY(prb_layout(info));
+  const PrbLayout& L = lay;
 
   // SYMBOL(prb) is the pointer variable; it points at printk_rb_static or, once
   // setup_log_buf() ran, at printk_rb_dynamic.
-  auto prb = mem.read_u64(L.prb);
-  if (!prb)
-    return std::move(prb).error().context("dmesg: read pointer prb at " + hex(L.prb));
+  auto prb = CK_TRY_CONTEXT(mem.read_u64(L.prb), "dmesg: read pointer prb at " + hex(L.prb));
   std::vector<std::uint8_t> rb(L.rb_size);
-  if (auto r = mem.read_virt(*prb, rb.data(), rb.size()); !r) {
-    return std::move(r).error().context("dmesg: read printk_ringbuffer at " + hex(*prb));
-  }
+  CK_TRY_CONTEXT(mem.read_virt(prb, rb.data(), rb.size()),
+                 "dmesg: read printk_ringbuffer at " + hex(prb));
   const std::uint8_t* dr = rb.data() + L.rb_desc_ring;
   const std::uint8_t* tr = rb.data() + L.rb_text_ring;
   const std::uint32_t count_bits = load_field<std::uint32_t>(dr, L.ring_count_bits);
   const std::uint32_t size_bits = load_field<std::uint32_t>(tr, L.data_size_bits);
   if (count_bits > kMaxCountBits) {
-    return data_error("printk_ringbuffer at " + hex(*prb) + ": desc_ring.count_bits " +
+    return data_error("printk_ringbuffer at " + hex(prb) + ": desc_ring.count_bits " +
                       std::to_string(count_bits) + " exceeds " + std::to_string(kMaxCountBits));
   }
   if (size_bits > kMaxSizeBits || size_bits < 4) {
-    return data_error("printk_ringbuffer at " + hex(*prb) + ": text_data_ring.size_bits " +
+    return data_error("printk_ringbuffer at " + hex(prb) + ": text_data_ring.size_bits " +
                       std::to_string(size_bits) + " outside 4.." + std::to_string(kMaxSizeBits));
   }
   const std::uint64_t count = 1ULL << count_bits;
@@ -392,19 +385,16 @@ struct LogBuf {
 
 Result<LogBuf> read_log_buf(KernelMemory& mem, std::uint64_t sym_log_buf,
                             std::uint64_t sym_log_buf_len) {
-  auto addr = mem.read_u64(sym_log_buf);
-  if (!addr)
-    return std::move(addr).error().context("dmesg: read log_buf at " + hex(sym_log_buf));
+  auto addr =
+      CK_TRY_CONTEXT(mem.read_u64(sym_log_buf), "dmesg: read log_buf at " + hex(sym_log_buf));
   // int (2.6) or u32 (3.x+); both read as 32 bits.
-  auto len = mem.read_u32(sym_log_buf_len);
-  if (!len) {
-    return std::move(len).error().context("dmesg: read log_buf_len at " + hex(sym_log_buf_len));
-  }
-  if (*len == 0 || *len > kMaxLogBufLen) {
-    return data_error("log_buf_len " + std::to_string(*len) + " outside 1.." +
+  auto len = CK_TRY_CONTEXT(mem.read_u32(sym_log_buf_len),
+                            "dmesg: read log_buf_len at " + hex(sym_log_buf_len));
+  if (len == 0 || len > kMaxLogBufLen) {
+    return data_error("log_buf_len " + std::to_string(len) + " outside 1.." +
                       std::to_string(kMaxLogBufLen));
   }
-  return LogBuf{*addr, *len};
+  return LogBuf{addr, len};
 }
 
 // log_buf read kLogWindow bytes at a time: records are parsed from the window that holds them,
@@ -420,8 +410,8 @@ public:
       valid_ = false;
       start_ = off;
       filled_ = std::min<std::uint64_t>(buf_.size(), len_ - off);
-      if (auto r = mem_.read_virt(addr_ + off, buf_.data(), filled_); !r)
-        return std::move(r).error().context("dmesg: read log_buf at " + hex(addr_ + off));
+      CK_TRY_CONTEXT(mem_.read_virt(addr_ + off, buf_.data(), filled_),
+                     "dmesg: read log_buf at " + hex(addr_ + off));
       valid_ = true;
     }
     return buf_.data() + (off - start_);
@@ -443,32 +433,26 @@ Status dump_plain(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dmesg
   const std::uint64_t sym_len = k.symbol("log_buf_len");
   const std::uint64_t sym_end = k.symbol("log_end");
   CK_TRY(k.check("dmesg: log_buf (plain)"));
-  auto lb = read_log_buf(mem, sym_buf, sym_len);
-  if (!lb)
-    return std::move(lb).error();
+  auto lb = CK_TRY(read_log_buf(mem, sym_buf, sym_len));
 
   // log_end was `unsigned long` up to 2.6.24 and `unsigned` from 2.6.25 on.
   const std::uint32_t ver = info.kernel_version();
   const bool long_end = ver != 0 && ver < ((2U << 16) | (6U << 8) | 25U);
   std::uint64_t log_end = 0;
   if (long_end) {
-    auto v = mem.read_u64(sym_end);
-    if (!v)
-      return std::move(v).error().context("dmesg: read log_end at " + hex(sym_end));
-    log_end = *v;
+    auto v = CK_TRY_CONTEXT(mem.read_u64(sym_end), "dmesg: read log_end at " + hex(sym_end));
+    log_end = v;
   } else {
-    auto v = mem.read_u32(sym_end);
-    if (!v)
-      return std::move(v).error().context("dmesg: read log_end at " + hex(sym_end));
-    log_end = *v;
+    auto v = CK_TRY_CONTEXT(mem.read_u32(sym_end), "dmesg: read log_end at " + hex(sym_end));
+    log_end = v;
   }
 
   // The text oldest first as (offset, length) pieces of log_buf. The kernel masks with
   // log_buf_len - 1 (always a power of two); % is the same then and stays in bounds if not.
   std::pair<std::uint64_t, std::uint64_t> pieces[2] = {{0, log_end}, {0, 0}};
-  if (log_end >= lb->len) {
-    const std::uint64_t idx = log_end % lb->len;
-    pieces[0] = {idx, lb->len - idx};
+  if (log_end >= lb.len) {
+    const std::uint64_t idx = log_end % lb.len;
+    pieces[0] = {idx, lb.len - idx};
     pieces[1] = {0, idx};
   }
   // Only the newest kMaxLogRead bytes.
@@ -476,16 +460,14 @@ Status dump_plain(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dmesg
                            ? pieces[0].second + pieces[1].second - kMaxLogRead
                            : 0;
   st.skipped_old = skip;
-  LogWindow win(mem, lb->addr, lb->len);
+  LogWindow win(mem, lb.addr, lb.len);
   for (auto [off, n] : pieces) {
     const std::uint64_t drop = std::min(skip, n);
     skip -= drop;
     for (std::uint64_t at = off + drop; at < off + n && out.ok();) {
       const std::uint64_t chunk = std::min(kLogWindow, off + n - at);
-      auto p = win.at(at, chunk);
-      if (!p)
-        return std::move(p).error();
-      out.append(reinterpret_cast<const char*>(*p), chunk);
+      auto p = CK_TRY(win.at(at, chunk));
+      out.append(reinterpret_cast<const char*>(p), chunk);
       at += chunk;
     }
   }
@@ -513,43 +495,35 @@ Status dump_records(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dme
   k.fits(off_text_len, 2, hdr, type + ".text_len");
   CK_TRY(k.check("dmesg: " + what));
 
-  auto lb = read_log_buf(mem, sym_buf, sym_len);
-  if (!lb)
-    return std::move(lb).error();
-  auto first = mem.read_u32(sym_first);
-  if (!first)
-    return std::move(first).error().context("dmesg: read log_first_idx at " + hex(sym_first));
-  auto next = mem.read_u32(sym_next);
-  if (!next)
-    return std::move(next).error().context("dmesg: read log_next_idx at " + hex(sym_next));
-  if (*first >= lb->len || *next >= lb->len) {
-    return data_error("log_first_idx " + hex(*first) + " / log_next_idx " + hex(*next) +
-                      " outside the " + std::to_string(lb->len) + "-byte log_buf");
+  auto lb = CK_TRY(read_log_buf(mem, sym_buf, sym_len));
+  auto first =
+      CK_TRY_CONTEXT(mem.read_u32(sym_first), "dmesg: read log_first_idx at " + hex(sym_first));
+  auto next =
+      CK_TRY_CONTEXT(mem.read_u32(sym_next), "dmesg: read log_next_idx at " + hex(sym_next));
+  if (first >= lb.len || next >= lb.len) {
+    return data_error("log_first_idx " + hex(first) + " / log_next_idx " + hex(next) +
+                      " outside the " + std::to_string(lb.len) + "-byte log_buf");
   }
 
-  LogWindow win(mem, lb->addr, lb->len);
-  const std::uint64_t len = lb->len;
+  LogWindow win(mem, lb.addr, lb.len);
+  const std::uint64_t len = lb.len;
   // Ring bytes from a record to log_next_idx: records further back than kMaxLogRead are walked
   // (their lengths lead to the next) but not read out.
-  auto to_next = [&](std::uint64_t rec) { return rec <= *next ? *next - rec : len - rec + *next; };
+  auto to_next = [&](std::uint64_t rec) { return rec <= next ? next - rec : len - rec + next; };
   // Every record is at least a header long, so a sound walk takes fewer steps than this.
   const std::uint64_t max_steps = len / hdr + 2;
-  std::uint64_t idx = *first;
-  for (std::uint64_t steps = 0; idx != *next && steps < max_steps && hdr <= len && out.ok();
+  std::uint64_t idx = first;
+  for (std::uint64_t steps = 0; idx != next && steps < max_steps && hdr <= len && out.ok();
        ++steps) {
     std::uint64_t rec = idx;
     if (rec + hdr > len)
       break;
-    auto h = win.at(rec, hdr);
-    if (!h)
-      return std::move(h).error();
-    std::uint64_t rec_len = load_field<std::uint16_t>(*h, off_len);
+    auto h = CK_TRY(win.at(rec, hdr));
+    std::uint64_t rec_len = load_field<std::uint16_t>(h, off_len);
     if (rec_len == 0) { // end-of-buffer marker: the record is at the start
       rec = 0;
-      h = win.at(0, hdr);
-      if (!h)
-        return std::move(h).error();
-      rec_len = load_field<std::uint16_t>(*h, off_len);
+      h = CK_TRY(win.at(0, hdr));
+      rec_len = load_field<std::uint16_t>(h, off_len);
     }
     // A broken length leaves no way to find the next record.
     if (rec_len < hdr || rec + rec_len > len)
@@ -559,15 +533,13 @@ Status dump_records(KernelMemory& mem, const Vmcoreinfo& info, TextOut& out, Dme
       ++st.skipped_old;
       continue;
     }
-    auto p = win.at(rec, rec_len); // rec_len is a u16: within one window
-    if (!p)
-      return std::move(p).error();
+    auto p = CK_TRY(win.at(rec, rec_len)); // rec_len is a u16: within one window
     const std::uint64_t text_len =
-        std::min<std::uint64_t>(load_field<std::uint16_t>(*p, off_text_len), rec_len - hdr);
-    append_record(out, load_field<std::uint64_t>(*p, off_ts), *p + hdr, text_len);
+        std::min<std::uint64_t>(load_field<std::uint16_t>(p, off_text_len), rec_len - hdr);
+    append_record(out, load_field<std::uint64_t>(p, off_ts), p + hdr, text_len);
     ++st.records;
   }
-  if (idx != *next && out.ok()) {
+  if (idx != next && out.ok()) {
     st.walk_cut_short = true;
     ++st.skipped_corrupt;
   }
@@ -621,10 +593,7 @@ Result<SavedDmesg> save_dmesg(KernelMemory& mem, const Vmcoreinfo& info, const s
   auto open = [&]() -> Status {
     if (file)
       return {};
-    auto f = FileSink::create(path, force);
-    if (!f)
-      return std::move(f).error();
-    file = std::move(f).value();
+    file = CK_TRY(FileSink::create(path, force));
     return {};
   };
   SavedDmesg saved;

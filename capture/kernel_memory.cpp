@@ -7,19 +7,17 @@ namespace crashkit::capture {
 Status KernelMemory::read_virt(std::uint64_t vaddr, void* buf, std::size_t len) {
   auto* out = static_cast<std::uint8_t*>(buf);
   while (len > 0) {
-    auto pa = vtop(vaddr);
-    if (!pa)
-      return std::move(pa).error();
+    const std::uint64_t pa = CK_TRY(vtop(vaddr));
     // Extend over pages that are physically contiguous too (vmemmap and the direct map are
     // 2 MiB/1 GiB mapped), so one read covers many pages.
     std::size_t chunk = std::min<std::size_t>(len, 4096 - (vaddr & 4095));
     while (chunk < len) {
       auto next = vtop(vaddr + chunk);
-      if (!next || *next != *pa + chunk)
+      if (!next || *next != pa + chunk)
         break;
       chunk += std::min<std::size_t>(len - chunk, 4096);
     }
-    CK_TRY(read_phys(*pa, out, chunk));
+    CK_TRY(read_phys(pa, out, chunk));
     out += chunk;
     vaddr += chunk;
     len -= chunk;

@@ -14,23 +14,14 @@ namespace {
 // is right on every kernel.
 constexpr std::uint64_t kSectionMarkedPresent = 1;
 constexpr std::uint64_t kSectionFlagMask = (1ULL << 5) - 1;
-// arch/x86/include/asm/sparsemem.h: x86_64 has always used 128 MiB sections
-// (SECTION_SIZE_BITS 27, "matt - 128 is convenient right now"); kernels before 5.11 do not
-// export the number. Any other value is not from an x86_64 kernel.
-constexpr std::int64_t kX86_64SectionSizeBits = 27;
-// The same header: MAX_PHYSMEM_BITS was 44 in early x86_64 kernels, then 46 with 4-level paging
-// and (pgtable_l5_enabled() ? 52 : 46) since 4.14's 5-level paging; 52 is also the page-table
-// format's limit on physical addresses.
-constexpr std::int64_t kMinPhysmemBits = 44;
-constexpr std::int64_t kMaxPhysmemBits = 52;
 // struct mem_section is two or three words (section_mem_map, usage, page_ext with
 // CONFIG_PAGE_EXTENSION); at most a page's worth per root in the EXTREME layout.
 constexpr std::int64_t kMaxMemSectionSize = 4096;
 
 } // namespace
 
-Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::uint64_t max_pfn,
-                              std::uint64_t page_shift) {
+Result<MemMap> MemMap::create(KernelMemory& mem, const ArchInfo& arch, const Vmcoreinfo& info,
+                              std::uint64_t max_pfn, std::uint64_t page_shift) {
   MemMap m;
   m.mem_ = &mem;
   auto sym = info.symbol("mem_section");
@@ -38,25 +29,29 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   auto smm_off = info.offset("mem_section.section_mem_map");
   auto ssb = info.number("SECTION_SIZE_BITS");
   if (!ssb)
-    ssb = kX86_64SectionSizeBits;
+    ssb = arch.section_size_bits;
   auto page_sz = info.size("page");
   if (!sym || !ms_size || !smm_off || !page_sz)
     return Error(ErrorCategory::data,
                  "VMCOREINFO lacks the SPARSEMEM keys (SYMBOL(mem_section), SIZE(mem_section), "
                  "OFFSET(mem_section.section_mem_map), SIZE(page))");
   const auto physmem_key = info.number("MAX_PHYSMEM_BITS");
-  std::int64_t physmem_bits =
-      physmem_key.value_or(info.number("pgtable_l5_enabled").value_or(0) ? 52 : 46);
+  std::int64_t physmem_bits = physmem_key.value_or(info.number("pgtable_l5_enabled").value_or(0)
+                                                       ? arch.physmem_bits_5level
+                                                       : arch.physmem_bits_4level);
 
-  // Every value below becomes a shift, a stride or a count: refuse what no x86_64 kernel has.
+  // Every value below becomes a shift, a stride or a count: refuse what no kernel of the
+  // architecture has.
   std::vector<std::string> bad;
   const auto page_shift_i = static_cast<std::int64_t>(page_shift);
-  if (physmem_bits < kMinPhysmemBits || physmem_bits > kMaxPhysmemBits)
-    bad.push_back(key_value("NUMBER(MAX_PHYSMEM_BITS)", physmem_bits) + " (x86_64: " +
-                  std::to_string(kMinPhysmemBits) + ".." + std::to_string(kMaxPhysmemBits) + ")");
-  if (*ssb != kX86_64SectionSizeBits || *ssb <= page_shift_i)
-    bad.push_back(key_value("NUMBER(SECTION_SIZE_BITS)", *ssb) +
-                  " (x86_64: " + std::to_string(kX86_64SectionSizeBits) + ")");
+  const std::string arch_is = std::string(" (") + arch.name + ": ";
+  if (physmem_bits < arch.min_physmem_bits || physmem_bits > arch.max_physmem_bits)
+    bad.push_back(key_value("NUMBER(MAX_PHYSMEM_BITS)", physmem_bits) + arch_is +
+                  std::to_string(arch.min_physmem_bits) + ".." +
+                  std::to_string(arch.max_physmem_bits) + ")");
+  if (*ssb != arch.section_size_bits || *ssb <= page_shift_i)
+    bad.push_back(key_value("NUMBER(SECTION_SIZE_BITS)", *ssb) + arch_is +
+                  std::to_string(arch.section_size_bits) + ")");
   if (*ms_size < 8 || *ms_size > kMaxMemSectionSize)
     bad.push_back(key_value("SIZE(mem_section)", *ms_size));
   else if (*smm_off < 0 || !field_fits(static_cast<std::uint64_t>(*smm_off), 8,
@@ -94,7 +89,7 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   // Kernels before 5.9 (commit 1d50e5d0c505) do not export MAX_PHYSMEM_BITS, and early x86_64
   // ones had 44 bits: take the number LENGTH(mem_section) was computed from.
   if (!physmem_key && !fits_length(physmem_bits))
-    for (std::int64_t bits = kMinPhysmemBits; bits <= kMaxPhysmemBits; ++bits)
+    for (std::int64_t bits = arch.min_physmem_bits; bits <= arch.max_physmem_bits; ++bits)
       if (fits_length(bits)) {
         physmem_bits = bits;
         break;
@@ -117,10 +112,7 @@ Result<MemMap> MemMap::create(KernelMemory& mem, const Vmcoreinfo& info, std::ui
   // Read every entry once now, so an unreadable mem_section is an error here rather than pages
   // silently kept later; nothing is stored per section.
   for (std::uint64_t n = 0; n < m.nr_sections_; ++n) {
-    auto base = m.section_base(n);
-    if (!base)
-      return std::move(base).error();
-    if (*base)
+    if (CK_TRY(m.section_base(n)) != 0)
       m.end_pfn_ = (n + 1) * m.pps_;
   }
   if (m.end_pfn_ > max_pfn)
@@ -135,11 +127,10 @@ Result<std::uint64_t> MemMap::section_base(std::uint64_t n) {
   if (extreme_) {
     const std::uint64_t ri = n / per_root_;
     if (ri != cached_root_idx_) {
-      auto root = mem_->read_u64(sym_ + ri * 8);
-      if (!root)
-        return std::move(root).error().context("read mem_section root " + std::to_string(ri));
+      auto root = CK_TRY_CONTEXT(mem_->read_u64(sym_ + ri * 8),
+                                 "read mem_section root " + std::to_string(ri));
       cached_root_idx_ = ri;
-      cached_root_ = *root;
+      cached_root_ = root;
     }
     if (cached_root_ == 0)
       return std::uint64_t{0};
@@ -147,14 +138,13 @@ Result<std::uint64_t> MemMap::section_base(std::uint64_t n) {
   } else {
     sec_addr = sym_ + n * ms_size_;
   }
-  auto coded = mem_->read_u64(sec_addr + smm_off_);
-  if (!coded)
-    return std::move(coded).error().context("read mem_section[" + std::to_string(n) + "] at " +
-                                            hex(sec_addr));
+  const std::uint64_t coded =
+      CK_TRY_CONTEXT(mem_->read_u64(sec_addr + smm_off_),
+                     "read mem_section[" + std::to_string(n) + "] at " + hex(sec_addr));
   std::uint64_t base = 0;
-  const std::uint64_t enc = *coded & ~kSectionFlagMask;
+  const std::uint64_t enc = coded & ~kSectionFlagMask;
   // The kernel stores mem_map - section_first_pfn * sizeof(struct page).
-  if ((*coded & kSectionMarkedPresent) && enc != 0)
+  if ((coded & kSectionMarkedPresent) && enc != 0)
     base = enc + n * pps_ * page_size_struct_;
   cached_section_ = n;
   cached_base_ = base;

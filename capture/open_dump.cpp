@@ -1,21 +1,24 @@
 #include "crashkit/capture/open_dump.hpp"
 
-#include "crashkit/capture/x86_64_memory.hpp"
+#include "crashkit/capture/arch.hpp"
 
 namespace crashkit::capture {
 
 Result<OpenDump> open_dump(const std::string& path) {
-  auto core = VmcoreFile::open(path);
-  if (!core)
-    return std::move(core).error();
   OpenDump d;
-  d.core = std::move(core).value();
+  d.core = CK_TRY(VmcoreFile::open(path));
   d.info = Vmcoreinfo::parse(d.core->vmcoreinfo_text());
   if (d.info.empty()) {
     d.mem_error = Error(ErrorCategory::data, "no VMCOREINFO note");
     return d;
   }
-  auto mem = X86_64Memory::create(*d.core, d.info);
+  const ArchInfo* arch = arch_for_machine(d.core->identity().machine);
+  if (!arch) {
+    d.mem_error = Error(ErrorCategory::unsupported, "no kernel-virtual translation for e_machine " +
+                                                        std::to_string(d.core->identity().machine));
+    return d;
+  }
+  auto mem = arch->create_memory(*d.core, d.info);
   if (mem)
     d.mem = std::move(mem).value();
   else

@@ -41,9 +41,14 @@ Result<UniqueFd> create_incomplete(const std::string& path, bool force, std::str
   return fd;
 }
 
-Status finish_file(int fd, const std::string& tmp, const std::string& path) {
+Status sync_file(int fd, const std::string& name) {
   if (::fdatasync(fd) != 0)
-    return Error::from_errno(errno, "fdatasync").with_path(tmp);
+    return Error::from_errno(errno, "fdatasync").with_path(name);
+  return {};
+}
+
+Status finish_file(int fd, const std::string& tmp, const std::string& path) {
+  CK_TRY(sync_file(fd, tmp));
   if (::rename(tmp.c_str(), path.c_str()) != 0)
     return Error::from_errno(errno, "rename to " + path).with_path(tmp);
   return fsync_parent_dir(path);
@@ -55,10 +60,7 @@ Result<std::unique_ptr<FileSink>> FileSink::create(const std::string& path, bool
                                                    bool direct_io) {
   std::unique_ptr<FileSink> s(new FileSink());
   s->path_ = path;
-  auto fd = create_incomplete(path, force, s->tmp_path_);
-  if (!fd)
-    return std::move(fd).error();
-  s->fd_ = std::move(fd).value();
+  s->fd_ = CK_TRY(create_incomplete(path, force, s->tmp_path_));
   if (direct_io) {
     // tmpfs (before 6.6) and some network filesystems refuse O_DIRECT: then stay buffered.
     // The second descriptor must be the file just created, not whatever the name holds now.
@@ -93,6 +95,11 @@ Status FileSink::finish() {
 
 Status FileSink::flush() {
   return direct_ ? direct_->flush_all() : Status{};
+}
+
+Status FileSink::sync_data() {
+  CK_TRY(flush());
+  return sync_file(fd_.get(), tmp_path_);
 }
 
 FlatSink::FlatSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
@@ -146,10 +153,8 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
                                   bool force, std::optional<Error>& cut) {
   FlatReassembly out;
   std::vector<std::uint8_t> h(kFlatHeaderSize);
-  auto got = read_full(in_fd, h.data(), h.size(), in_name);
-  if (!got)
-    return std::move(got).error();
-  if (*got < 32 || std::memcmp(h.data(), kFlatSignature, sizeof kFlatSignature - 1) != 0)
+  const std::size_t got = CK_TRY(read_full(in_fd, h.data(), h.size(), in_name));
+  if (got < 32 || std::memcmp(h.data(), kFlatSignature, sizeof kFlatSignature - 1) != 0)
     return Error(ErrorCategory::data,
                  "not a flattened dump stream (no \"makedumpfile\" signature at offset 0)")
         .with_path(in_name);
@@ -161,26 +166,22 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
                                           std::to_string(be64toh(type)) + "/" +
                                           std::to_string(be64toh(ver)))
         .with_path(in_name);
-  out.stream_bytes = out.stream_end = *got;
-  if (*got < kFlatHeaderSize) {
+  out.stream_bytes = out.stream_end = got;
+  if (got < kFlatHeaderSize) {
     cut = Error(ErrorCategory::data, "stream ends inside the 4096-byte header").with_path(in_name);
     return out;
   }
 
   std::string tmp;
-  auto fd = create_incomplete(output, force, tmp);
-  if (!fd)
-    return std::move(fd).error();
+  auto fd = CK_TRY(create_incomplete(output, force, tmp));
   out.output = tmp;
   std::uint64_t pos = kFlatHeaderSize;
   std::vector<std::uint8_t> buf(kMaxRecord);
   for (;;) {
     out.stream_bytes = out.stream_end = pos;
     std::uint64_t rec[2];
-    auto n = read_full(in_fd, rec, sizeof rec, in_name);
-    if (!n)
-      return std::move(n).error();
-    if (*n != sizeof rec) {
+    const std::size_t n = CK_TRY(read_full(in_fd, rec, sizeof rec, in_name));
+    if (n != sizeof rec) {
       cut = Error(ErrorCategory::data,
                   "stream ends without the end marker (record header truncated; the dump in " +
                       tmp + " is incomplete)")
@@ -210,10 +211,8 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
     bool whole = true;
     while (left > 0) {
       const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
-      auto r = read_full(in_fd, buf.data(), chunk, in_name);
-      if (!r)
-        return std::move(r).error();
-      if (*r != chunk) {
+      const std::size_t r = CK_TRY(read_full(in_fd, buf.data(), chunk, in_name));
+      if (r != chunk) {
         cut = Error(ErrorCategory::data, "stream ends inside a record of " + std::to_string(size) +
                                              " bytes for offset " +
                                              hex(static_cast<std::uint64_t>(off)))
@@ -222,7 +221,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
         whole = false;
         break;
       }
-      CK_TRY(pwrite_full(fd->get(), buf.data(), chunk, dst, tmp));
+      CK_TRY(pwrite_full(fd.get(), buf.data(), chunk, dst, tmp));
       dst += chunk;
       left -= chunk;
     }
@@ -231,13 +230,12 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
     pos = rec_pos + sizeof rec + static_cast<std::uint64_t>(size);
   }
   if (out.complete) {
-    CK_TRY(finish_file(fd->get(), tmp, output));
+    CK_TRY(finish_file(fd.get(), tmp, output));
     out.output = output;
     return out;
   }
   // Kept as it is: durable before anyone discards the stream it came from.
-  if (::fdatasync(fd->get()) != 0)
-    return Error::from_errno(errno, "fdatasync").with_path(tmp);
+  CK_TRY(sync_file(fd.get(), tmp));
   CK_TRY(fsync_parent_dir(tmp));
   return out;
 }
@@ -247,9 +245,7 @@ Result<FlatReassembly> reassemble(int in_fd, const std::string& in_name, const s
 Status reassemble_flattened(int in_fd, const std::string& in_name, const std::string& output,
                             bool force) {
   std::optional<Error> cut;
-  auto r = reassemble(in_fd, in_name, output, force, cut);
-  if (!r)
-    return std::move(r).error();
+  CK_TRY(reassemble(in_fd, in_name, output, force, cut));
   if (cut)
     return std::move(*cut);
   return {};

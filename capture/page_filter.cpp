@@ -45,7 +45,11 @@ Result<std::unique_ptr<PageFilter>> PageFilter::create(const VmcoreFile& core,
       warnings.push_back("kernel memory cannot be translated: only zero pages are excluded");
       f->level_ &= kExcludeZero;
     } else {
-      auto mm = MemMap::create(*mem, info, f->max_mapnr_, f->page_shift_);
+      const ArchInfo* arch = arch_for_machine(core.identity().machine);
+      auto mm = arch ? MemMap::create(*mem, *arch, info, f->max_mapnr_, f->page_shift_)
+                     : Result<MemMap>(Error(ErrorCategory::unsupported,
+                                            "no SPARSEMEM layout for e_machine " +
+                                                std::to_string(core.identity().machine)));
       if (!mm) {
         warnings.push_back(mm.error().message() + ": only zero pages are excluded");
         f->level_ &= kExcludeZero;

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "crashkit/capture/arch.hpp"
 #include "crashkit/capture/capture_job.hpp"
 #include "crashkit/capture/kernel_memory.hpp"
 #include "crashkit/capture/page_filter.hpp"
@@ -23,7 +24,8 @@ inline constexpr unsigned kLowMemoryDedupLog2 = 12;
 struct CaptureContext {
   const VmcoreFile* core = nullptr;
   const Vmcoreinfo* info = nullptr;
-  KernelMemory* mem = nullptr; // null when translation is impossible
+  const ArchInfo* arch = nullptr; ///< null when capture does not know the core's architecture
+  KernelMemory* mem = nullptr;    // null when translation is impossible
   PageFilter* filter = nullptr;
   unsigned threads = 1;
   Compression compression = Compression::zstd;

@@ -3,10 +3,12 @@
 
 #include <cstdio>
 
+#include "crashkit/capture/arch.hpp"
+
 namespace crashkit::capture {
 namespace {
 
-constexpr std::uint64_t kStartKernelMap = 0xffffffff80000000ULL;
+const std::uint64_t kStartKernelMap = kArchX86_64.kernel_map_start;
 constexpr std::uint64_t kPresent = 1ULL << 0;
 constexpr std::uint64_t kPse = 1ULL << 7;
 // Physical address bits 12..51 of a page-table entry (bit 63 is NX, 52..62 software/PKEY).
@@ -78,10 +80,8 @@ Result<std::uint64_t> X86_64Memory::walk(std::uint64_t vaddr) {
     const int shift = shifts[lvl];
     std::uint64_t idx = (vaddr >> shift) & 511;
     std::uint64_t entry = 0;
-    auto st = core_.read_phys(table + idx * 8, &entry, sizeof entry);
-    if (!st)
-      return std::move(st).error().context("translate " + hex(vaddr) + ": read page table at " +
-                                           hex(table + idx * 8));
+    CK_TRY_CONTEXT(core_.read_phys(table + idx * 8, &entry, sizeof entry),
+                   "translate " + hex(vaddr) + ": read page table at " + hex(table + idx * 8));
     if (!(entry & kPresent))
       return Error(ErrorCategory::data, "virtual address " + hex(vaddr) + " is not mapped");
     const bool leaf = shift == 12 || ((shift == 30 || shift == 21) && (entry & kPse));

@@ -23,6 +23,7 @@
 #include "crashkit/base/unique_fd.hpp"
 #include "crashkit/capture/dmesg.hpp"
 #include "crashkit/capture/dump_output.hpp"
+#include "crashkit/capture/kdump_layout.hpp"
 #include "crashkit/capture/open_dump.hpp"
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
@@ -860,17 +861,10 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
   if (!filter)
     return std::move(filter).error();
   auto& f = **filter;
-  capture::Bitmap ram, dumpable;
-  std::uint64_t pages = 0;
-  for (std::uint64_t b = 0; b < f.max_mapnr(); b += f.cycle_pfns()) {
-    CK_TRY(f.build(b, std::min(f.max_mapnr(), b + f.cycle_pfns()), ram, dumpable, nullptr));
-    pages += dumpable.popcount();
-  }
-  const std::uint64_t B = f.page_size();
-  // Header blocks, notes, two bitmaps, one 24-byte descriptor per page.
-  const std::uint64_t meta =
-      2 * B + core.notes().size() + 2 * ((f.max_mapnr() + 7) / 8) + pages * 24;
-  return pages * B + meta;
+  const capture::DumpableCount pages = CK_TRY(capture::count_dumpable(f));
+  return capture::KdumpLayout::compute(f.page_size(), core.notes().size(), f.max_mapnr(),
+                                       pages.total, f.dump_level() & capture::kExcludeZero)
+      .max_file_bytes();
 }
 
 Result<UniqueFd> open_dump_path(const std::string& mountpoint, const std::string& path,

@@ -3,15 +3,20 @@
 
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <string>
 
 #include "crashkit/base/io.hpp"
+#include "crashkit/capture/capture_job.hpp"
+#include "crashkit/capture/kdump_format.hpp"
 #include "crashkit/capture/output_sink.hpp"
+#include "crashkit/fixtures/vmcore_builder.hpp"
 
 using crashkit::capture::FileSink;
 
@@ -31,6 +36,27 @@ struct Scratch {
     dir = tmpl;
   }
   ~Scratch() { (void)std::system(("rm -rf '" + dir + "'").c_str()); }
+};
+
+/// A FileSink whose device fails to make the data durable (EIO from fdatasync).
+class FailingSyncSink final : public crashkit::capture::OutputSink {
+public:
+  explicit FailingSyncSink(std::unique_ptr<FileSink> file) : file_(std::move(file)) {}
+  crashkit::Status write_at(std::uint64_t off, const void* data, std::size_t len) override {
+    return file_->write_at(off, data, len);
+  }
+  crashkit::Status finish() override { return file_->finish(); }
+  const std::string& name() const override { return file_->name(); }
+  int file_fd() const override { return file_->file_fd(); }
+  crashkit::Status flush_staged() override { return file_->flush_staged(); }
+  crashkit::Status sync_data() override {
+    ++syncs;
+    return crashkit::Error::from_errno(EIO, "fdatasync").with_path(name());
+  }
+  int syncs = 0;
+
+private:
+  std::unique_ptr<FileSink> file_;
 };
 
 } // namespace
@@ -59,4 +85,35 @@ TEST_CASE("FileSink treats a dangling link at OUTPUT as an existing output", "[s
   auto sink = FileSink::create(s.dir + "/vmcore", false);
   REQUIRE_FALSE(sink);
   CHECK(sink.error().message().find("output exists") != std::string::npos);
+}
+
+TEST_CASE("a kdump whose data cannot be made durable stays marked incomplete", "[sink]") {
+  Scratch s;
+  crashkit::fixtures::VmcoreSpec spec;
+  spec.ram = {{1, 0x9e}, {0x100, 0x1f00}};
+  spec.sparse_file = true;
+  auto b = crashkit::fixtures::VmcoreBuilder::create(spec);
+  REQUIRE(b);
+  REQUIRE(b->fill_mix(5));
+  const std::string vmcore = s.dir + "/vmcore";
+  REQUIRE(b->write(vmcore));
+
+  auto file = FileSink::create(s.dir + "/dump", false);
+  REQUIRE(file);
+  FailingSyncSink sink(std::move(file).value());
+  crashkit::capture::CaptureRequest req;
+  req.vmcore = vmcore;
+  req.threads = 1;
+  auto r = crashkit::capture::run_capture(req, sink, {});
+  REQUIRE_FALSE(r);
+  CHECK(sink.syncs == 1);
+  CHECK(r.error().sys_errno() == EIO);
+  CHECK(r.error().message() == s.dir + "/dump.incomplete: fdatasync (Input/output error)");
+  // The header written first says incomplete, and nothing rewrote it.
+  crashkit::capture::kdump::DiskDumpHeader h{};
+  const int fd = ::open((s.dir + "/dump.incomplete").c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  CHECK(::pread(fd, &h, sizeof h, 0) == static_cast<ssize_t>(sizeof h));
+  ::close(fd);
+  CHECK((h.status & crashkit::capture::kdump::kStatusIncomplete) != 0);
 }

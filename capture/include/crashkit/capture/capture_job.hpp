@@ -1,7 +1,7 @@
 #pragma once
 /// One capture: open the vmcore, set up translation and filtering, and write the requested
-/// format to a sink. The front end (src/capture_main.cpp) only parses options into
-/// CaptureRequest and prints CaptureStats.
+/// format to a sink. The front ends (crashkit-capture's src/capture_cli/, the capture init) only
+/// fill CaptureRequest and report CaptureStats.
 
 #include <cstdint>
 #include <functional>

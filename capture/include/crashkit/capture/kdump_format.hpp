@@ -1,7 +1,8 @@
 #pragma once
 /// On-disk structures of the kdump-compressed ("KDUMP   ") format, LP64/x86_64 layout, written
-/// with fixed-width types and checked offsets (see
-/// shared/notes/dump-formats-and-filtering.md 1.2–1.7).
+/// with fixed-width types and checked offsets. The source is makedumpfile's diskdump_mod.h
+/// (struct disk_dump_header, struct kdump_sub_header, struct page_desc, DUMP_DH_*), header
+/// version 6 as written since makedumpfile 1.5.5 (2013); crash's diskdump.h reads the same.
 
 #include <cstddef>
 #include <cstdint>

@@ -1,11 +1,12 @@
 #pragma once
 /// Locates the struct page of every PFN through SPARSEMEM (classic or EXTREME) mem_section,
 /// the layout every x86_64 kernel uses (VMEMMAP included: the section's encoded mem_map
-/// already points into the vmemmap).
+/// already points into the vmemmap). The architecture's numbers come from ArchInfo.
 
 #include <cstdint>
 #include <optional>
 
+#include "crashkit/capture/arch.hpp"
 #include "crashkit/capture/kernel_memory.hpp"
 #include "crashkit/capture/vmcoreinfo.hpp"
 
@@ -13,11 +14,11 @@ namespace crashkit::capture {
 
 class MemMap {
 public:
-  /// Checks the SPARSEMEM keys against what an x86_64 kernel can export (errors name the missing
-  /// or impossible key) and reads mem_section for sections covering [0, max_pfn). Keeps no
-  /// per-section table: memory use does not grow with the values read.
-  static Result<MemMap> create(KernelMemory& mem, const Vmcoreinfo& info, std::uint64_t max_pfn,
-                               std::uint64_t page_shift);
+  /// Checks the SPARSEMEM keys against what a kernel of `arch` can export (errors name the
+  /// missing or impossible key) and reads mem_section for sections covering [0, max_pfn). Keeps
+  /// no per-section table: memory use does not grow with the values read.
+  static Result<MemMap> create(KernelMemory& mem, const ArchInfo& arch, const Vmcoreinfo& info,
+                               std::uint64_t max_pfn, std::uint64_t page_shift);
 
   std::uint64_t pages_per_section() const { return pps_; }
   /// Kernel virtual address of pfn's struct page, or nullopt when its section has no mem_map

@@ -16,11 +16,12 @@ namespace crashkit::capture {
 struct OpenDump {
   std::unique_ptr<VmcoreFile> core;
   Vmcoreinfo info;                   ///< empty when the core has no VMCOREINFO note
-  std::unique_ptr<KernelMemory> mem; ///< x86_64 translation; null when it could not be set up
+  std::unique_ptr<KernelMemory> mem; ///< the arch's translation; null when it could not be set up
   std::optional<Error> mem_error;    ///< why mem is null (no path: callers add their own)
 };
 
-/// Opens the core, parses its VMCOREINFO and sets up x86_64 translation. Errors: only from
+/// Opens the core, parses its VMCOREINFO and sets up the translation of its architecture
+/// (ArchInfo::create_memory; none for an architecture arch.hpp does not know). Errors: only from
 /// opening the core; a missing note or failed translation leaves mem null and says why in
 /// mem_error. Not thread-safe while being opened; mem and core are then shared as documented
 /// on their types.

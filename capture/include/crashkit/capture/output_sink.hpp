@@ -28,6 +28,9 @@ public:
   virtual int file_fd() const { return -1; }
   /// Writes whatever is staged, continuing past errors (used when a dump has failed).
   virtual Status flush_staged() { return {}; }
+  /// Makes every byte written so far durable (a file: staged bytes out, then fdatasync; a
+  /// stream: nothing). Errors name the output.
+  virtual Status sync_data() { return {}; }
   /// Bytes handed to the sink so far.
   std::uint64_t bytes_written() const { return bytes_; }
 
@@ -52,6 +55,7 @@ public:
   Status flush();
   int file_fd() const override { return fd_.get(); }
   Status flush_staged() override { return flush(); }
+  Status sync_data() override;
   const std::string& name() const override { return tmp_path_; }
   const std::string& final_path() const { return path_; }
   int fd() const { return fd_.get(); }

@@ -1,7 +1,7 @@
 #pragma once
 /// The input: an ELF64 core of the crashed kernel's RAM (/proc/vmcore or a copy of it).
-/// Headers and notes are parsed with libelf; page data is read through mmap windows (the
-/// capture kernel's read() path ioremaps every page) with a pread fallback.
+/// Headers and notes are parsed with libelf; read_phys() reads with pread. Bulk page data goes
+/// through PageReader (page_reader.hpp), which maps /proc/vmcore in windows.
 
 #include <cstddef>
 #include <cstdint>

@@ -83,9 +83,10 @@ struct RootSpec {
 };
 Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline);
 
-/// Estimated bytes of the dump: the page filter's count of pages the level keeps, times the
-/// page size, plus headers and bitmaps. Compression is not predicted, so for compressed
-/// formats this is an upper bound (a page is never stored larger than raw).
+/// Estimated bytes of the dump: the largest kdump file the writer makes for the pages the
+/// level keeps (capture::KdumpLayout::max_file_bytes over capture::count_dumpable, the
+/// writer's own layout and counting pass). Compression, shared zero and identical pages are
+/// not predicted, so this is an upper bound (a page is never stored larger than raw).
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level);
 /// The same for a dump already open. Errors: data when it has no translation (mem_error).
 Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level);
