@@ -541,14 +541,25 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
     }
   }
 
+  // A level list (-d 11,31) goes on to the next level when the disk fills: the room needed is
+  // the last level's, the smallest dump the list can still make.
+  const std::vector<int>& levels = cfg_.core_collector.value.settings.dump_levels;
+  capture::CaptureRequest smallest = req;
+  if (!levels.empty())
+    smallest.dump_level = levels.back();
   std::vector<std::string> remove_after;
-  CK_TRY(make_room(path_fd, dumps, name, estimate_need(req, dump), remove_after));
+  CK_TRY(make_room(path_fd, dumps, name, estimate_need(smallest, dump), remove_after));
 
   capture::DumpOutput out;
   out.path = join_path(dir, kVmcoreFile);
   capture::DumpedOutput done;
   Status result;
-  if (auto stats = capture::dump_to_output(req, {}, dump, out, done, console_progress()); !stats)
+  const auto on_retry = [](const std::string& file, int level, int next_level) {
+    spdlog::warn("{}: disk full at dump level {}; retrying with level {}", file, level, next_level);
+  };
+  if (auto stats =
+          capture::dump_to_output(req, levels, dump, out, done, console_progress(), on_retry);
+      !stats)
     result = std::move(stats).error();
   if (done.stats) {
     rep.stats = done.stats;

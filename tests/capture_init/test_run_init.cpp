@@ -723,3 +723,21 @@ TEST_CASE("RealInitSys::run kills a hook and what it started at the timeout", "[
   REQUIRE(quick);
   CHECK(*quick == 3);
 }
+
+TEST_CASE("a dump level list needs room for its last level only", "[init][space]") {
+  Rig r;
+  r.config("ext4 UUID=0b3c-data\nmin_free 1M\nfailure_action halt\n"
+           "core_collector crashkit-capture -d 0,31 --compress none\n");
+  auto at0 = estimate_dump_bytes(r.paths.vmcore, 0);
+  auto at31 = estimate_dump_bytes(r.paths.vmcore, 31);
+  REQUIRE(at0);
+  REQUIRE(at31);
+  REQUIRE(*at31 < *at0);
+  // Room for level 31's dump and min_free, not for level 0's.
+  r.sys.fixed_space = FsSpace{*at31 + (1 << 20) + 4096};
+  REQUIRE(r.sys.fixed_space->available < *at0 + (1 << 20));
+  const InitOutcome out = r.run();
+  INFO(out.message);
+  CHECK(out.status == DumpStatus::complete);
+  CHECK_FALSE(out.failure_action_ran);
+}
