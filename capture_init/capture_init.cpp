@@ -857,10 +857,8 @@ Result<RootSpec> parse_root_from_cmdline(const std::string& cmdline) {
 }
 
 Result<std::uint64_t> estimate_dump_bytes(const std::string& vmcore, int dump_level) {
-  auto dump = capture::open_dump(vmcore);
-  if (!dump)
-    return std::move(dump).error();
-  return estimate_dump_bytes(*dump, dump_level);
+  const capture::OpenDump dump = CK_TRY(capture::open_dump(vmcore));
+  return estimate_dump_bytes(dump, dump_level);
 }
 
 Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dump_level) {
@@ -868,10 +866,9 @@ Result<std::uint64_t> estimate_dump_bytes(const capture::OpenDump& dump, int dum
     return Error(*dump.mem_error).with_path(dump.core->path());
   const capture::VmcoreFile& core = *dump.core;
   std::vector<std::string> warnings;
-  auto filter = capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings);
-  if (!filter)
-    return std::move(filter).error();
-  auto& f = **filter;
+  auto filter =
+      CK_TRY(capture::PageFilter::create(core, dump.info, dump.mem.get(), dump_level, warnings));
+  auto& f = *filter;
   const capture::DumpableCount pages = CK_TRY(capture::count_dumpable(f));
   return capture::KdumpLayout::compute(f.page_size(), core.notes().size(), f.max_mapnr(),
                                        pages.total, f.dump_level() & capture::kExcludeZero)
