@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 namespace fs = std::filesystem;
 
@@ -257,23 +258,24 @@ Result<std::optional<TargetDevice>> target_device_of(const conf::Config& config,
   return device_of_path(config.path.value, root, sys, warn);
 }
 
+/// What the capture image cannot bring up, first match wins. No assembly step can help an
+/// encrypted layer (the capture kernel runs unattended, with no passphrase and no TPM policy to
+/// unseal a key), so it is named first wherever it sits in the chain.
+constexpr std::pair<DeviceLayer::Kind, const char*> kUnreachable[] = {
+    {DeviceLayer::Kind::dm_crypt,
+     "the capture kernel cannot unlock an encrypted device (no passphrase or TPM there)"},
+    {DeviceLayer::Kind::lvm_lv, "the capture image does not assemble LVM volumes"},
+    {DeviceLayer::Kind::md, "the capture image does not assemble md arrays"},
+    {DeviceLayer::Kind::dm_other, "the capture image does not set up device-mapper devices"},
+    {DeviceLayer::Kind::loop, "the capture image does not set up loop devices"},
+    {DeviceLayer::Kind::other, "the capture image can only reach partitions and whole disks"},
+};
+
 /// Why the capture image cannot bring up a chain; empty when it can (partitions and disks).
 std::string unreachable_why(const DeviceLayer& top) {
-  using K = DeviceLayer::Kind;
-  // No assembly step can help an encrypted layer: the capture kernel runs unattended, with no
-  // passphrase and no TPM policy to unseal a key, so it is named first wherever it sits.
-  if (top.contains(K::dm_crypt))
-    return "the capture kernel cannot unlock an encrypted device (no passphrase or TPM there)";
-  if (top.contains(K::lvm_lv))
-    return "the capture image does not assemble LVM volumes";
-  if (top.contains(K::md))
-    return "the capture image does not assemble md arrays";
-  if (top.contains(K::dm_other))
-    return "the capture image does not set up device-mapper devices";
-  if (top.contains(K::loop))
-    return "the capture image does not set up loop devices";
-  if (top.contains(K::other))
-    return "the capture image can only reach partitions and whole disks";
+  for (const auto& [kind, why] : kUnreachable)
+    if (top.contains(kind))
+      return why;
   return {};
 }
 

@@ -346,6 +346,20 @@ TEST_CASE("target chain: root_fs on an LV is refused; dump_to_rootfs's root on o
   auto quiet = check_capture_reach(config_of("ext4 LABEL=crash\n"), t.dir.string(), view);
   REQUIRE(quiet);
   CHECK(quiet->empty());
+
+  // rebuild_if_needed (start's path) hands the warning on, with an image kept or not.
+  BuildRequest req;
+  req.root = t.dir.string();
+  req.kernel = kKver;
+  req.output = (t.dir / "initramfs.img").string();
+  req.system = view;
+  put(req.output, "an image from before\n");
+  auto kept = rebuild_if_needed(
+      req, config_of("ext4 LABEL=crash\nfailure_action dump_to_rootfs\nforce_no_rebuild yes\n"),
+      false);
+  REQUIRE(kept);
+  CHECK_FALSE(kept->rebuilt);
+  CHECK(kept->warnings == *w);
 }
 
 TEST_CASE("target chain: rebuild refuses an unreachable target even with an image kept",
