@@ -91,15 +91,28 @@ TEST_CASE("target: an unknown UUID or device is an error naming it", "[target]")
              Catch::Contains("/dev/nonexistent9") && Catch::Contains("not a block device"));
 }
 
+namespace {
+
+/// A tree t/var whose filesystem's MAJ:MIN is vdb1 in the fake sysfs t/sys.
+struct PathTree {
+  TempDir t;
+  std::string majmin;
+  PathTree() {
+    fs::create_directories(t.dir / "var");
+    struct stat st {};
+    REQUIRE(::stat((t.dir / "var").c_str(), &st) == 0);
+    add_fake_sysfs(t.dir / "sys", major(st.st_dev), minor(st.st_dev));
+    majmin = std::to_string(major(st.st_dev)) + ":" + std::to_string(minor(st.st_dev));
+  }
+};
+
+} // namespace
+
 TEST_CASE("target: no target line: the device and type of the filesystem holding path",
           "[target]") {
-  TempDir t;
-  fs::create_directories(t.dir / "var");
-  struct stat st {};
-  REQUIRE(::stat((t.dir / "var").c_str(), &st) == 0);
-  const unsigned maj = major(st.st_dev), min = minor(st.st_dev);
-  add_fake_sysfs(t.dir / "sys", maj, min);
-  const std::string majmin = std::to_string(maj) + ":" + std::to_string(min);
+  PathTree tree;
+  const TempDir& t = tree.t;
+  const std::string& majmin = tree.majmin;
   put(t.dir / "proc/self/mountinfo", "21 1 0:20 / /proc rw - proc proc rw\n"
                                      "22 1 " +
                                          majmin +
@@ -304,14 +317,10 @@ TEST_CASE("target chain: multipath and loop devices are refused", "[target][chai
 
 TEST_CASE("target chain: root_fs on an LV is refused; dump_to_rootfs's root on one is a warning",
           "[target][chain]") {
-  TempDir t;
-  fs::create_directories(t.dir / "var");
-  struct stat st {};
-  REQUIRE(::stat((t.dir / "var").c_str(), &st) == 0);
-  const unsigned maj = major(st.st_dev), min = minor(st.st_dev);
+  PathTree tree;
+  const TempDir& t = tree.t;
+  const std::string& majmin = tree.majmin;
   const fs::path sys = t.dir / "sys";
-  add_fake_sysfs(sys, maj, min);
-  const std::string majmin = std::to_string(maj) + ":" + std::to_string(min);
   put(sys / "devices/virtual/block/dm-0/dm/name", "vg0-root\n");
   put(sys / "devices/virtual/block/dm-0/dm/uuid", lvm_uuid('r') + "\n");
   link(sys / "devices/virtual/block/dm-0/slaves/vdb1",
