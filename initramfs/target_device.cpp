@@ -280,7 +280,7 @@ std::string unreachable_why(const DeviceLayer& top) {
 }
 
 constexpr const char* kAlternatives =
-    "use an unencrypted partition, a raw partition, or a network target";
+    "use a filesystem on a plain partition or disk, or a raw partition";
 
 } // namespace
 

@@ -158,11 +158,11 @@ std::string lvm_uuid(char lv) {
 
 constexpr const char* kNoLuks =
     ": the capture kernel cannot unlock an encrypted device (no passphrase or TPM there); use an "
-    "unencrypted partition, a raw partition, or a network target";
+    "filesystem on a plain partition or disk, or a raw partition";
 constexpr const char* kNoLvm = ": the capture image does not assemble LVM volumes; use an "
-                               "unencrypted partition, a raw partition, or a network target";
+                               "filesystem on a plain partition or disk, or a raw partition";
 constexpr const char* kNoMd = ": the capture image does not assemble md arrays; use an "
-                              "unencrypted partition, a raw partition, or a network target";
+                              "filesystem on a plain partition or disk, or a raw partition";
 
 /// The fake system with a second virtio disk vdc (no partitions) and stacked devices added by
 /// add(); UUID=dump resolves to /dev/TOP.
@@ -307,7 +307,7 @@ TEST_CASE("target chain: multipath and loop devices are refused", "[target][chai
   m.dm("dm-0", "mpatha", "mpath-360014380056efe1f0000a00000b40000", {"vdc"});
   CHECK(refusal(m.check()) == "/dev/mapper/mpatha (multipath dm-0) on vdc (virtio_blk): the "
                               "capture image does not set up device-mapper devices; use an "
-                              "unencrypted partition, a raw partition, or a network target");
+                              "filesystem on a plain partition or disk, or a raw partition");
   StackedSystem l("loop0");
   l.add("loop0", {{"loop/backing_file", "/srv/crash.img"}}, {});
   CHECK_THAT(refusal(l.check()),
