@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/conf/config_parser.hpp"
@@ -88,12 +90,16 @@ int run_check_config(const CheckConfigArgs& a) {
       sys.sysfs = a.sysroot + "/sys";
       sys.proc = a.sysroot + "/proc";
     }
+    // Refused: a chain the capture image cannot bring up. A device that is not here (yet) is
+    // only a warning: the form of the configuration is what check-config judges.
     auto reach = initramfs::check_capture_reach(*config, a.root, sys);
-    if (!reach) {
+    if (!reach && reach.error().category() == ErrorCategory::unsupported) {
       report_error(reach.error());
       return kExitBadConfig;
     }
-    for (const auto& w : *reach)
+    const std::vector<std::string> warnings =
+        reach ? std::move(*reach) : std::vector<std::string>{reach.error().message()};
+    for (const auto& w : warnings)
       std::fprintf(stderr, "crashkit: warning: %s\n", w.c_str());
   }
   std::printf("configuration ok\n");

@@ -2,7 +2,8 @@
 # A tree for `crashkit --sysroot DIR check-config|rebuild --root DIR`: DIR/sys a fake sysfs with
 # the virtio disk vdb (partition vdb1) and, by LAYOUT, devices stacked on it; DIR/etc/crashkit a
 # config whose target is /dev/TOP. LAYOUT: plain (TOP vdb1), luks (dm-0 LUKS2 on vdb1),
-# lvm-on-luks (dm-1 LV on dm-0 LUKS2 on vdb1), md (md0 raid1 of vdb1 and vdc).
+# lvm-on-luks (dm-1 LV on dm-0 LUKS2 on vdb1), md (md0 raid1 of vdb1 and vdc), missing (TOP vdz,
+# a disk this tree does not have).
 set -eu
 D=$1
 LAYOUT=$2
@@ -37,6 +38,7 @@ stacked() {
 LV=LVM-Zk3Qx1yRr0aB2cD4eF6gH8iJ0kL2mN4oppppppppppppppppppppppppppppppppa
 case $LAYOUT in
 plain) TOP=vdb1 ;;
+missing) TOP=vdz ;;
 luks) TOP=dm-0 && stacked dm-0 cryptdump CRYPT-LUKS2-0b5e1b2e1c4e4c499a9e4b2f0a6f1d02-cryptdump vdb1 ;;
 lvm-on-luks)
   TOP=dm-1
