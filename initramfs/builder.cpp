@@ -220,7 +220,17 @@ Result<RebuildOutcome> rebuild_if_needed(const BuildRequest& req, const conf::Co
   out.image = req.output.empty() ? default_image_path(req.root, req.kernel) : req.output;
   struct stat st {};
   const bool exists = ::stat(out.image.c_str(), &st) == 0;
-  if (!force && config.force_no_rebuild.value && exists) {
+  const bool keep = !force && config.force_no_rebuild.value && exists;
+  // Checked on every call, up to date or not: the devices under the target change (an LV moved
+  // onto LUKS) without the image's inputs changing, and start must not arm a capture that
+  // cannot reach them. A kept image does not need its target found (kdump-utils#119), but a
+  // target found and unreachable is refused all the same.
+  auto reach = check_capture_reach(config, req.root, req.system);
+  if (!reach && (!keep || reach.error().category() == ErrorCategory::unsupported))
+    return std::move(reach).error();
+  if (reach)
+    out.warnings = std::move(*reach);
+  if (keep) {
     out.reason = "force_no_rebuild set at " + config.force_no_rebuild.origin.str();
     return out;
   }

@@ -6,10 +6,13 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "crashkit/base/io.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/conf/import.hpp"
+#include "crashkit/initramfs/target_device.hpp"
 #include "exit_codes.hpp"
 
 namespace crashkit::cli {
@@ -76,8 +79,29 @@ std::optional<conf::Config> load_config_or_report(const std::string& root,
 }
 
 int run_check_config(const CheckConfigArgs& a) {
-  if (!load_config_or_report(a.root, "nothing was changed"))
+  auto config = load_config_or_report(a.root, "nothing was changed");
+  if (!config)
     return kExitBadConfig;
+  // The devices are this machine's (or the --sysroot tree's): a --root tree alone may be
+  // another machine's configuration, whose devices are not here.
+  if (a.root.empty() || !a.sysroot.empty()) {
+    initramfs::SystemView sys;
+    if (!a.sysroot.empty()) {
+      sys.sysfs = a.sysroot + "/sys";
+      sys.proc = a.sysroot + "/proc";
+    }
+    // Refused: a chain the capture image cannot bring up. A device that is not here (yet) is
+    // only a warning: the form of the configuration is what check-config judges.
+    auto reach = initramfs::check_capture_reach(*config, a.root, sys);
+    if (!reach && reach.error().category() == ErrorCategory::unsupported) {
+      report_error(reach.error());
+      return kExitBadConfig;
+    }
+    const std::vector<std::string> warnings =
+        reach ? std::move(*reach) : std::vector<std::string>{reach.error().message()};
+    for (const auto& w : warnings)
+      std::fprintf(stderr, "crashkit: warning: %s\n", w.c_str());
+  }
   std::printf("configuration ok\n");
   return 0;
 }

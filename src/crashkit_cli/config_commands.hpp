@@ -21,7 +21,8 @@ inline constexpr int kExitBadConfig = 1;
 std::optional<conf::Config> load_config_or_report(const std::string& root, const char* consequence);
 
 struct CheckConfigArgs {
-  std::string root; ///< read ROOT/etc/crashkit/... (an image or test tree)
+  std::string root;    ///< read ROOT/etc/crashkit/... (an image or test tree)
+  std::string sysroot; ///< the global --sysroot: sysfs/procfs below it (tests)
 };
 
 struct ImportArgs {
@@ -35,7 +36,9 @@ struct ImportArgs {
 CLI::App* add_check_config_command(CLI::App& app, CheckConfigArgs& args);
 CLI::App* add_import_command(CLI::App& app, ImportArgs& args);
 
-/// Prints every FILE:LINE problem on stderr and returns 1, or a summary and 0.
+/// Prints every FILE:LINE problem on stderr and returns 1, or a summary and 0. On this system
+/// (no --root, or a --sysroot given) the dump target must be reachable by the capture image
+/// (initramfs::check_capture_reach: its error and 1; its warnings on stderr).
 int run_check_config(const CheckConfigArgs& args);
 /// Writes the converted crashkit.conf (stdout or --output, atomically, never over an existing
 /// file without --force) and lists on stderr what was not carried over. 0, or the error's code.

@@ -47,7 +47,11 @@ const auto kSubcommands = std::make_tuple(
                          true},
     Subcommand<CheckConfigArgs>{
         [](CLI::App& app, CheckConfigArgs& a) { add_check_config_command(app, a); },
-        [](const CheckConfigArgs& a, loader::KexecSys&) { return run_check_config(a); }},
+        [](const CheckConfigArgs& a, loader::KexecSys&) { return run_check_config(a); }, false,
+        [](CheckConfigArgs& a, const Invocation& inv) -> Status {
+          a.sysroot = inv.sysroot;
+          return {};
+        }},
     Subcommand<ImportArgs>{[](CLI::App& app, ImportArgs& a) { add_import_command(app, a); },
                            [](const ImportArgs& a, loader::KexecSys&) { return run_import(a); },
                            true},

@@ -52,6 +52,8 @@ int run_rebuild(const RebuildArgs& a) {
   auto out = initramfs::rebuild_if_needed(req, *config, a.force);
   if (!out)
     return report_error(out.error());
+  for (const auto& w : out->warnings)
+    std::fprintf(stderr, "crashkit: warning: %s\n", w.c_str());
   if (!out->rebuilt) {
     if (out->reason.empty())
       std::printf("up to date: %s\n", out->image.c_str());

@@ -35,6 +35,8 @@ int do_start(const ServiceArgs& a, loader::KexecSys& sys) {
   req.ensure_initramfs = [&](const conf::Config& c) -> Result<std::string> {
     auto out = CK_TRY(initramfs::rebuild_if_needed(build_request(a.root, req.kernel_release), c,
                                                    /*force=*/false));
+    for (const auto& w : out.warnings)
+      std::fprintf(stderr, "crashkit: warning: %s\n", w.c_str());
     initramfs_line =
         "capture initramfs: " + out.image + " (" + (out.rebuilt ? "rebuilt" : "up to date") + ")\n";
     return out.image;

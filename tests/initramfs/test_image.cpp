@@ -316,7 +316,7 @@ TEST_CASE("image: staleness, force_rebuild, force_no_rebuild, --force", "[image]
     CHECK(r->rebuilt);
     CHECK_THAT(r->reason, Catch::StartsWith("force_rebuild set at " + tree.root));
   }
-  SECTION("force_no_rebuild keeps a stale image, and does not even look at the target") {
+  SECTION("force_no_rebuild keeps a stale image even when its target is not found") {
     tree.write_config("ext4 UUID=gone\nforce_no_rebuild yes\n");
     auto r = rebuild_if_needed(tree.req, tree.config(), false);
     REQUIRE(r);

@@ -67,8 +67,13 @@ struct RebuildOutcome {
   std::uint64_t unpacked_bytes = 0;
   std::size_t files = 0;
   std::size_t modules = 0; ///< kernel modules in the image
+  /// check_capture_reach's warnings: a failure_action that cannot work.
+  std::vector<std::string> warnings;
 };
 
+/// First, on every call: check_capture_reach (target_device.hpp) refuses a target the capture
+/// image cannot reach (unsupported), whether or not the image is rebuilt; an image kept by
+/// force_no_rebuild does not need its target found.
 /// Rebuilds when asked (force, or config force_rebuild) or when stale; with config
 /// force_no_rebuild an existing image is kept without even being checked (kdump-utils#119:
 /// every path must honour it), a missing one is still built. force beats force_no_rebuild.
