@@ -151,7 +151,7 @@ TEST_CASE("upkeep: auto_reset_crashkernel no, and a removal by crashkit, change 
   CHECK(read(s.cmdline()) == "ro\n");
 }
 
-TEST_CASE("upkeep: a kernel installed since gets the value; GRUB's line too", "[admin][upkeep]") {
+TEST_CASE("upkeep: a kernel installed since gets the value, GRUB's line too", "[admin][upkeep]") {
   System s;
   const auto entries = s.t.p / "boot/loader/entries";
   write(entries / "m-6.1.conf", "title A\nversion 6.1\noptions ro crashkernel=96M\n");

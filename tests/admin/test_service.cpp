@@ -113,7 +113,7 @@ TEST_CASE("start: a dump path others can write to arms nothing", "[admin][start]
   CHECK(m.sys.file_load_calls.empty());
 }
 
-TEST_CASE("start: an initramfs failure loads nothing; stop unloads", "[admin][start]") {
+TEST_CASE("start: an initramfs failure loads nothing, stop unloads", "[admin][start]") {
   Machine m;
   auto r = m.request("");
   r.ensure_initramfs = [](const conf::Config&) -> Result<std::string> {

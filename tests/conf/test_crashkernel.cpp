@@ -262,7 +262,7 @@ TEST_CASE("crashkernel: range evaluation, start inclusive and end exclusive", "[
                          "nothing is reserved");
 }
 
-TEST_CASE("crashkernel: first matching range wins; offset applies to ranges", "[crashkernel]") {
+TEST_CASE("crashkernel: first matching range wins, offset applies to ranges", "[crashkernel]") {
   auto r = eval_ok("crashkernel=1G-:128M,2G-:256M@16M", 4 * kG);
   CHECK(r.size == 128 * kM);
   CHECK(r.range_index == 0);

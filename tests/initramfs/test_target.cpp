@@ -283,7 +283,7 @@ TEST_CASE("target chain: an md RAID1 of two disks is refused, naming both", "[ta
   CHECK(got == V{"virtio_pci", "virtio_blk", "md_mod", "raid1"});
 }
 
-TEST_CASE("target chain: a thin LV is refused as LVM; the pool and its parts are named",
+TEST_CASE("target chain: a thin LV is refused as LVM, the pool and its parts are named",
           "[target][chain]") {
   StackedSystem f("dm-3");
   f.dm("dm-0", "vg0-pool_tmeta", lvm_uuid('m') + "-tmeta", {"vdb1"});
@@ -315,7 +315,7 @@ TEST_CASE("target chain: multipath and loop devices are refused", "[target][chai
                                "set up loop devices"));
 }
 
-TEST_CASE("target chain: root_fs on an LV is refused; dump_to_rootfs's root on one is a warning",
+TEST_CASE("target chain: root_fs on an LV is refused, dump_to_rootfs's root on one is a warning",
           "[target][chain]") {
   PathTree tree;
   const TempDir& t = tree.t;

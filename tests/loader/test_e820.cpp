@@ -57,7 +57,7 @@ TEST_CASE("e820: crash ranges become RAM, firmware ranges are kept", "[e820]") {
   CHECK(*m == want);
 }
 
-TEST_CASE("e820: nested ACPI splits its Reserved parent; pmem types", "[e820]") {
+TEST_CASE("e820: nested ACPI splits its Reserved parent, pmem types", "[e820]") {
   auto m = capture_e820(iomem(kIomemAcpi));
   REQUIRE(m);
   const std::vector<E820Entry> want = {

@@ -56,7 +56,7 @@ TEST_CASE("load: panic with initrd passes both fds, ON_CRASH and the NUL", "[loa
   CHECK(c.cmdline_bytes.back() == '\0');
 }
 
-TEST_CASE("load: no initrd sets NO_INITRAMFS and fd -1; reboot slot has no ON_CRASH", "[load]") {
+TEST_CASE("load: no initrd sets NO_INITRAMFS and fd -1, reboot slot has no ON_CRASH", "[load]") {
   auto sys = machine();
   auto r = panic_req("");
   r.initrd.reset();
