@@ -157,11 +157,11 @@ std::string lvm_uuid(char lv) {
 }
 
 constexpr const char* kNoLuks =
-    ": the capture kernel cannot unlock an encrypted device (no passphrase or TPM there); use an "
+    ": the capture kernel cannot unlock an encrypted device (no passphrase or TPM there); use a "
     "filesystem on a plain partition or disk, or a raw partition";
-constexpr const char* kNoLvm = ": the capture image does not assemble LVM volumes; use an "
+constexpr const char* kNoLvm = ": the capture image does not assemble LVM volumes; use a "
                                "filesystem on a plain partition or disk, or a raw partition";
-constexpr const char* kNoMd = ": the capture image does not assemble md arrays; use an "
+constexpr const char* kNoMd = ": the capture image does not assemble md arrays; use a "
                               "filesystem on a plain partition or disk, or a raw partition";
 
 /// The fake system with a second virtio disk vdc (no partitions) and stacked devices added by
@@ -306,7 +306,7 @@ TEST_CASE("target chain: multipath and loop devices are refused", "[target][chai
   StackedSystem m("dm-0");
   m.dm("dm-0", "mpatha", "mpath-360014380056efe1f0000a00000b40000", {"vdc"});
   CHECK(refusal(m.check()) == "/dev/mapper/mpatha (multipath dm-0) on vdc (virtio_blk): the "
-                              "capture image does not set up device-mapper devices; use an "
+                              "capture image does not set up device-mapper devices; use a "
                               "filesystem on a plain partition or disk, or a raw partition");
   StackedSystem l("loop0");
   l.add("loop0", {{"loop/backing_file", "/srv/crash.img"}}, {});
