@@ -39,7 +39,8 @@ std::string tags(blkid_probe pr, std::initializer_list<const char*> names) {
 } // namespace
 
 Result<std::optional<std::string>> probe_foreign_signature(const std::string& path) {
-  // One descriptor for both looks, so they read the same device even when a by-id link moves.
+  // One descriptor for both looks, so they read the same device even when a by-id link moves;
+  // O_NONBLOCK as libblkid's own open: a drive without a medium answers instead of waiting.
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (!fd.valid())
     return Error::from_errno(errno, "open").with_path(path);

@@ -201,6 +201,24 @@ struct StackedSystem : FakeSystem {
   }
 };
 
+/// rebuild_if_needed (start's path) on `config` with an image kept by force_no_rebuild, and with
+/// --force: refused (unsupported) with a message `what` matches, the image left as it was.
+template <typename Matcher>
+void refused_with_image_kept(const FakeSystem& f, const std::string& config, const Matcher& what) {
+  BuildRequest req;
+  req.kernel = kKver;
+  req.output = (f.t.dir / "initramfs.img").string();
+  req.system = f.sys;
+  put(req.output, "an image from before\n");
+  for (const bool force : {false, true}) {
+    auto r = rebuild_if_needed(req, config_of(config + "force_no_rebuild yes\n"), force);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().category() == ErrorCategory::unsupported);
+    CHECK_THAT(r.error().message(), what);
+  }
+  CHECK(slurp(req.output) == "an image from before\n");
+}
+
 /// The error's text after "dump target UUID=dump: ".
 std::string refusal(const Result<std::vector<std::string>>& r) {
   REQUIRE_FALSE(r);
@@ -375,18 +393,7 @@ TEST_CASE("target chain: rebuild refuses an unreachable target even with an imag
           "[target][chain]") {
   StackedSystem f("dm-0");
   f.dm("dm-0", "vg0-dump", lvm_uuid('a'), {"vdb1"});
-  BuildRequest req;
-  req.kernel = kKver;
-  req.output = (f.t.dir / "initramfs.img").string();
-  req.system = f.sys;
-  put(req.output, "an image from before\n");
-  for (const bool force : {false, true}) {
-    auto r = rebuild_if_needed(req, config_of("ext4 UUID=dump\nforce_no_rebuild yes\n"), force);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().category() == ErrorCategory::unsupported);
-    CHECK_THAT(r.error().message(), Catch::EndsWith(std::string("on vdb1") + kNoLvm));
-  }
-  CHECK(slurp(req.output) == "an image from before\n");
+  refused_with_image_kept(f, "ext4 UUID=dump\n", Catch::EndsWith(std::string("on vdb1") + kNoLvm));
 }
 
 namespace {
@@ -457,16 +464,5 @@ TEST_CASE("target raw: rebuild refuses a device with a filesystem even with an i
           "[target][raw]") {
   RawSystem f;
   f.image("vdb1", "mkfs.ext4 -q -F {} 4M");
-  BuildRequest req;
-  req.kernel = kKver;
-  req.output = (f.t.dir / "initramfs.img").string();
-  req.system = f.sys;
-  put(req.output, "an image from before\n");
-  for (const bool force : {false, true}) {
-    auto r = rebuild_if_needed(req, config_of("raw /dev/vdb1\nforce_no_rebuild yes\n"), force);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().category() == ErrorCategory::unsupported);
-    CHECK_THAT(r.error().message(), Catch::Contains("ext4 filesystem UUID="));
-  }
-  CHECK(slurp(req.output) == "an image from before\n");
+  refused_with_image_kept(f, "raw /dev/vdb1\n", Catch::Contains("ext4 filesystem UUID="));
 }
