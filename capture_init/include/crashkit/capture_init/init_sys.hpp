@@ -56,7 +56,8 @@ public:
 
   /// What the device carries that crashkit did not write ("ext4 filesystem UUID=..."), read
   /// before a raw target's first byte is written; nullopt when nothing or crashkit's own.
-  /// Errors: the device cannot be opened or probed. (probe_foreign_signature)
+  /// Errors: the device cannot be opened or probed. The real one: probe_foreign_signature
+  /// (device_signature.hpp).
   virtual Result<std::optional<std::string>> foreign_signature(const std::string& device) = 0;
 
   /// statvfs(2) of a directory.
