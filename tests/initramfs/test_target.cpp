@@ -440,7 +440,7 @@ TEST_CASE("target raw: a filesystem or partition table on the device is refused"
              Catch::StartsWith("raw dump target /dev/vdc is not empty: gpt partition table "));
 }
 
-TEST_CASE("target raw: zeroes and crashkit's own stream pass; a missing node is not a refusal",
+TEST_CASE("target raw: zeroes and crashkit's own stream pass, a missing node is not refused",
           "[target][raw]") {
   RawSystem f;
   auto missing = f.check("raw /dev/vdb1\n");
