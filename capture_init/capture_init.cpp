@@ -28,6 +28,7 @@
 #include "crashkit/capture/output_sink.hpp"
 #include "crashkit/capture/page_compressor.hpp"
 #include "crashkit/capture/page_filter.hpp"
+#include "crashkit/capture_init/device_signature.hpp"
 #include "crashkit/capture_init/dump_dir.hpp"
 #include "crashkit/conf/config_parser.hpp"
 #include "crashkit/conf/crashkernel.hpp"
@@ -595,6 +596,11 @@ Status Init::save_into(const std::string& dumps, int path_fd, const std::string&
 
 Status Init::dump_to_raw(const std::string& spec) {
   auto dev = CK_TRY(wait_for_device(spec));
+  // `start` refused a foreign signature on this name, but a kernel name can point at another
+  // disk in the capture kernel (probe order), and the device may have been reused since.
+  auto foreign = CK_TRY_CONTEXT(sys_.foreign_signature(dev), "raw dump target " + spec);
+  if (foreign)
+    return foreign_signature_refusal(dev, *foreign).context("not written");
   CK_TRY(run_hook(initramfs::image_layout::kHookPreName, cfg_.kdump_pre.value, nullptr));
   UniqueFd fd(::open(dev.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd.valid())

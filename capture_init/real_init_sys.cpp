@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "crashkit/base/process.hpp"
+#include "crashkit/capture_init/device_signature.hpp"
 #include "crashkit/capture_init/init_sys.hpp"
 
 extern char** environ;
@@ -104,6 +105,10 @@ Result<std::string> RealInitSys::probe_fstype(const std::string& device) {
   std::string out = type;
   std::free(type);
   return out;
+}
+
+Result<std::optional<std::string>> RealInitSys::foreign_signature(const std::string& device) {
+  return probe_foreign_signature(device);
 }
 
 Result<FsSpace> RealInitSys::space(const std::string& dir) {

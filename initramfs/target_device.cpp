@@ -11,6 +11,8 @@
 #include <sstream>
 #include <utility>
 
+#include "crashkit/capture_init/device_signature.hpp"
+
 namespace fs = std::filesystem;
 
 namespace crashkit::initramfs {
@@ -249,6 +251,7 @@ Result<std::optional<TargetDevice>> target_device_of(const conf::Config& config,
     td.sysfs_dir = dir;
     td.name = fs::path(dir).filename().string();
     td.described = ref.str();
+    td.node = node;
     if (target.kind == conf::Target::Kind::filesystem)
       td.fstype = target.fstype;
     return std::optional<TargetDevice>(td);
@@ -281,6 +284,14 @@ std::string unreachable_why(const DeviceLayer& top) {
 
 constexpr const char* kAlternatives =
     "use a filesystem on a plain partition or disk, or a raw partition";
+
+/// Where the node of a raw target is read: below sys.dev for a /dev/... name.
+std::string node_in(const std::string& node, const SystemView& sys) {
+  constexpr std::string_view kDev = "/dev/";
+  if (sys.dev == "/dev" || !node.starts_with(kDev))
+    return node;
+  return (fs::path(sys.dev) / node.substr(kDev.size())).string();
+}
 
 } // namespace
 
@@ -399,6 +410,14 @@ check_capture_reach(const conf::Config& config, const std::string& root, const S
     auto chain =
         CK_TRY_CONTEXT(walk_device_chain(dev->sysfs_dir, sys), "dump target " + dev->described);
     CK_TRY_CONTEXT(check_chain_reachable(chain.top), "dump target " + dev->described);
+    // The capture init probes again before writing; refusing here keeps start from arming a
+    // capture that will not save.
+    if (config.target.value.kind == conf::Target::Kind::raw) {
+      auto foreign = CK_TRY_CONTEXT(capture_init::probe_foreign_signature(node_in(dev->node, sys)),
+                                    "dump target " + dev->described);
+      if (foreign)
+        return capture_init::foreign_signature_refusal(dev->node, *foreign);
+    }
   }
   // The capture init falls back to the root filesystem only for a target elsewhere.
   if (config.failure_action.value != conf::Action::dump_to_rootfs ||

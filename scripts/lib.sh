@@ -8,6 +8,7 @@ BUILD_PACKAGES=(build-essential cmake ninja-build pkg-config libelf-dev libdw-de
   zlib1g-dev liblzo2-dev libsnappy-dev libxxhash-dev libspdlog-dev libcli11-dev catch2
   nlohmann-json3-dev libfuse3-dev libssl-dev libarchive-dev libkmod-dev libblkid-dev
   kmod xz-utils  # depmod and xz build the fake module trees of initramfs_tests
+  e2fsprogs fdisk util-linux  # mkfs.ext4, sfdisk, mkswap, wipefs: images for the raw-target tests
   clang-format-14  # scripts/check-format, run by ctest as style.clang-format
   python3  # tests/cli/run-case, the black-box command-line tests
   clang-14 libclang-rt-14-dev)  # the libFuzzer + ASan/UBSan build (build-fuzz)

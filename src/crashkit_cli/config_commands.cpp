@@ -89,6 +89,7 @@ int run_check_config(const CheckConfigArgs& a) {
     if (!a.sysroot.empty()) {
       sys.sysfs = a.sysroot + "/sys";
       sys.proc = a.sysroot + "/proc";
+      sys.dev = a.sysroot + "/dev";
     }
     // Refused: a chain the capture image cannot bring up. A device that is not here (yet) is
     // only a warning: the form of the configuration is what check-config judges.

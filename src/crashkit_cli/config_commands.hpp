@@ -22,7 +22,7 @@ std::optional<conf::Config> load_config_or_report(const std::string& root, const
 
 struct CheckConfigArgs {
   std::string root;    ///< read ROOT/etc/crashkit/... (an image or test tree)
-  std::string sysroot; ///< the global --sysroot: sysfs/procfs below it (tests)
+  std::string sysroot; ///< the global --sysroot: sysfs/procfs/dev below it (tests)
 };
 
 struct ImportArgs {

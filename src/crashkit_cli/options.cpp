@@ -129,7 +129,9 @@ Result<Invocation> parse_options(int argc, char** argv) {
   app.set_version_flag("--version", "crashkit 0.1");
   app.require_subcommand(1);
   app.add_flag("-v,--verbose", inv.verbose, "debug messages on stderr");
-  app.add_option("--sysroot", inv.sysroot, "read /proc and /sys below DIR (testing)")->group("");
+  app.add_option("--sysroot", inv.sysroot,
+                 "read /proc, /sys and the raw target's /dev node below DIR (testing)")
+      ->group("");
   app.add_option("--lock-timeout", inv.lock_timeout_s,
                  "seconds to wait for another crashkit command to finish (default 60)")
       ->check(CLI::Range(0, 86400));

@@ -48,6 +48,7 @@ int run_rebuild(const RebuildArgs& a) {
   if (!a.sysroot.empty()) {
     req.system.sysfs = a.sysroot + "/sys";
     req.system.proc = a.sysroot + "/proc";
+    req.system.dev = a.sysroot + "/dev";
   }
   auto out = initramfs::rebuild_if_needed(req, *config, a.force);
   if (!out)

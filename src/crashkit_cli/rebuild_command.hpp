@@ -15,7 +15,7 @@ struct RebuildArgs {
   std::string output;         ///< "" = ROOT/var/lib/crashkit/initramfs-KVER.img
   std::string capture_binary; ///< "" = the installed crashkit-capture below root
   bool force = false;
-  std::string sysroot; ///< the global --sysroot: sysfs/procfs below it (tests)
+  std::string sysroot; ///< the global --sysroot: sysfs/procfs/dev below it (tests)
 };
 
 CLI::App* add_rebuild_command(CLI::App& app, RebuildArgs& args);

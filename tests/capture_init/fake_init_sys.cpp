@@ -35,6 +35,14 @@ Result<std::string> FakeInitSys::probe_fstype(const std::string& device) {
   return it->second;
 }
 
+Result<std::optional<std::string>> FakeInitSys::foreign_signature(const std::string& device) {
+  signature_probes.push_back(device);
+  auto it = signatures.find(device);
+  if (it == signatures.end())
+    return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
 Result<FsSpace> FakeInitSys::space(const std::string& dir) {
   maybe_throw("space");
   if (!space_answers.empty()) {

@@ -21,7 +21,10 @@ public:
   std::map<std::string, std::string> devices;
   unsigned appear_after = 0;
   std::map<std::string, std::string> fstypes; ///< device -> probed type
-  std::optional<FsSpace> fixed_space;         ///< unset: the real statvfs of the directory
+  /// device -> what foreign_signature() finds there ("ext4 filesystem UUID=...")
+  std::map<std::string, std::string> signatures;
+  std::vector<std::string> signature_probes; ///< devices foreign_signature() was asked about
+  std::optional<FsSpace> fixed_space;        ///< unset: the real statvfs of the directory
   int hook_exit = 0;
   bool hook_hangs = false; ///< run() answers as spawn_wait does when the timeout killed it
   std::vector<std::optional<double>> timeouts; ///< of each run()
@@ -52,6 +55,7 @@ public:
   Status load_module(const std::string& path) override;
   Result<std::string> find_device(const std::string& spec) override;
   Result<std::string> probe_fstype(const std::string& device) override;
+  Result<std::optional<std::string>> foreign_signature(const std::string& device) override;
   Result<FsSpace> space(const std::string& dir) override;
   void maybe_throw(const char* call) const {
     if (bad_alloc_in == call)

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "crashkit/capture_init/capture_init.hpp"
+#include "crashkit/capture_init/device_signature.hpp"
 #include "crashkit/fixtures/vmcore_builder.hpp"
 #include "fake_init_sys.hpp"
 
@@ -359,6 +360,35 @@ TEST_CASE("a raw target gets the flattened stream", "[init][raw]") {
   CHECK(s.substr(0, 12) == "makedumpfile");
   REQUIRE(r.sys.runs.size() == 1);
   CHECK(r.sys.runs[0].back() == "complete");
+  // The stream it left is crashkit's own: the next capture may write over it.
+  auto again = probe_foreign_signature(dev);
+  REQUIRE(again);
+  CHECK_FALSE(again->has_value());
+}
+
+TEST_CASE("a raw target holding a filesystem is not written", "[init][raw]") {
+  Rig r;
+  const std::string dev = r.root + "/rawdev";
+  const std::string before(8192, 'x');
+  spit(dev, before);
+  r.config("raw /dev/vdc\nkdump_pre /bin/pre\nkdump_post /bin/post\nfailure_action halt\n");
+  r.hook("pre");
+  r.hook("post");
+  r.sys.devices["/dev/vdc"] = dev;
+  r.sys.signatures[dev] = "ext4 filesystem UUID=5f0c, LABEL=home";
+  const InitOutcome out = r.run();
+  CHECK(r.sys.signature_probes == std::vector<std::string>{dev});
+  CHECK(out.status == DumpStatus::failed);
+  CHECK(out.failure_action_ran);
+  CHECK(r.sys.powers == std::vector<PowerAction>{PowerAction::halt});
+  CHECK(slurp(dev) == before);
+  CHECK_THAT(out.message, Catch::Contains("raw dump target " + dev + " is not empty") &&
+                              Catch::Contains("ext4 filesystem UUID=5f0c, LABEL=home") &&
+                              Catch::Contains("wipefs"));
+  // kdump_pre belongs to a dump that is being written; kdump_post hears that none was.
+  REQUIRE(r.sys.runs.size() == 1);
+  CHECK(r.sys.runs[0].front().ends_with("/post"));
+  CHECK(r.sys.runs[0].back() == "failed");
 }
 
 TEST_CASE("a bad configuration runs its failure_action", "[init][failure]") {

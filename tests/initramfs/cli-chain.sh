@@ -3,7 +3,8 @@
 # the virtio disk vdb (partition vdb1) and, by LAYOUT, devices stacked on it; DIR/etc/crashkit a
 # config whose target is /dev/TOP. LAYOUT: plain (TOP vdb1), luks (dm-0 LUKS2 on vdb1),
 # lvm-on-luks (dm-1 LV on dm-0 LUKS2 on vdb1), md (md0 raid1 of vdb1 and vdc), missing (TOP vdz,
-# a disk this tree does not have).
+# a disk this tree does not have); raw-ext4, raw-swap, raw-blank: a raw target vdb1 whose node
+# DIR/dev/vdb1 is an image file holding an ext4 filesystem, swap, or zeroes.
 set -eu
 D=$1
 LAYOUT=$2
@@ -38,6 +39,15 @@ stacked() {
 LV=LVM-Zk3Qx1yRr0aB2cD4eF6gH8iJ0kL2mN4oppppppppppppppppppppppppppppppppa
 case $LAYOUT in
 plain) TOP=vdb1 ;;
+raw-ext4 | raw-swap | raw-blank)
+  TOP=vdb1
+  mkdir -p "$D/dev"
+  truncate -s 4M "$D/dev/vdb1"
+  case $LAYOUT in
+  raw-ext4) mkfs.ext4 -q -F -L home -U 6d7c4d1e-3a52-4b8e-9f51-2f0e3c1b7a90 "$D/dev/vdb1" ;;
+  raw-swap) mkswap -U 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 "$D/dev/vdb1" >/dev/null 2>&1 ;;
+  esac
+  ;;
 missing) TOP=vdz ;;
 luks) TOP=dm-0 && stacked dm-0 cryptdump CRYPT-LUKS2-0b5e1b2e1c4e4c499a9e4b2f0a6f1d02-cryptdump vdb1 ;;
 lvm-on-luks)
@@ -57,4 +67,7 @@ md)
   ;;
 *) echo "unknown layout $LAYOUT" >&2 && exit 2 ;;
 esac
-printf 'ext4 /dev/%s\n' "$TOP" > "$D/etc/crashkit/crashkit.conf"
+case $LAYOUT in
+raw-*) printf 'raw /dev/%s\n' "$TOP" > "$D/etc/crashkit/crashkit.conf" ;;
+*) printf 'ext4 /dev/%s\n' "$TOP" > "$D/etc/crashkit/crashkit.conf" ;;
+esac

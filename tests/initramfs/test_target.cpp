@@ -201,6 +201,24 @@ struct StackedSystem : FakeSystem {
   }
 };
 
+/// rebuild_if_needed (start's path) on `config` with an image kept by force_no_rebuild, and with
+/// --force: refused (unsupported) with a message `what` matches, the image left as it was.
+template <typename Matcher>
+void refused_with_image_kept(const FakeSystem& f, const std::string& config, const Matcher& what) {
+  BuildRequest req;
+  req.kernel = kKver;
+  req.output = (f.t.dir / "initramfs.img").string();
+  req.system = f.sys;
+  put(req.output, "an image from before\n");
+  for (const bool force : {false, true}) {
+    auto r = rebuild_if_needed(req, config_of(config + "force_no_rebuild yes\n"), force);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().category() == ErrorCategory::unsupported);
+    CHECK_THAT(r.error().message(), what);
+  }
+  CHECK(slurp(req.output) == "an image from before\n");
+}
+
 /// The error's text after "dump target UUID=dump: ".
 std::string refusal(const Result<std::vector<std::string>>& r) {
   REQUIRE_FALSE(r);
@@ -375,16 +393,76 @@ TEST_CASE("target chain: rebuild refuses an unreachable target even with an imag
           "[target][chain]") {
   StackedSystem f("dm-0");
   f.dm("dm-0", "vg0-dump", lvm_uuid('a'), {"vdb1"});
-  BuildRequest req;
-  req.kernel = kKver;
-  req.output = (f.t.dir / "initramfs.img").string();
-  req.system = f.sys;
-  put(req.output, "an image from before\n");
-  for (const bool force : {false, true}) {
-    auto r = rebuild_if_needed(req, config_of("ext4 UUID=dump\nforce_no_rebuild yes\n"), force);
-    REQUIRE_FALSE(r);
-    CHECK(r.error().category() == ErrorCategory::unsupported);
-    CHECK_THAT(r.error().message(), Catch::EndsWith(std::string("on vdb1") + kNoLvm));
+  refused_with_image_kept(f, "ext4 UUID=dump\n", Catch::EndsWith(std::string("on vdb1") + kNoLvm));
+}
+
+namespace {
+
+/// StackedSystem("vdb1") whose device nodes are image files below DIR/dev.
+struct RawSystem : StackedSystem {
+  fs::path dev = t.dir / "dev";
+  RawSystem() : StackedSystem("vdb1") {
+    fs::create_directories(dev);
+    sys.dev = dev.string();
   }
-  CHECK(slurp(req.output) == "an image from before\n");
+  /// Runs a shell command on the image of NAME ("{}" in it); a missing tool fails the case.
+  void image(const std::string& name, std::string cmd) const {
+    const std::string path = (dev / name).string();
+    for (auto at = cmd.find("{}"); at != std::string::npos; at = cmd.find("{}"))
+      cmd.replace(at, 2, "'" + path + "'");
+    INFO(cmd);
+    REQUIRE(sh(cmd + " >/dev/null 2>&1") == 0);
+  }
+};
+
+constexpr const char* kWipefs =
+    "; a raw target is written from its first byte, which would destroy "
+    "that; once sure nothing on it is needed, clear it with wipefs -a ";
+
+} // namespace
+
+TEST_CASE("target raw: a filesystem or partition table on the device is refused", "[target][raw]") {
+  RawSystem f;
+  f.image("vdb1", "mkfs.ext4 -q -F -L home -U 6d7c4d1e-3a52-4b8e-9f51-2f0e3c1b7a90 {} 4M");
+  auto r = f.check("raw /dev/vdb1\n");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().category() == ErrorCategory::unsupported);
+  CHECK(r.error().message() ==
+        std::string("raw dump target /dev/vdb1 is not empty: ext4 filesystem "
+                    "UUID=6d7c4d1e-3a52-4b8e-9f51-2f0e3c1b7a90, LABEL=home") +
+            kWipefs + "/dev/vdb1, or name another device");
+
+  f.image("vdc", "truncate -s 4M {} && printf 'label: gpt\\n,\\n' | sfdisk -q {}");
+  auto pt = f.check("raw /dev/vdc\n");
+  REQUIRE_FALSE(pt);
+  CHECK(pt.error().category() == ErrorCategory::unsupported);
+  CHECK_THAT(pt.error().message(),
+             Catch::StartsWith("raw dump target /dev/vdc is not empty: gpt partition table "));
+}
+
+TEST_CASE("target raw: zeroes and crashkit's own stream pass, a missing node is not refused",
+          "[target][raw]") {
+  RawSystem f;
+  auto missing = f.check("raw /dev/vdb1\n");
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().category() == ErrorCategory::no_input);
+  CHECK_THAT(missing.error().message(), Catch::Contains("dump target /dev/vdb1: open"));
+
+  f.image("vdb1", "truncate -s 4M {}");
+  auto zero = f.check("raw /dev/vdb1\n");
+  REQUIRE(zero);
+  CHECK(zero->empty());
+  // A stream an earlier capture left over an old filesystem: start saves it, then rewrites it.
+  f.image("vdb1", "mkfs.ext4 -q -F {} 4M && printf makedumpfile | dd of={} conv=notrunc");
+  REQUIRE(f.check("raw /dev/vdb1\n"));
+  // Only a raw target is written over: a filesystem target on the same device passes.
+  f.image("vdb1", "mkfs.ext4 -q -F {} 4M");
+  REQUIRE(f.check("ext4 /dev/vdb1\n"));
+}
+
+TEST_CASE("target raw: rebuild refuses a device with a filesystem even with an image kept",
+          "[target][raw]") {
+  RawSystem f;
+  f.image("vdb1", "mkfs.ext4 -q -F {} 4M");
+  refused_with_image_kept(f, "raw /dev/vdb1\n", Catch::Contains("ext4 filesystem UUID="));
 }

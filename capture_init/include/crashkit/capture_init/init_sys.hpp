@@ -54,6 +54,12 @@ public:
   /// Filesystem type found on a device ("ext4"). Errors: no_input when nothing is recognised.
   virtual Result<std::string> probe_fstype(const std::string& device) = 0;
 
+  /// What the device carries that crashkit did not write ("ext4 filesystem UUID=..."), read
+  /// before a raw target's first byte is written; nullopt when nothing or crashkit's own.
+  /// Errors: the device cannot be opened or probed. The real one: probe_foreign_signature
+  /// (device_signature.hpp).
+  virtual Result<std::optional<std::string>> foreign_signature(const std::string& device) = 0;
+
   /// statvfs(2) of a directory.
   virtual Result<FsSpace> space(const std::string& dir) = 0;
 
@@ -88,6 +94,7 @@ public:
   Status load_module(const std::string& path) override;
   Result<std::string> find_device(const std::string& spec) override;
   Result<std::string> probe_fstype(const std::string& device) override;
+  Result<std::optional<std::string>> foreign_signature(const std::string& device) override;
   Result<FsSpace> space(const std::string& dir) override;
   double monotonic() override;
   std::time_t wall_time() override;

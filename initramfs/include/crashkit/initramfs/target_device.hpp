@@ -3,7 +3,8 @@
 /// chain walked downward (one walk) into layers (partition, disk, LVM LV, dm-crypt, other dm, md
 /// array, loop), each level's driver contributing its module (virtio_blk, virtio_pci, nvme,
 /// sd_mod, ahci, ...); stacked devices (dm, md) add their slaves' chains. The filesystem type
-/// adds its module. check_capture_reach() refuses a chain the capture image cannot bring up.
+/// adds its module. check_capture_reach() refuses a chain the capture image cannot bring up,
+/// and a raw target that holds a filesystem, volume signature or partition table.
 /// sysfs and procfs are parameters so tests use fake trees.
 
 #include <functional>
@@ -21,6 +22,8 @@ namespace crashkit::initramfs {
 struct SystemView {
   std::string sysfs = "/sys";
   std::string proc = "/proc";
+  /// Where the device nodes a raw target names (/dev/...) are read; tests: image files.
+  std::string dev = "/dev";
   /// UUID=/LABEL= → device node path. Default (empty): libblkid's blkid_evaluate_tag.
   std::function<Result<std::string>(const conf::DeviceRef&)> evaluate_tag;
 };
@@ -31,6 +34,7 @@ struct TargetDevice {
   std::string sysfs_dir; ///< canonical sysfs directory of the block device
   std::string fstype;    ///< from the config or the mount table; empty for raw
   std::string described; ///< how the config named it, for messages
+  std::string node;      ///< filesystem/raw: its device node (a tag evaluated); empty for root_fs
 };
 
 /// blkid_evaluate_tag() for UUID=/LABEL=. Errors: no_input "no device with UUID=...".
@@ -106,7 +110,9 @@ Result<std::vector<ChainModule>> device_chain_modules(const std::string& sysfs_d
 Status check_chain_reachable(const DeviceLayer& top);
 
 /// The capture's view of the config's devices before anything is armed: the dump target's
-/// chain must be reachable (error: "dump target X: " + check_chain_reachable's, unsupported);
+/// chain must be reachable (error: "dump target X: " + check_chain_reachable's, unsupported); a
+/// raw target must not carry a signature other than crashkit's own (error: unsupported,
+/// capture_init::foreign_signature_refusal; its node read below sys.dev);
 /// with failure_action dump_to_rootfs and a target other than root_fs, an unreachable root
 /// filesystem is a warning (returned: the main target still works). Errors as well: those of
 /// find_target_device.
