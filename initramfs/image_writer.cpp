@@ -112,11 +112,11 @@ Result<std::string> write_newc_zstd(const ImageContents& contents, int zstd_leve
     }
     archive_entry_set_perm(entry.get(), e.mode);
     if (archive_write_header(a.get(), entry.get()) != ARCHIVE_OK)
-      return std::move(archive_error(a.get(), "header").with_path(path));
+      return archive_error(a.get(), "header").with_path(path);
     if (e.kind == ImageEntry::Kind::file && !e.data.empty()) {
       const la_ssize_t n = archive_write_data(a.get(), e.data.data(), e.data.size());
       if (n < 0 || static_cast<std::size_t>(n) != e.data.size())
-        return std::move(archive_error(a.get(), "data").with_path(path));
+        return archive_error(a.get(), "data").with_path(path);
     }
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK)
